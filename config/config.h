@@ -1,0 +1,124 @@
+// Config: /etc/sftpd/sftpd.toml parsed once into an immutable, validated value.
+// LoadConfig() owns all TOML handling (toml++ exceptions never leave config.cc);
+// every error names file, line, column and key. Values are plain data, safe to
+// share between threads once loaded.
+#ifndef SFTPD_CONFIG_CONFIG_H_
+#define SFTPD_CONFIG_CONFIG_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/cidr.h"
+
+namespace sftpd {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/sftpd/sftpd.toml";
+
+enum class Access { kReadWrite, kReadOnly };
+
+// [exports.NAME]
+struct Export {
+  std::string name;                // the top-level directory the client sees
+  std::string path;                // absolute; may hold %u (user) and %h (home)
+  Access access = Access::kReadWrite;
+  bool owner_only = false;         // only entries owned by the session's uid
+  mode_t umask = 022;              // applied to everything created in it
+  int line = 0;                    // where the table starts, for messages
+};
+
+// [users.NAME] or [groups.NAME]: who gets which exports, from where.
+struct Grant {
+  std::string name;
+  std::vector<std::string> exports;  // names of [exports.*], all known
+  std::vector<Cidr> allow_from;      // empty: any address
+  int line = 0;
+};
+
+struct ServerSection {
+  std::vector<std::string> listen = {"0.0.0.0:22", "[::]:22"};
+  std::vector<std::string> host_keys = {"/etc/sftpd/ssh_host_ed25519_key"};
+};
+
+struct AuthSection {
+  std::vector<std::string> methods = {"publickey", "password"};
+  std::vector<std::string> authorized_keys = {"%h/.ssh/authorized_keys",
+                                              "/etc/sftpd/authorized_keys/%u"};
+};
+
+struct AuditSection {
+  std::string log;     // JSON-lines file; empty: syslog only
+  bool syslog = true;  // also (or only) to syslog, facility AUTHPRIV
+};
+
+struct Config {
+  std::string source;  // the file it was read from
+  ServerSection server;
+  AuthSection auth;
+  AuditSection audit;
+  std::vector<Export> exports;  // in file order
+  std::vector<Grant> users;
+  std::vector<Grant> groups;
+
+  // nullptr when there is no export of that name.
+  const Export* FindExport(std::string_view name) const;
+};
+
+struct ConfigError {
+  std::string file;
+  int line = 0;    // 1-based; 0 when the error is about the whole file
+  int column = 0;  // 1-based; 0 when unknown
+  std::string key;  // dotted, e.g. "exports.home.access"; may be empty
+  std::string message;
+
+  // "file:line:col: key: message" (parts that are unknown are left out).
+  std::string ToString() const;
+};
+
+// Exactly one of config / errors is set: config on success, otherwise every
+// error found (not only the first).
+struct LoadResult {
+  std::optional<Config> config;
+  std::vector<ConfigError> errors;
+};
+
+// Reads and validates `path`. Besides parsing, checks the file itself: it must
+// not be writable by anyone but root (group/other write bits, or an owner other
+// than root) when the caller is root; export paths must be absolute and their
+// fixed part (up to the first component holding %u or %h) must exist.
+LoadResult LoadConfig(const std::string& path);
+
+// Same validation on text already in memory; `source` names it in errors. The
+// file-permission check is skipped (there is no file).
+LoadResult ParseConfig(std::string_view text, const std::string& source);
+
+// What one user may do: the union of [users.USER] and every [groups.G] the user
+// is a member of (`groups` are the names of the user's Unix groups, primary
+// included). Exports are deduplicated, in order: the user's own entry first,
+// then groups in config order. `found` is false when no entry names the user or
+// any of the groups; such a user must be refused.
+struct Rights {
+  bool found = false;
+  std::vector<const Export*> exports;  // pointers into the Config
+  bool any_address = false;            // some entry had no allow_from
+  std::vector<Cidr> allow_from;
+
+  bool Allows(const Address& peer) const;
+};
+Rights RightsFor(const Config& config, std::string_view user,
+                 std::span<const std::string> groups);
+
+// Expands %u and %h (and %% to %) in an export path. Returns nullopt if the
+// result is not absolute or has a ".." component (a user name or home cannot
+// steer the path out).
+std::optional<std::string> ExpandPath(std::string_view pattern,
+                                      std::string_view user,
+                                      std::string_view home);
+
+}  // namespace sftpd
+
+#endif  // SFTPD_CONFIG_CONFIG_H_

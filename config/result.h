@@ -1,0 +1,41 @@
+// Result<T>: a value or an error message, for errors as values across module
+// boundaries (C++20 has no std::expected). Cheap to move; not thread-safe to
+// share while being moved from.
+#ifndef SFTPD_CONFIG_RESULT_H_
+#define SFTPD_CONFIG_RESULT_H_
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace sftpd {
+
+struct Error {
+  std::string message;
+};
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  // REQUIRES: ok()
+  T& value() { return std::get<0>(v_); }
+  const T& value() const { return std::get<0>(v_); }
+  T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  // REQUIRES: !ok()
+  const std::string& error() const { return std::get<1>(v_).message; }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+}  // namespace sftpd
+
+#endif  // SFTPD_CONFIG_RESULT_H_

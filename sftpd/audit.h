@@ -1,0 +1,98 @@
+// Audit: who touched which file. One event type; a sink writes each event as
+// one JSON object (a line in a file, or one syslog message). The Session only
+// sees AuditSink, so tests record events in memory. Not thread-safe: one sink
+// per session process.
+#ifndef SFTPD_SFTPD_AUDIT_H_
+#define SFTPD_SFTPD_AUDIT_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sftpd {
+
+// Who the session is; fixed for its lifetime, repeated in every event.
+struct AuditIdentity {
+  std::string session;  // random hex id, unique per session
+  std::string user;
+  uid_t uid = 0;
+  std::string address;  // client address ("" when local)
+  int port = 0;
+};
+
+// One event. Strings are untrusted (client paths) and escaped by the writer.
+struct AuditEvent {
+  std::string_view op;          // "login", "open", "close", "rename", "refused"...
+  std::string_view path;        // virtual path as the client sees it
+  std::string_view target;      // rename/link/symlink/copy target, else empty
+  std::string_view result = "ok";  // "ok" or the error message
+  std::string_view rule;        // for refusals: which rule refused
+  std::string_view detail;      // e.g. open flags "rwct", setstat "mode=0644"
+  int64_t bytes_read = -1;      // on close; -1: not applicable
+  int64_t bytes_written = -1;
+};
+
+class AuditSink {
+ public:
+  virtual ~AuditSink() = default;
+  virtual void Record(const AuditEvent& event) = 0;
+};
+
+// Formats `event` for `who` at `time_us` (µs since the epoch) as one JSON
+// object without a trailing newline: {"time":"2026-11-23T14:36:04.123456Z",
+// "session":..,"user":..,"uid":..,"addr":..,"port":..,"op":..,"path":..,
+// "target":..,"result":..,"rule":..,"detail":..,"bytes_read":..,
+// "bytes_written":..}; empty strings and -1 counts are left out. Strings are
+// JSON-escaped (control bytes as \u00XX, invalid UTF-8 bytes as \u00XX of the
+// byte) and truncated to 4096 bytes.
+std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
+                             int64_t time_us);
+
+// Writes every event to a file (opened O_APPEND before the sandbox is
+// entered; each line is written with one write(2)) and/or to syslog
+// (LOG_AUTHPRIV|LOG_INFO, ident "sftpd-audit"). A failing file write is
+// reported once on stderr and falls back to syslog; events are never dropped
+// silently.
+class JsonAudit final : public AuditSink {
+ public:
+  // fd: an open, appendable file, owned by JsonAudit from now on; -1 for none.
+  JsonAudit(AuditIdentity who, int fd, bool to_syslog);
+  ~JsonAudit() override;
+  JsonAudit(const JsonAudit&) = delete;
+  JsonAudit& operator=(const JsonAudit&) = delete;
+
+  void Record(const AuditEvent& event) override;
+  const AuditIdentity& identity() const { return who_; }
+
+ private:
+  AuditIdentity who_;
+  int fd_;
+  bool to_syslog_;
+  bool reported_failure_ = false;
+};
+
+// Keeps events in memory, for tests.
+class RecordingAudit final : public AuditSink {
+ public:
+  struct Entry {
+    std::string op, path, target, result, rule, detail;
+    int64_t bytes_read, bytes_written;
+  };
+  void Record(const AuditEvent& e) override {
+    entries.push_back({std::string(e.op), std::string(e.path),
+                       std::string(e.target), std::string(e.result),
+                       std::string(e.rule), std::string(e.detail), e.bytes_read,
+                       e.bytes_written});
+  }
+  std::vector<Entry> entries;
+};
+
+// A fresh random session id (16 hex digits from getrandom).
+std::string NewSessionId();
+
+}  // namespace sftpd
+
+#endif  // SFTPD_SFTPD_AUDIT_H_
