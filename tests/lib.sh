@@ -1,0 +1,181 @@
+# Shared helpers for the cross-process tests (sourced, not run).
+#
+# Each test script takes the sftpd binary as $1, creates one temp dir under
+# /tmp (removed by an EXIT trap), creates or reuses the test users sftpdt1..3,
+# and records every check: a failed check is reported and counted, the script
+# goes on, and `finish` exits 1 if any check failed. Every wait is bounded.
+#
+# SFTPD_SERVER_CMD, if set, replaces "$SFTPD --stdio --config $CFG" as the
+# server sftp talks to (e.g. /usr/lib/openssh/sftp-server) to debug the
+# harness itself; most product checks then fail, by design.
+
+set -euo pipefail
+
+readonly T_USER1=sftpdt1        # the main test user (a [users.*] entry)
+readonly T_USER2=sftpdt2        # a second user, admitted through a group
+readonly T_USER3=sftpdt3        # a user in no entry: always refused
+readonly T_GROUP=sftpdtg        # the group that grants sftpdt2
+readonly T_HOMES=/tmp/sftpdt-homes
+readonly T_LOCAL_ADDR="127.0.0.1 40022 127.0.0.1 22"
+
+T_FAILS=0
+T_CHECKS=0
+T_NAME=$(basename "$0" .sh)
+T_START=$SECONDS
+T_CLEANUPS=()
+
+log() { printf '[%s] %s\n' "$T_NAME" "$*"; }
+die() { printf '[%s] FATAL: %s\n' "$T_NAME" "$*" >&2; exit 2; }
+
+pass() { T_CHECKS=$((T_CHECKS + 1)); printf '  ok   %s\n' "$1"; }
+fail() {
+  T_CHECKS=$((T_CHECKS + 1)); T_FAILS=$((T_FAILS + 1))
+  printf '  FAIL %s\n' "$1"
+  shift
+  local line
+  for line in "$@"; do printf '       %s\n' "$line"; done
+}
+
+# check DESC CMD...: passes when CMD exits 0.
+check() {
+  local desc=$1; shift
+  if "$@"; then pass "$desc"; else fail "$desc" "command: $*"; fi
+}
+
+# check_not DESC CMD...: passes when CMD exits non-zero.
+check_not() {
+  local desc=$1; shift
+  if "$@"; then fail "$desc" "unexpectedly succeeded: $*"; else pass "$desc"; fi
+}
+
+# check_eq DESC EXPECTED ACTUAL
+check_eq() {
+  if [[ "$2" == "$3" ]]; then pass "$1"
+  else fail "$1" "expected: $(printf '%q' "$2")" "actual:   $(printf '%q' "$3")"; fi
+}
+
+finish() {
+  log "$T_CHECKS checks, $T_FAILS failed, $((SECONDS - T_START)) s"
+  if ((T_FAILS > 0)); then exit 1; fi
+  exit 0
+}
+
+# Runs at exit, in reverse order of registration.
+at_exit() { T_CLEANUPS=("$*" "${T_CLEANUPS[@]}"); }
+run_cleanups() {
+  local c
+  for c in "${T_CLEANUPS[@]}"; do eval "$c" || true; done
+}
+trap run_cleanups EXIT
+
+# setup_common SFTPD: checks the binary, makes $TMP (0755, so the test users
+# can reach their files in it), and the users. Sets SFTPD, TMP.
+setup_common() {
+  [[ $# -ge 1 && -n "$1" ]] || die "usage: $0 /path/to/sftpd"
+  [[ $(id -u) -eq 0 ]] || die "must run as root (creates users, runs sshd)"
+  SFTPD=$(readlink -f "$1")
+  [[ -x "$SFTPD" ]] || die "not executable: $1"
+  TMP=$(mktemp -d "/tmp/sftpdt-$T_NAME.XXXXXX")
+  chmod 0755 "$TMP"
+  at_exit "rm -rf --one-file-system '$TMP'"
+  OUT="$TMP/last.out" ERR="$TMP/last.err"
+  ensure_users
+  log "sftpd: $SFTPD ($(timeout 5 "$SFTPD" --version </dev/null 2>&1 | head -1 || true))"
+}
+
+# Creates the test users if absent; reuses them if present. Homes under /tmp.
+# Password field "*": no password login, but not "locked" for sshd's key auth.
+ensure_users() {
+  mkdir -p "$T_HOMES"
+  chmod 0755 "$T_HOMES"
+  getent group "$T_GROUP" >/dev/null || groupadd "$T_GROUP"
+  local u
+  for u in "$T_USER1" "$T_USER2" "$T_USER3"; do
+    if ! id "$u" >/dev/null 2>&1; then
+      useradd -M -d "$T_HOMES/$u" -s /bin/bash "$u"
+    fi
+    usermod -p '*' "$u"
+    mkdir -p "$T_HOMES/$u"
+    chown "$u:" "$T_HOMES/$u"
+    chmod 0755 "$T_HOMES/$u"
+  done
+  id -nG "$T_USER2" | grep -qw "$T_GROUP" || usermod -aG "$T_GROUP" "$T_USER2"
+}
+
+# install_config PATH: takes the config text on stdin; root-owned, 0644, as
+# sftpd requires.
+install_config() {
+  mkdir -p "$(dirname "$1")"
+  cat >"$1"
+  chown root:root "$1"
+  chmod 0644 "$1"
+}
+
+# server_cmd CFG: the command line sftp -D runs (split by sftp, no shell).
+server_cmd() {
+  if [[ -n "${SFTPD_SERVER_CMD:-}" ]]; then
+    printf '%s' "$SFTPD_SERVER_CMD"
+  else
+    printf '%s --stdio --config %s' "$SFTPD" "$1"
+  fi
+}
+
+# sftp_as USER CFG ADDR [sftp options...] < batch
+#   Runs `sftp -b -` as USER against the server command, the batch on stdin,
+#   from the working directory $TMP/work/USER (the user's local side).
+#   ADDR is the SSH_CONNECTION value; "" leaves it (and SSH_CLIENT) unset.
+#   Output goes to the files $OUT and $ERR (fixed names, so this also works
+#   at the end of a pipeline); returns sftp's status.
+sftp_as() {
+  local user=$1 cfg=$2 addr=$3; shift 3
+  local wd="$TMP/work/$user"
+  if [[ ! -d "$wd" ]]; then
+    mkdir -p "$wd"; chown "$user:" "$wd"; chmod 0755 "$wd"
+  fi
+  local envs=(-u SSH_CONNECTION -u SSH_CLIENT -u SSH_ORIGINAL_COMMAND)
+  [[ -n "$addr" ]] && envs+=("SSH_CONNECTION=$addr")
+  local rc=0
+  (cd "$wd" && timeout 30 runuser -u "$user" -- env "${envs[@]}" \
+      sftp -q -b - -D "$(server_cmd "$cfg")" "$@") >"$OUT" 2>"$ERR" || rc=$?
+  if ((rc == 124)); then log "sftp as $user timed out"; fi
+  return $rc
+}
+
+# sftp1 USER CFG CMD: one command in its own session, from 127.0.0.1.
+sftp1() { printf '%s\n' "$3" | sftp_as "$1" "$2" "$T_LOCAL_ADDR"; }
+
+# expect_ok DESC USER CFG CMD / expect_fail DESC USER CFG CMD
+#   One command in its own sftp session; checks the exit status, and shows
+#   the session's stderr when the outcome is wrong.
+expect_ok() {
+  if sftp1 "$2" "$3" "$4"; then pass "$1"
+  else fail "$1" "sftp> $4 (as $2) exited non-zero" "$(head -c 600 "$ERR")"; fi
+}
+expect_fail() {
+  if sftp1 "$2" "$3" "$4"; then
+    fail "$1" "sftp> $4 (as $2) succeeded" "$(head -c 600 "$OUT")"
+  else pass "$1"; fi
+}
+
+# expect_fail_msg DESC USER CFG CMD REGEX: fails, and stderr matches REGEX.
+expect_fail_msg() {
+  if sftp1 "$2" "$3" "$4"; then
+    fail "$1" "sftp> $4 (as $2) succeeded" "$(head -c 600 "$OUT")"
+  elif grep -Eq -- "$5" "$ERR"; then pass "$1"
+  else fail "$1" "sftp> $4 failed, but stderr lacks /$5/:" "$(head -c 600 "$ERR")"; fi
+}
+
+# snapshot DIR: a listing of everything under DIR with type, mode, owner,
+# size, mtime and content hash; equal snapshots mean nothing was touched.
+snapshot() {
+  (cd "$1" && find . -printf '%p %y %m %u %s %T@ %l\n' | LC_ALL=C sort &&
+    find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum)
+}
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# mkfile PATH SIZE_KIB OWNER: random content.
+mkfile() {
+  head -c "$(($2 * 1024))" /dev/urandom >"$1"
+  chown "$3:" "$1"
+}

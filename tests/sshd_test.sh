@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# sftpd behind a real OpenSSH sshd: a Match block with ForceCommand, key
+# authentication, sftp over it, no shell for `ssh user cmd`, and an sshfs
+# mount doing file work that is then checked on disk.
+# Usage: sshd_test.sh /path/to/sftpd
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+setup_common "${1:-}"
+
+SRV=$TMP/srv
+CFG=$TMP/etc/sftpd.toml
+H=$SRV/users/$T_USER1
+SD=$TMP/sshd
+MNT=$TMP/mnt
+L=$TMP/local
+mkdir -p "$H" "$SRV/shared" "$SD" "$MNT" "$L" /run/sshd
+chown "$T_USER1:" "$H" "$SRV/shared"
+chmod 0755 /run/sshd
+
+install_config "$CFG" <<EOF
+[exports.home]
+path = "$SRV/users/%u"
+access = "rw"
+owner_only = true
+
+[exports.shared]
+path = "$SRV/shared"
+access = "rw"
+
+[users.$T_USER1]
+exports = ["home", "shared"]
+allow_from = ["127.0.0.1/32", "::1"]
+EOF
+
+# listening PORT: something accepts connections on 127.0.0.1:PORT.
+listening() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+# A free loopback port: bounded scan of random ports.
+port=
+for ((i = 0; i < 200; i++)); do
+  p=$((20000 + (RANDOM % 20000)))
+  if ! listening "$p"; then port=$p; break; fi
+done
+[[ -n "$port" ]] || die "no free port found"
+
+ssh-keygen -q -t ed25519 -N '' -f "$SD/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$SD/client_key" -C sftpd-test
+mkdir -p "$SD/keys"
+cp "$SD/client_key.pub" "$SD/keys/$T_USER1"
+chmod 0755 "$SD/keys"; chmod 0644 "$SD/keys/$T_USER1"
+
+SERVER="$SFTPD --stdio --config $CFG"
+[[ -n "${SFTPD_SERVER_CMD:-}" ]] && SERVER=$SFTPD_SERVER_CMD
+cat >"$SD/sshd_config" <<EOF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $SD/host_key
+PidFile none
+UsePAM no
+StrictModes no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile $SD/keys/%u
+AllowUsers $T_USER1
+LogLevel VERBOSE
+Subsystem sftp internal-sftp
+
+Match User $T_USER1
+    ForceCommand $SERVER
+    DisableForwarding yes
+    PermitTTY no
+EOF
+/usr/sbin/sshd -t -f "$SD/sshd_config" || die "sshd -t rejected the config"
+
+/usr/sbin/sshd -D -e -f "$SD/sshd_config" 2>"$SD/sshd.log" &
+sshd_pid=$!
+at_exit "kill $sshd_pid 2>/dev/null; wait $sshd_pid 2>/dev/null"
+for ((i = 0; i < 50; i++)); do
+  listening "$port" && break
+  kill -0 "$sshd_pid" 2>/dev/null || die "sshd exited: $(cat "$SD/sshd.log")"
+  sleep 0.1
+done
+listening "$port" || die "sshd does not listen on $port"
+log "sshd on 127.0.0.1:$port"
+
+SSH_OPTS=(-o IdentityFile="$SD/client_key" -o IdentitiesOnly=yes
+  -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+  -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10)
+
+mkfile "$L/up.bin" 300 root
+log "sftp over sshd"
+rc=0
+timeout 60 sftp -q "${SSH_OPTS[@]}" -P "$port" -b - "$T_USER1@127.0.0.1" \
+  >"$OUT" 2>"$ERR" <<EOF || rc=$?
+pwd
+ls -1 /
+put $L/up.bin up.bin
+ls -l
+mkdir dir
+rename up.bin dir/up.bin
+get dir/up.bin $L/down.bin
+EOF
+if ((rc == 0)); then pass "sftp batch over sshd"
+else fail "sftp batch over sshd" "exit $rc" "$(head -c 800 "$ERR")" "sshd log: $(tail -5 "$SD/sshd.log")"; fi
+check_eq "start directory /home" "/home" "$(sed -n 's/^Remote working directory: //p' "$OUT")"
+check_eq "ls / shows the exports" "home shared " \
+  "$(awk '/^sftp> ls -1 \/$/{f=1;next} /^sftp> /{f=0} f' "$OUT" | sed 's|^/||' | LC_ALL=C sort | tr '\n' ' ')"
+check_eq "put+rename: content on disk" "$(sha "$L/up.bin")" "$(sha "$H/dir/up.bin" 2>&1)"
+check_eq "  ... owned by the user" "$T_USER1" "$(stat -c %U "$H/dir/up.bin" 2>&1)"
+check_eq "get: content back" "$(sha "$L/up.bin")" "$(sha "$L/down.bin" 2>&1)"
+if grep -q "up.bin" "$OUT"; then pass "ls -l lists the upload"; else fail "ls -l lists the upload" "$(cat "$OUT")"; fi
+if grep -q 'Accepted publickey for '"$T_USER1" "$SD/sshd.log"; then pass "sshd logged key auth"
+else fail "sshd logged key auth" "$(tail -5 "$SD/sshd.log")"; fi
+
+log "ForceCommand: no shell, no commands"
+rc=0
+timeout 20 ssh "${SSH_OPTS[@]}" -p "$port" -n "$T_USER1@127.0.0.1" id \
+  >"$TMP/id.out" 2>"$TMP/id.err" || rc=$?
+if grep -q 'uid=' "$TMP/id.out"; then fail "ssh user id does not run id" "$(cat "$TMP/id.out")"
+else pass "ssh user id does not run id (exit $rc)"; fi
+rc=0
+timeout 20 ssh "${SSH_OPTS[@]}" -p "$port" -n "$T_USER1@127.0.0.1" \
+  "touch $TMP/pwned" >/dev/null 2>&1 || rc=$?
+check "ssh user 'touch ...' runs nothing" test ! -e "$TMP/pwned"
+rc=0
+timeout 20 ssh "${SSH_OPTS[@]}" -p "$port" -N -R "127.0.0.1:$((port + 1)):127.0.0.1:$port" \
+  -o ExitOnForwardFailure=yes "$T_USER1@127.0.0.1" >/dev/null 2>&1 || rc=$?
+if ((rc != 0 && rc != 124)); then pass "remote port forwarding is refused (exit $rc)"
+else fail "remote port forwarding is refused" "ssh -N -R exit $rc"; fi
+
+log "sshfs over sshd"
+[[ -c /dev/fuse ]] || { fail "/dev/fuse exists (needed for sshfs)" "missing"; finish; }
+rc=0
+timeout 30 sshfs -p "$port" \
+  -o "IdentityFile=$SD/client_key,IdentitiesOnly=yes,StrictHostKeyChecking=no" \
+  -o "UserKnownHostsFile=/dev/null,BatchMode=yes,LogLevel=ERROR" \
+  "$T_USER1@127.0.0.1:/" "$MNT" 2>"$TMP/sshfs.err" || rc=$?
+if ((rc == 0)) && mountpoint -q "$MNT"; then
+  pass "sshfs mounts /"
+  at_exit "fusermount3 -u '$MNT' 2>/dev/null || umount -l '$MNT' 2>/dev/null"
+  check_eq "mount root lists the exports" "home shared " \
+    "$(timeout 10 ls -1 "$MNT" | LC_ALL=C sort | tr '\n' ' ')"
+  mkfile "$L/fs.bin" 200 root
+  check "write a file" timeout 20 cp "$L/fs.bin" "$MNT/home/fs.bin"
+  check_eq "read it back" "$(sha "$L/fs.bin")" "$(timeout 20 sha256sum "$MNT/home/fs.bin" | cut -d' ' -f1)"
+  check "rename it" timeout 10 mv "$MNT/home/fs.bin" "$MNT/home/renamed.bin"
+  check "mkdir" timeout 10 mkdir "$MNT/shared/fsdir"
+  check "write into /shared" timeout 10 cp "$L/fs.bin" "$MNT/shared/fsdir/copy.bin"
+  ls_out=$(timeout 10 ls -1 "$MNT/home" | tr '\n' ' ' || true)
+  if [[ " $ls_out" == *" renamed.bin "* && " $ls_out" != *" fs.bin "* ]]; then pass "ls shows the new name only"
+  else fail "ls shows the new name only" "ls: $ls_out"; fi
+  check_not "writes outside the mount's exports fail" timeout 10 touch "$MNT/newtop"
+  check "fusermount3 -u" timeout 20 fusermount3 -u "$MNT"
+  check "  ... unmounted" bash -c "! mountpoint -q '$MNT'"
+  check_eq "on disk: renamed file" "$(sha "$L/fs.bin")" "$(sha "$H/renamed.bin" 2>&1)"
+  check "on disk: old name gone" test ! -e "$H/fs.bin"
+  check_eq "on disk: /shared copy" "$(sha "$L/fs.bin")" "$(sha "$SRV/shared/fsdir/copy.bin" 2>&1)"
+  check_eq "on disk: owned by the user" "$T_USER1" "$(stat -c %U "$H/renamed.bin" 2>&1)"
+else
+  fail "sshfs mounts /" "exit $rc" "$(head -c 600 "$TMP/sshfs.err")"
+fi
+
+finish
