@@ -26,10 +26,12 @@ log = "$AUDIT"
 path = "$SRV/users/%u"
 access = "rw"
 owner_only = true
+umask = 0o027
 
 [exports.shared]
 path = "$SRV/shared"
 access = "rw"
+umask = "002"
 
 [exports.archive]
 path = "$SRV/archive"
@@ -83,6 +85,7 @@ expect_fail "ls /etc fails" "$T_USER1" "$CFG" "ls /etc"
 
 log "put, get, ls -l"
 mkfile "$L/big.bin" 768 "$T_USER1"
+chmod 0644 "$L/big.bin"
 printf 'hello sftpd\n' >"$L/small.txt"
 chown "$T_USER1:" "$L/small.txt"
 chmod 0640 "$L/small.txt"
@@ -91,6 +94,7 @@ step "put, get, put -p, ls -l" "$T_USER1" <<EOF
 put $L/big.bin big.bin
 put -p $L/small.txt kept.txt
 put $L/small.txt /shared/small.txt
+mkdir /shared/sd
 ls -l
 ls -l /shared
 get big.bin $L/big.back
@@ -98,6 +102,8 @@ get -p kept.txt $L/kept.back
 EOF
 check_eq "put: content on disk" "$(sha "$L/big.bin")" "$(sha "$H/big.bin" 2>&1)"
 check_eq "put: file owned by the user" "$T_USER1" "$(stat -c %U "$H/big.bin" 2>&1)"
+check_eq "put: local mode 644 under umask 027" "640" "$(stat -c %a "$H/big.bin" 2>&1)"
+check_eq "mkdir in /shared under umask \"002\"" "775" "$(stat -c %a "$SRV/shared/sd" 2>&1)"
 check_eq "get: content back" "$(sha "$L/big.bin")" "$(sha "$L/big.back" 2>&1)"
 check_eq "put into /shared lands in its tree" "hello sftpd" "$(cat "$SRV/shared/small.txt" 2>&1)"
 check_eq "put -p keeps the mode" "640" "$(stat -c %a "$H/kept.txt" 2>&1)"
@@ -130,6 +136,7 @@ done
 log "mkdir, rename, ln -s, ln, chmod, df, rm, rmdir"
 step "mkdir, cd, rename, links, chmod" "$T_USER1" <<EOF
 mkdir d
+mkdir d.mode
 cd d
 pwd
 put $L/small.txt s.txt
@@ -138,7 +145,7 @@ rename d/s.txt d/t.txt
 ln -s t.txt d/sym
 ln d/t.txt d/hard
 chmod 600 d/t.txt
-chmod 750 d
+chmod 700 d
 ls -l d
 get d/sym $L/via-sym.txt
 lmkdir $L/ldir
@@ -149,13 +156,14 @@ version
 EOF
 out_has "cd d; pwd" "^Remote working directory: /home/d$"
 check "mkdir: a directory on disk" test -d "$H/d"
+check_eq "mkdir: mode 777 under umask 027" "750" "$(stat -c %a "$H/d.mode" 2>&1)"
 check "rename: old name gone" test ! -e "$H/d/s.txt"
 check_eq "rename: content under the new name" "hello sftpd" "$(cat "$H/d/t.txt" 2>&1)"
 check_eq "ln -s: link on disk, target as given" "t.txt" "$(readlink "$H/d/sym" 2>&1)"
 check_eq "ln: hard link count 2" "2" "$(stat -c %h "$H/d/t.txt" 2>&1)"
 check_eq "ln: same inode" "$(stat -c %i "$H/d/t.txt" 2>&1)" "$(stat -c %i "$H/d/hard" 2>&1)"
 check_eq "chmod 600 file" "600" "$(stat -c %a "$H/d/t.txt" 2>&1)"
-check_eq "chmod 750 dir" "750" "$(stat -c %a "$H/d" 2>&1)"
+check_eq "chmod 700 dir" "700" "$(stat -c %a "$H/d" 2>&1)"
 check_eq "get through an inside symlink" "hello sftpd" "$(cat "$L/via-sym.txt" 2>&1)"
 out_has "ls -l shows the symlink" "^lrwx.*[ /]sym$"
 out_has "ls -l shows the file mode" "^-rw------- .*[ /]t\.txt$"
@@ -175,9 +183,10 @@ rm d/hard
 rm d/sym
 rm d/t.txt
 rmdir d
+rmdir d.mode
 rm kept.txt
 EOF
-check "rm: files gone, rmdir: directory gone" test ! -e "$H/d"
+check "rm: files gone, rmdir: directory gone" test ! -e "$H/d" -a ! -e "$H/d.mode"
 check "rm kept.txt" test ! -e "$H/kept.txt"
 expect_fail "rm of a missing file fails" "$T_USER1" "$CFG" "rm nothing-here"
 
