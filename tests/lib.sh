@@ -137,7 +137,7 @@ sftp_as() {
   local rc=0
   (cd "$wd" && timeout 30 runuser -u "$user" -- env "${envs[@]}" \
       sftp -q -b - -D "$(server_cmd "$cfg")" "$@") >"$OUT" 2>"$ERR" || rc=$?
-  if ((rc == 124)); then log "sftp as $user timed out"; fi
+  if ((rc == 124)); then log "sftp as $user timed out"; echo "sftp timed out" >>"$ERR"; fi
   return $rc
 }
 
@@ -151,9 +151,14 @@ expect_ok() {
   if sftp1 "$2" "$3" "$4"; then pass "$1"
   else fail "$1" "sftp> $4 (as $2) exited non-zero" "$(head -c 600 "$ERR")"; fi
 }
+# A refusal must be an SFTP error reply; a session that dies (server crash,
+# refused login, timeout) proves nothing and counts as a failure.
+session_died() { grep -Eq 'Connection closed|Couldn.t read packet|Broken pipe|timed out' "$ERR"; }
 expect_fail() {
   if sftp1 "$2" "$3" "$4"; then
     fail "$1" "sftp> $4 (as $2) succeeded" "$(head -c 600 "$OUT")"
+  elif session_died; then
+    fail "$1" "sftp> $4 (as $2): the session died instead of an error reply" "$(head -c 600 "$ERR")"
   else pass "$1"; fi
 }
 
@@ -161,6 +166,8 @@ expect_fail() {
 expect_fail_msg() {
   if sftp1 "$2" "$3" "$4"; then
     fail "$1" "sftp> $4 (as $2) succeeded" "$(head -c 600 "$OUT")"
+  elif session_died; then
+    fail "$1" "sftp> $4 (as $2): the session died instead of an error reply" "$(head -c 600 "$ERR")"
   elif grep -Eq -- "$5" "$ERR"; then pass "$1"
   else fail "$1" "sftp> $4 failed, but stderr lacks /$5/:" "$(head -c 600 "$ERR")"; fi
 }
