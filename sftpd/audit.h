@@ -16,22 +16,23 @@ namespace sftpd {
 
 // Who the session is; fixed for its lifetime, repeated in every event.
 struct AuditIdentity {
-  std::string session;  // random hex id, unique per session
-  std::string user;
+  std::string session{};  // random hex id, unique per session
+  std::string user{};
   uid_t uid = 0;
-  std::string address;  // client address ("" when local)
+  std::string address{};  // client address ("" when local)
   int port = 0;
 };
 
 // One event. Strings are untrusted (client paths) and escaped by the writer.
+// Every member has a default so designated initializers may name only some.
 struct AuditEvent {
-  std::string_view op;          // "login", "open", "close", "rename", "refused"...
-  std::string_view path;        // virtual path as the client sees it
-  std::string_view target;      // rename/link/symlink/copy target, else empty
+  std::string_view op{};      // "login", "open", "close", "rename", "refused"..
+  std::string_view path{};    // virtual path as the client sees it
+  std::string_view target{};  // rename/link/symlink/copy target, else empty
   std::string_view result = "ok";  // "ok" or the error message
-  std::string_view rule;        // for refusals: which rule refused
-  std::string_view detail;      // e.g. open flags "rwct", setstat "mode=0644"
-  int64_t bytes_read = -1;      // on close; -1: not applicable
+  std::string_view rule{};         // for refusals: which rule refused
+  std::string_view detail{};  // e.g. open flags "rwct", setstat "mode=0644"
+  int64_t bytes_read = -1;    // on close; -1: not applicable
   int64_t bytes_written = -1;
 };
 
@@ -45,17 +46,20 @@ class AuditSink {
 // object without a trailing newline: {"time":"2026-11-23T14:36:04.123456Z",
 // "session":..,"user":..,"uid":..,"addr":..,"port":..,"op":..,"path":..,
 // "target":..,"result":..,"rule":..,"detail":..,"bytes_read":..,
-// "bytes_written":..}; empty strings and -1 counts are left out. Strings are
-// JSON-escaped (control bytes as \u00XX, invalid UTF-8 bytes as \u00XX of the
-// byte) and truncated to 4096 bytes.
+// "bytes_written":..}; empty strings, port 0 and -1 counts are left out.
+// Strings are JSON-escaped (control bytes, DEL and C1 controls as \u00XX,
+// each byte of an invalid UTF-8 sequence as \u00XX of the byte, so the line is
+// always valid JSON) and cut to 4096 bytes of escaped text at a character
+// boundary.
 std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
                              int64_t time_us);
 
 // Writes every event to a file (opened O_APPEND before the sandbox is
 // entered; each line is written with one write(2)) and/or to syslog
-// (LOG_AUTHPRIV|LOG_INFO, ident "sftpd-audit"). A failing file write is
-// reported once on stderr and falls back to syslog; events are never dropped
-// silently.
+// (LOG_AUTHPRIV|LOG_INFO, ident "sftpd-audit"; one message per event). A
+// failing file write is reported once on stderr and that event, and every
+// later one whose write fails, goes to syslog; events are never dropped
+// silently. Construct it before the sandbox: it connects to syslog at once.
 class JsonAudit final : public AuditSink {
  public:
   // fd: an open, appendable file, owned by JsonAudit from now on; -1 for none.

@@ -1,0 +1,321 @@
+#include "sftpd/audit.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+
+namespace sftpd {
+namespace {
+
+// A strict reader for the one shape audit lines have: a flat object whose
+// values are strings or integers. Raw bytes must be valid UTF-8 and contain
+// no control bytes; \u escapes must be \u00XX. Returns the members in order
+// (escapes kept as written, so tests see exactly what was emitted), or
+// nullopt for anything that is not such an object.
+using Members = std::vector<std::pair<std::string, std::string>>;
+
+bool ValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80                 ? 1
+               : c >= 0xC2 && c <= 0xDF ? 2
+               : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4
+                                        : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    const unsigned char c1 = n > 1 ? static_cast<unsigned char>(s[i + 1]) : 0;
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) ||
+        (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) {
+      return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+std::optional<Members> ParseFlatObject(std::string_view s) {
+  if (!ValidUtf8(s)) return std::nullopt;
+  size_t i = 0;
+  auto string_at = [&](std::string& out) -> bool {
+    if (i >= s.size() || s[i] != '"') return false;
+    for (++i; i < s.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(s[i]);
+      if (c == '"') {
+        ++i;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (i + 1 >= s.size()) return false;
+        const char e = s[i + 1];
+        if (e == '"' || e == '\\') {
+          out += s.substr(i, 2);
+          ++i;
+        } else if (e == 'u') {
+          if (i + 6 > s.size() || s.substr(i + 2, 2) != "00" ||
+              !std::isxdigit(static_cast<unsigned char>(s[i + 4])) ||
+              !std::isxdigit(static_cast<unsigned char>(s[i + 5]))) {
+            return false;
+          }
+          out += s.substr(i, 6);
+          i += 5;
+        } else {
+          return false;
+        }
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return false;
+  };
+  Members members;
+  if (s.empty() || s[i++] != '{') return std::nullopt;
+  while (i < s.size() && s[i] != '}') {
+    if (!members.empty() && s[i++] != ',') return std::nullopt;
+    std::string key, value;
+    if (!string_at(key) || i >= s.size() || s[i++] != ':') return std::nullopt;
+    if (i < s.size() && s[i] == '"') {
+      if (!string_at(value)) return std::nullopt;
+    } else {
+      const size_t start = i;
+      if (i < s.size() && s[i] == '-') ++i;
+      while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])))
+        ++i;
+      if (i == start) return std::nullopt;
+      value = std::string(s.substr(start, i - start));
+    }
+    members.emplace_back(key, value);
+  }
+  if (i >= s.size() || s[i] != '}' || i + 1 != s.size()) return std::nullopt;
+  return members;
+}
+
+std::vector<std::string> Keys(const Members& m) {
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : m) keys.push_back(k);
+  return keys;
+}
+
+std::string Value(const Members& m, const std::string& key) {
+  for (const auto& [k, v] : m) {
+    if (k == key) return v;
+  }
+  return "<absent>";
+}
+
+AuditIdentity Alice() {
+  return {.session = "0123456789abcdef",
+          .user = "alice",
+          .uid = 1000,
+          .address = "192.0.2.7",
+          .port = 51022};
+}
+
+// 2026-11-23T14:36:04.123456Z
+constexpr int64_t kTime = 1795444564123456;
+
+// The escaped form of `path` inside a formatted event.
+std::string EscapedPath(std::string_view path) {
+  AuditEvent e{.op = "open", .path = path};
+  const std::string line = FormatAuditEvent(Alice(), e, kTime);
+  auto members = ParseFlatObject(line);
+  INFO(line);
+  REQUIRE(members.has_value());
+  return Value(*members, "path");
+}
+
+TEST_CASE("audit: strings are escaped so the line is valid JSON") {
+  struct Case {
+    std::string in, out;
+  };
+  const std::vector<Case> cases = {
+      {"plain/file.txt", "plain/file.txt"},
+      {"a\"b", "a\\\"b"},
+      {"a\\b", "a\\\\b"},
+      {"line\nbreak", "line\\u000abreak"},
+      {std::string("nul\0x", 5), "nul\\u0000x"},
+      {"\x01\x1f\x7f", "\\u0001\\u001f\\u007f"},
+      {"bad\xff", "bad\\u00ff"},
+      {"\xc0\xaf", "\\u00c0\\u00af"},             // overlong '/'
+      {"\xe0\x80\xaf", "\\u00e0\\u0080\\u00af"},  // overlong, 3 bytes
+      {"\xed\xa0\x80", "\\u00ed\\u00a0\\u0080"},  // surrogate
+      {"\xf4\x90\x80\x80", "\\u00f4\\u0090\\u0080\\u0080"},  // > U+10FFFF
+      {"cut\xc3", "cut\\u00c3"},  // truncated sequence
+      {"\xc2\x9b"
+       "2J",
+       "\\u009b2J"},                       // C1 CSI
+      {"M\xc3\xbcller", "M\xc3\xbcller"},  // ü kept as is
+      {"\xe2\x82\xac \xf0\x9f\x98\x80", "\xe2\x82\xac \xf0\x9f\x98\x80"},
+  };
+  for (const auto& c : cases) {
+    INFO("input bytes: " << c.in.size());
+    CHECK(EscapedPath(c.in) == c.out);
+  }
+}
+
+TEST_CASE("audit: fields come in the fixed order; empty ones are left out") {
+  AuditEvent full{.op = "rename",
+                  .path = "/home/a",
+                  .target = "/home/b",
+                  .result = "ok",
+                  .rule = "r",
+                  .detail = "rwct",
+                  .bytes_read = 10,
+                  .bytes_written = 0};
+  auto all = ParseFlatObject(FormatAuditEvent(Alice(), full, kTime));
+  REQUIRE(all.has_value());
+  CHECK(Keys(*all) == std::vector<std::string>{
+                          "time", "session", "user", "uid", "addr", "port",
+                          "op", "path", "target", "result", "rule", "detail",
+                          "bytes_read", "bytes_written"});
+  CHECK(Value(*all, "uid") == "1000");
+  CHECK(Value(*all, "port") == "51022");
+  CHECK(Value(*all, "bytes_read") == "10");
+  CHECK(Value(*all, "bytes_written") == "0");
+
+  AuditIdentity local{.session = "00000000000000aa", .user = "bob", .uid = 0};
+  AuditEvent login{.op = "login"};
+  auto few = ParseFlatObject(FormatAuditEvent(local, login, kTime));
+  REQUIRE(few.has_value());
+  CHECK(Keys(*few) == std::vector<std::string>{"time", "session", "user", "uid",
+                                               "op", "result"});
+  CHECK(Value(*few, "uid") == "0");
+  CHECK(Value(*few, "result") == "ok");
+}
+
+TEST_CASE("audit: time is RFC 3339 UTC with microseconds") {
+  auto time_of = [](int64_t us) {
+    auto m = ParseFlatObject(FormatAuditEvent(Alice(), {.op = "x"}, us));
+    REQUIRE(m.has_value());
+    return Value(*m, "time");
+  };
+  CHECK(time_of(kTime) == "2026-11-23T14:36:04.123456Z");
+  CHECK(time_of(0) == "1970-01-01T00:00:00.000000Z");
+  CHECK(time_of(951782400000001) == "2000-02-29T00:00:00.000001Z");
+  CHECK(time_of(-1) == "1969-12-31T23:59:59.999999Z");
+}
+
+TEST_CASE("audit: long strings are cut at 4096 bytes, never inside an escape") {
+  CHECK(EscapedPath(std::string(5000, 'a')) == std::string(4096, 'a'));
+  CHECK(EscapedPath(std::string(4096, 'a')) == std::string(4096, 'a'));
+
+  // 6-byte escapes: 682 fit (4092 bytes), the 683rd would not.
+  const std::string ctl = EscapedPath(std::string(1000, '\x01'));
+  CHECK(ctl.size() == 4092);
+  CHECK(ctl.substr(ctl.size() - 6) == "\\u0001");
+
+  // 'a' then 2-byte characters: the last one that does not fit whole is
+  // dropped whole.
+  std::string umlauts = "a";
+  for (int k = 0; k < 3000; ++k) umlauts += "\xc3\xbc";
+  const std::string cut = EscapedPath(umlauts);
+  CHECK(cut.size() == 4095);
+  CHECK(ValidUtf8(cut));
+
+  // Every field is bounded, so a line is too.
+  std::string huge(100000, '"');
+  AuditEvent e{.op = huge, .path = huge, .target = huge, .detail = huge};
+  const std::string line = FormatAuditEvent(Alice(), e, kTime);
+  CHECK(ParseFlatObject(line).has_value());
+  CHECK(line.size() < 5 * 4096);
+}
+
+TEST_CASE("audit: JsonAudit appends one valid line per event") {
+  char path[] = "/tmp/sftpd-audit-test-XXXXXX";
+  const int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  {
+    JsonAudit audit(Alice(), fd, /*to_syslog=*/false);
+    CHECK(audit.identity().user == "alice");
+    audit.Record({.op = "open", .path = "/home/x\ny\"z", .detail = "r"});
+    audit.Record({.op = "close",
+                  .path = "/home/\xff",
+                  .bytes_read = 42,
+                  .bytes_written = 0});
+  }  // closes fd
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream all;
+  all << in.rdbuf();
+  unlink(path);
+  const std::string text = all.str();
+  REQUIRE(!text.empty());
+  CHECK(text.back() == '\n');
+  std::vector<Members> lines;
+  std::istringstream split(text);
+  for (std::string line; std::getline(split, line);) {
+    INFO(line);
+    auto m = ParseFlatObject(line);
+    REQUIRE(m.has_value());
+    lines.push_back(*m);
+  }
+  REQUIRE(lines.size() == 2);
+  CHECK(Value(lines[0], "op") == "open");
+  CHECK(Value(lines[0], "path") == "/home/x\\u000ay\\\"z");
+  CHECK(Value(lines[0], "bytes_read") == "<absent>");
+  CHECK(Value(lines[1], "op") == "close");
+  CHECK(Value(lines[1], "path") == "/home/\\u00ff");
+  CHECK(Value(lines[1], "bytes_read") == "42");
+  CHECK(Value(lines[1], "session") == "0123456789abcdef");
+  CHECK(Value(lines[1], "addr") == "192.0.2.7");
+  // Recorded now, not at some fixed time.
+  CHECK(Value(lines[1], "time").substr(0, 2) == "20");
+  CHECK(Value(lines[1], "time") >= Value(lines[0], "time"));
+}
+
+TEST_CASE("audit: a failing file write is reported and the event kept") {
+  // A read-only fd makes every write fail with EBADF; the sink must report
+  // it on stderr once (each event also goes to syslog) and carry on.
+  const int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  char err_path[] = "/tmp/sftpd-audit-stderr-XXXXXX";
+  const int err_fd = mkstemp(err_path);
+  REQUIRE(err_fd >= 0);
+  std::fflush(stderr);
+  const int saved_stderr = dup(STDERR_FILENO);
+  REQUIRE(saved_stderr >= 0);
+  dup2(err_fd, STDERR_FILENO);
+  {
+    JsonAudit audit(Alice(), fd, /*to_syslog=*/false);
+    audit.Record({.op = "open", .path = "/x"});
+    audit.Record({.op = "close", .path = "/x"});
+    audit.Record({.op = "logout"});
+  }
+  std::fflush(stderr);
+  dup2(saved_stderr, STDERR_FILENO);
+  close(saved_stderr);
+  close(err_fd);
+  std::ifstream in(err_path);
+  std::stringstream all;
+  all << in.rdbuf();
+  unlink(err_path);
+  const std::string report = all.str();
+  INFO(report);
+  CHECK(std::count(report.begin(), report.end(), '\n') == 1);
+  CHECK(report.find("audit log write failed") != std::string::npos);
+}
+
+TEST_CASE("audit: session ids are 16 hex digits and unique") {
+  std::set<std::string> seen;
+  for (int k = 0; k < 1000; ++k) {
+    const std::string id = NewSessionId();
+    REQUIRE(id.size() == 16);
+    CHECK(id.find_first_not_of("0123456789abcdef") == std::string::npos);
+    seen.insert(id);
+  }
+  CHECK(seen.size() == 1000);
+}
+
+}  // namespace
+}  // namespace sftpd
