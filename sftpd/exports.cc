@@ -1,0 +1,562 @@
+#include "sftpd/exports.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <pwd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+
+#include "sftpd/limits.h"
+#include "sftpd/vpath.h"
+
+namespace sftpd {
+
+namespace {
+
+constexpr std::string_view kRuleReadOnly = "read-only export";
+constexpr std::string_view kRuleVirtualRoot = "virtual root is read-only";
+constexpr std::string_view kRuleOutside = "path leaves the export";
+constexpr std::string_view kRuleOwnerOnly = "owner_only: not the user's file";
+constexpr std::string_view kRuleExportRoot = "export root cannot be changed";
+constexpr std::string_view kRuleNotRegular = "not a regular file";
+
+Outcome Errno(int err) { return {err, {}}; }
+Outcome Refuse(std::string_view rule) { return {EACCES, rule}; }
+Outcome LastErrno() { return Errno(errno); }
+
+int Openat2(int dirfd, const char* path, int flags, mode_t mode,
+            uint64_t resolve) {
+  struct open_how how = {};
+  how.flags = uint64_t(flags);
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+  how.resolve = resolve;
+  for (int i = 0; i < 8; ++i) {  // EAGAIN: a concurrent rename; try again
+    int fd = int(syscall(SYS_openat2, dirfd, path, &how, sizeof how));
+    if (fd >= 0 || errno != EAGAIN) return fd;
+  }
+  return -1;
+}
+
+std::string ProcPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+// Components of a relative path, in order.
+std::deque<std::string> Components(std::string_view p) {
+  std::deque<std::string> out;
+  size_t i = 0;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    if (j > i) out.emplace_back(p.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+FsResult<std::string> ReadLinkAt(int dirfd, const char* name) {
+  std::string buf(PATH_MAX, '\0');
+  ssize_t n = readlinkat(dirfd, name, buf.data(), buf.size());
+  if (n < 0) return {LastErrno(), {}};
+  buf.resize(size_t(n));
+  return {{}, std::move(buf)};
+}
+
+bool Under(std::string_view path, std::string_view root) {
+  if (root == "/") return true;
+  return path.substr(0, root.size()) == root &&
+         (path.size() == root.size() || path[root.size()] == '/');
+}
+
+}  // namespace
+
+DirStream::~DirStream() {
+  if (dir_ != nullptr) closedir(dir_);
+}
+
+int DirStream::fd() const { return dirfd(dir_); }
+
+Result<std::unique_ptr<Exports>> Exports::Open(std::vector<ExportSpec> specs,
+                                               uid_t uid) {
+  std::vector<Root> roots;
+  for (ExportSpec& s : specs) {
+    Fd fd(open(s.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) {
+      return Error{"export " + s.name + ": cannot open " + s.path + ": " +
+                   strerror(errno)};
+    }
+    char real[PATH_MAX];
+    if (realpath(s.path.c_str(), real) == nullptr) {
+      return Error{"export " + s.name + ": cannot resolve " + s.path};
+    }
+    roots.push_back(Root{std::move(s), real, std::move(fd)});
+  }
+  if (roots.empty()) return Error{"no exports"};
+  return std::unique_ptr<Exports>(new Exports(std::move(roots), uid));
+}
+
+Exports::Exports(std::vector<Root> roots, uid_t uid)
+    : roots_(std::move(roots)),
+      uid_(uid),
+      start_("/" + roots_[0].spec.name),
+      started_(time(nullptr)) {}
+
+FsResult<Location> Exports::Locate(std::string_view client_path,
+                                   Effect effect) const {
+  Location loc;
+  loc.vpath = vpath::Normalize(client_path, start_);
+  vpath::Split split = vpath::SplitExport(loc.vpath);
+  if (split.export_name.empty()) {
+    Outcome gate = Gate(-1, effect);
+    return {gate, std::move(loc)};
+  }
+  for (size_t i = 0; i < roots_.size(); ++i) {
+    if (roots_[i].spec.name == split.export_name) {
+      loc.index = int(i);
+      loc.rel = std::string(split.rest);
+      Outcome gate = Gate(loc.index, effect);
+      return {gate, std::move(loc)};
+    }
+  }
+  return {Errno(ENOENT), std::move(loc)};
+}
+
+Outcome Exports::Gate(int index, Effect effect) const {
+  if (effect != Effect::kWrite) return {};
+  if (index < 0) return Refuse(kRuleVirtualRoot);
+  if (roots_[index].spec.access == Access::kReadOnly) {
+    return Refuse(kRuleReadOnly);
+  }
+  return {};
+}
+
+FsResult<Fd> Exports::Resolve(const Root& root, std::string_view rel,
+                              int flags, mode_t mode, bool follow_last) const {
+  std::string path = rel.empty() ? std::string(".") : std::string(rel);
+  // openat2 refuses O_PATH with any flag but O_DIRECTORY/O_NOFOLLOW/O_CLOEXEC.
+  int f = flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY) |
+          (follow_last ? 0 : O_NOFOLLOW);
+  int fd = Openat2(root.fd.get(), path.c_str(), f, mode,
+                   RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+  if (fd >= 0) return {{}, Fd(fd)};
+  // EXDEV: the path or a symlink in it left the tree, or a symlink is
+  // absolute. The walk follows absolute symlinks that point back inside the
+  // export and refuses everything else.
+  if (errno == EXDEV) return Walk(root, rel, flags, mode, follow_last);
+  return {LastErrno(), {}};
+}
+
+FsResult<Fd> Exports::Walk(const Root& root, std::string_view rel, int flags,
+                           mode_t mode, bool follow_last) const {
+  std::vector<Fd> stack;  // directories entered below the root
+  std::deque<std::string> todo = Components(rel);
+  int hops = 0;
+  auto top = [&] { return stack.empty() ? root.fd.get() : stack.back().get(); };
+  int final_flags = flags | O_CLOEXEC | O_NOFOLLOW |
+                    ((flags & O_PATH) ? 0 : O_NOCTTY);
+  while (!todo.empty()) {
+    std::string c = std::move(todo.front());
+    todo.pop_front();
+    if (c == ".") continue;
+    if (c == "..") {
+      if (stack.empty()) return {Refuse(kRuleOutside), {}};
+      stack.pop_back();
+      continue;
+    }
+    bool last = todo.empty();
+    Fd fd(openat(top(), c.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) {
+      if (last && errno == ENOENT && (flags & O_CREAT)) {
+        Fd made(openat(top(), c.c_str(), final_flags, mode));
+        if (!made.valid()) return {LastErrno(), {}};
+        return {{}, std::move(made)};
+      }
+      return {LastErrno(), {}};
+    }
+    struct stat st;
+    if (fstat(fd.get(), &st) != 0) return {LastErrno(), {}};
+    if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
+      if (last && (flags & O_EXCL)) return {Errno(EEXIST), {}};
+      if (++hops > kMaxSymlinkHops) return {Errno(ELOOP), {}};
+      FsResult<std::string> target = ReadLinkAt(fd.get(), "");
+      if (!target.ok()) return {target.outcome, {}};
+      std::string_view t = target.value;
+      if (!t.empty() && t[0] == '/') {
+        if (!Under(t, root.real)) return {Refuse(kRuleOutside), {}};
+        stack.clear();
+        t.remove_prefix(root.real == "/" ? 0 : root.real.size());
+      }
+      std::deque<std::string> more = Components(t);
+      todo.insert(todo.begin(), more.begin(), more.end());
+      continue;
+    }
+    if (last) {
+      if ((flags & O_PATH) && !(flags & O_DIRECTORY)) return {{}, std::move(fd)};
+      Fd opened(openat(top(), c.c_str(), final_flags, mode));
+      if (!opened.valid()) return {LastErrno(), {}};
+      return {{}, std::move(opened)};
+    }
+    if (!S_ISDIR(st.st_mode)) return {Errno(ENOTDIR), {}};
+    stack.push_back(std::move(fd));
+  }
+  // Nothing left (the path ended in ".." or "."): the directory we are in.
+  Fd here(openat(top(), ".", (flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC));
+  if (!here.valid()) return {LastErrno(), {}};
+  return {{}, std::move(here)};
+}
+
+FsResult<Exports::Entry> Exports::ResolveEntry(const Location& loc) const {
+  if (loc.IsVirtualRoot() || loc.IsExportRoot()) {
+    return {Refuse(kRuleExportRoot), {}};
+  }
+  const Root& root = roots_[loc.index];
+  FsResult<Fd> parent = Resolve(root, vpath::Dir(loc.rel),
+                                O_PATH | O_DIRECTORY, 0, true);
+  if (!parent.ok()) return {parent.outcome, {}};
+  return {{}, Entry{std::move(parent.value), std::string(vpath::Base(loc.rel))}};
+}
+
+Outcome Exports::CheckOwner(int index, const struct stat& st) const {
+  if (index >= 0 && roots_[index].spec.owner_only && st.st_uid != uid_) {
+    return Refuse(kRuleOwnerOnly);
+  }
+  return {};
+}
+
+FsResult<Fd> Exports::OpenFile(const Location& loc, int flags, mode_t mode,
+                               bool* created) {
+  *created = false;
+  if (loc.IsVirtualRoot()) return {Errno(EISDIR), {}};
+  const Root& root = roots_[loc.index];
+  mode &= ~root.spec.umask & 07777;
+  // O_NONBLOCK: a FIFO must not stall the session before we see its type.
+  int base = (flags & ~(O_TRUNC | O_CREAT | O_EXCL)) | O_NONBLOCK;
+  FsResult<Fd> r{};
+  if (flags & O_CREAT) {
+    r = Resolve(root, loc.rel, base | O_CREAT | O_EXCL, mode, true);
+    if (r.ok()) *created = true;
+    if (!r.ok() && r.outcome.err == EEXIST && !(flags & O_EXCL)) {
+      r = Resolve(root, loc.rel, base, 0, true);
+    }
+  } else {
+    r = Resolve(root, loc.rel, base, 0, true);
+  }
+  if (!r.ok()) return r;
+  struct stat st;
+  if (fstat(r.value.get(), &st) != 0) return {LastErrno(), {}};
+  if (!S_ISREG(st.st_mode)) {
+    return {S_ISDIR(st.st_mode) ? Errno(EISDIR) : Refuse(kRuleNotRegular), {}};
+  }
+  if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return {o, {}};
+  if ((flags & O_TRUNC) && !*created && ftruncate(r.value.get(), 0) != 0) {
+    return {LastErrno(), {}};
+  }
+  int fl = fcntl(r.value.get(), F_GETFL);
+  if (fl < 0 || fcntl(r.value.get(), F_SETFL, fl & ~O_NONBLOCK) != 0) {
+    return {LastErrno(), {}};
+  }
+  return r;
+}
+
+FsResult<std::unique_ptr<DirStream>> Exports::OpenDir(const Location& loc) {
+  const Root& root = roots_[loc.index];
+  FsResult<Fd> r = Resolve(root, loc.rel, O_RDONLY | O_DIRECTORY, 0, true);
+  if (!r.ok()) return {r.outcome, {}};
+  if (!loc.IsExportRoot()) {
+    struct stat st;
+    if (fstat(r.value.get(), &st) != 0) return {LastErrno(), {}};
+    if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return {o, {}};
+  }
+  DIR* d = fdopendir(r.value.get());
+  if (d == nullptr) return {LastErrno(), {}};
+  r.value.Release();
+  return {{}, std::make_unique<DirStream>(d, loc.index)};
+}
+
+FsResult<std::vector<DirEntry>> Exports::ReadDir(DirStream& dir,
+                                                 size_t max_entries,
+                                                 size_t max_bytes) {
+  std::vector<DirEntry> out;
+  size_t bytes = 0;
+  bool owner_only = roots_[dir.index()].spec.owner_only;
+  while (out.size() < max_entries && bytes < max_bytes) {
+    errno = 0;
+    struct dirent* e = readdir(dir.dir());
+    if (e == nullptr) {
+      if (errno != 0 && out.empty()) return {LastErrno(), {}};
+      break;
+    }
+    DirEntry entry;
+    entry.name = e->d_name;
+    // Gone since readdir (a race with unlink): leave it out.
+    if (fstatat(dir.fd(), e->d_name, &entry.st, AT_SYMLINK_NOFOLLOW) != 0) {
+      continue;
+    }
+    bool dots = entry.name == "." || entry.name == "..";
+    if (owner_only && !dots && entry.st.st_uid != uid_) continue;
+    bytes += 2 * entry.name.size() + 96;  // name, long name, attrs
+    out.push_back(std::move(entry));
+  }
+  return {{}, std::move(out)};
+}
+
+std::vector<DirEntry> Exports::RootEntries() const {
+  struct stat self = {};
+  self.st_mode = S_IFDIR | 0555;
+  self.st_nlink = 2 + roots_.size();
+  self.st_mtim.tv_sec = started_;
+  self.st_atim.tv_sec = started_;
+  std::vector<DirEntry> out = {{".", self}, {"..", self}};
+  for (const Root& r : roots_) {
+    DirEntry e{r.spec.name, {}};
+    if (fstat(r.fd.get(), &e.st) != 0) continue;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+FsResult<struct stat> Exports::Stat(const Location& loc, bool follow) {
+  if (loc.IsVirtualRoot()) return {{}, RootEntries()[0].st};
+  struct stat st;
+  FsResult<Fd> r = Resolve(roots_[loc.index], loc.rel, O_PATH, 0, follow);
+  if (!r.ok()) return {r.outcome, {}};
+  if (fstat(r.value.get(), &st) != 0) return {LastErrno(), {}};
+  if (!loc.IsExportRoot()) {
+    if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return {o, {}};
+  }
+  return {{}, st};
+}
+
+FsResult<struct stat> Exports::StatFd(int fd) const {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return {LastErrno(), {}};
+  return {{}, st};
+}
+
+Outcome Exports::ApplyAttrs(int fd, bool path_only, bool is_link,
+                            const Attrs& a) const {
+  // An O_PATH fd cannot be written through; /proc/self/fd/N reaches the
+  // same inode without a second path walk (it names our own open file).
+  std::string proc = ProcPath(fd);
+  if (a.Has(Attrs::kSize)) {
+    if (a.size > uint64_t(INT64_MAX)) return Errno(EINVAL);
+    int rc = path_only ? truncate(proc.c_str(), off_t(a.size))
+                       : ftruncate(fd, off_t(a.size));
+    if (rc != 0) return LastErrno();
+  }
+  if (a.Has(Attrs::kPermissions)) {
+    if (is_link) return Errno(ENOTSUP);
+    mode_t m = a.permissions & 07777;
+    int rc = path_only ? fchmodat(AT_FDCWD, proc.c_str(), m, 0) : fchmod(fd, m);
+    if (rc != 0) return LastErrno();
+  }
+  if (a.Has(Attrs::kAcModTime)) {
+    struct timespec ts[2] = {{time_t(a.atime), 0}, {time_t(a.mtime), 0}};
+    int rc = path_only ? utimensat(fd, "", ts, AT_EMPTY_PATH) : futimens(fd, ts);
+    if (rc != 0) return LastErrno();
+  }
+  if (a.Has(Attrs::kUidGid)) {
+    if (fchownat(fd, "", a.uid, a.gid, AT_EMPTY_PATH) != 0) return LastErrno();
+  }
+  return {};
+}
+
+Outcome Exports::SetStat(const Location& loc, const Attrs& attrs,
+                         bool follow) {
+  if (loc.IsVirtualRoot()) return Refuse(kRuleVirtualRoot);
+  FsResult<Fd> r = Resolve(roots_[loc.index], loc.rel, O_PATH, 0, follow);
+  if (!r.ok()) return r.outcome;
+  struct stat st;
+  if (fstat(r.value.get(), &st) != 0) return LastErrno();
+  if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return o;
+  return ApplyAttrs(r.value.get(), true, S_ISLNK(st.st_mode), attrs);
+}
+
+Outcome Exports::SetStatFd(int index, int fd, const Attrs& attrs) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return LastErrno();
+  if (Outcome o = CheckOwner(index, st); !o.ok()) return o;
+  return ApplyAttrs(fd, false, false, attrs);
+}
+
+Outcome Exports::Remove(const Location& loc) {
+  FsResult<Entry> e = ResolveEntry(loc);
+  if (!e.ok()) return e.outcome;
+  struct stat st;
+  if (fstatat(e.value.parent.get(), e.value.name.c_str(), &st,
+              AT_SYMLINK_NOFOLLOW) != 0) {
+    return LastErrno();
+  }
+  if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return o;
+  if (S_ISDIR(st.st_mode)) return Errno(EISDIR);
+  if (unlinkat(e.value.parent.get(), e.value.name.c_str(), 0) != 0) {
+    return LastErrno();
+  }
+  return {};
+}
+
+Outcome Exports::MakeDir(const Location& loc, mode_t mode) {
+  if (loc.IsVirtualRoot() || loc.IsExportRoot()) return Errno(EEXIST);
+  FsResult<Entry> e = ResolveEntry(loc);
+  if (!e.ok()) return e.outcome;
+  mode &= ~roots_[loc.index].spec.umask & 07777;
+  if (mkdirat(e.value.parent.get(), e.value.name.c_str(), mode) != 0) {
+    return LastErrno();
+  }
+  return {};
+}
+
+Outcome Exports::RemoveDir(const Location& loc) {
+  FsResult<Entry> e = ResolveEntry(loc);
+  if (!e.ok()) return e.outcome;
+  struct stat st;
+  if (fstatat(e.value.parent.get(), e.value.name.c_str(), &st,
+              AT_SYMLINK_NOFOLLOW) != 0) {
+    return LastErrno();
+  }
+  if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return o;
+  if (unlinkat(e.value.parent.get(), e.value.name.c_str(), AT_REMOVEDIR) != 0) {
+    return LastErrno();
+  }
+  return {};
+}
+
+Outcome Exports::Rename(const Location& from, const Location& to,
+                        bool replace) {
+  FsResult<Entry> src = ResolveEntry(from);
+  if (!src.ok()) return src.outcome;
+  FsResult<Entry> dst = ResolveEntry(to);
+  if (!dst.ok()) return dst.outcome;
+  int sp = src.value.parent.get(), dp = dst.value.parent.get();
+  const char* sn = src.value.name.c_str();
+  const char* dn = dst.value.name.c_str();
+  struct stat st;
+  if (fstatat(sp, sn, &st, AT_SYMLINK_NOFOLLOW) != 0) return LastErrno();
+  if (Outcome o = CheckOwner(from.index, st); !o.ok()) return o;
+  if (fstatat(dp, dn, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (!replace) return Errno(EEXIST);
+    if (Outcome o = CheckOwner(to.index, st); !o.ok()) return o;
+  }
+  unsigned flags = replace ? 0 : RENAME_NOREPLACE;
+  if (renameat2(sp, sn, dp, dn, flags) == 0) return {};
+  // Filesystems without RENAME_NOREPLACE: the fstatat above already checked.
+  if (errno == EINVAL && !replace && renameat(sp, sn, dp, dn) == 0) return {};
+  return LastErrno();
+}
+
+Outcome Exports::Link(const Location& from, const Location& to) {
+  FsResult<Entry> src = ResolveEntry(from);
+  if (!src.ok()) return src.outcome;
+  FsResult<Entry> dst = ResolveEntry(to);
+  if (!dst.ok()) return dst.outcome;
+  struct stat st;
+  if (fstatat(src.value.parent.get(), src.value.name.c_str(), &st,
+              AT_SYMLINK_NOFOLLOW) != 0) {
+    return LastErrno();
+  }
+  if (Outcome o = CheckOwner(from.index, st); !o.ok()) return o;
+  if (linkat(src.value.parent.get(), src.value.name.c_str(),
+             dst.value.parent.get(), dst.value.name.c_str(), 0) != 0) {
+    return LastErrno();
+  }
+  return {};
+}
+
+Outcome Exports::Symlink(std::string_view target, const Location& loc) {
+  FsResult<Entry> e = ResolveEntry(loc);
+  if (!e.ok()) return e.outcome;
+  std::string stored(target);
+  if (!target.empty() && target[0] == '/') {
+    std::string v = vpath::Normalize(target, "/");
+    vpath::Split split = vpath::SplitExport(v);
+    for (const Root& r : roots_) {
+      if (r.spec.name == split.export_name) {
+        stored = r.real == "/" ? "/" + std::string(split.rest)
+                               : r.real + (split.rest.empty() ? "" : "/") +
+                                     std::string(split.rest);
+        break;
+      }
+    }
+  }
+  if (symlinkat(stored.c_str(), e.value.parent.get(), e.value.name.c_str()) !=
+      0) {
+    return LastErrno();
+  }
+  return {};
+}
+
+FsResult<std::string> Exports::ReadLink(const Location& loc) {
+  FsResult<Entry> e = ResolveEntry(loc);
+  if (!e.ok()) {
+    if (e.outcome.refused() && !loc.IsVirtualRoot()) return {Errno(EINVAL), {}};
+    return {e.outcome, {}};
+  }
+  struct stat st;
+  if (fstatat(e.value.parent.get(), e.value.name.c_str(), &st,
+              AT_SYMLINK_NOFOLLOW) != 0) {
+    return {LastErrno(), {}};
+  }
+  if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return {o, {}};
+  FsResult<std::string> r =
+      ReadLinkAt(e.value.parent.get(), e.value.name.c_str());
+  if (!r.ok() || r.value.empty() || r.value[0] != '/') return r;
+  // Show a real path inside one of our exports as the client's path to it.
+  const Root* best = nullptr;
+  for (const Root& root : roots_) {
+    if (Under(r.value, root.real) &&
+        (best == nullptr || root.real.size() > best->real.size())) {
+      best = &root;
+    }
+  }
+  if (best != nullptr) {
+    std::string_view rest = std::string_view(r.value).substr(
+        best->real == "/" ? 0 : best->real.size());
+    r.value = "/" + best->spec.name + std::string(rest);
+  }
+  return r;
+}
+
+FsResult<struct statvfs> Exports::StatVfs(const Location& loc) {
+  if (loc.IsVirtualRoot()) return {Errno(ENOENT), {}};
+  FsResult<Fd> r = Resolve(roots_[loc.index], loc.rel, O_PATH, 0, true);
+  if (!r.ok()) return {r.outcome, {}};
+  return StatVfsFd(loc.index, r.value.get());
+}
+
+FsResult<struct statvfs> Exports::StatVfsFd(int index, int fd) const {
+  struct statvfs v;
+  if (fstatvfs(fd, &v) != 0) return {LastErrno(), {}};
+  if (roots_[index].spec.access == Access::kReadOnly) v.f_flag |= ST_RDONLY;
+  return {{}, v};
+}
+
+const std::string& Exports::UserName(uid_t uid) {
+  auto it = users_.find(uid);
+  if (it != users_.end()) return it->second;
+  struct passwd pw, *found = nullptr;
+  char buf[4096];
+  std::string name;
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found != nullptr) {
+    name = found->pw_name;
+  }
+  return users_.emplace(uid, std::move(name)).first->second;
+}
+
+const std::string& Exports::GroupName(gid_t gid) {
+  auto it = groups_.find(gid);
+  if (it != groups_.end()) return it->second;
+  struct group gr, *found = nullptr;
+  char buf[8192];
+  std::string name;
+  if (getgrgid_r(gid, &gr, buf, sizeof buf, &found) == 0 && found != nullptr) {
+    name = found->gr_name;
+  }
+  return groups_.emplace(gid, std::move(name)).first->second;
+}
+
+}  // namespace sftpd

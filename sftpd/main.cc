@@ -1,1 +1,131 @@
-int main() { return 0; }
+// The sftpd command line: a table of subcommands, each taking --config.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "sftpd/session.h"
+#include "sftpd/stdio.h"
+
+namespace sftpd {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+struct Args {
+  std::string config = kDefaultConfigPath;
+  std::vector<std::string_view> rest;  // anything else, for the command
+};
+
+int CheckConfig(const Args& args) {
+  LoadResult r = LoadConfig(args.config);
+  if (!r.config) {
+    for (const ConfigError& e : r.errors) {
+      fprintf(stderr, "%s\n", e.ToString().c_str());
+    }
+    fprintf(stderr, "%s: %zu error%s\n", args.config.c_str(), r.errors.size(),
+            r.errors.size() == 1 ? "" : "s");
+    return 1;
+  }
+  printf("%s: OK\n%s", args.config.c_str(), Describe(*r.config).c_str());
+  return 0;
+}
+
+int Stdio(const Args& args) { return ServeStdio(args.config); }
+
+const char* EffectName(TableEffect e) {
+  switch (e) {
+    case TableEffect::kNone: return "none";
+    case TableEffect::kRead: return "read";
+    case TableEffect::kWrite: return "write";
+    case TableEffect::kByFlags: return "by-flags";
+  }
+  return "?";
+}
+
+int ListRequests(const Args&) {
+  printf("%-4s %-32s %-9s %-8s %s\n", "type", "request", "effect", "audit",
+         "advertised");
+  for (const RequestInfo& r : Session::Requests()) {
+    std::string name(r.name), audit(r.audit_op.empty() ? "-" : r.audit_op);
+    std::string adv = r.ext_version.empty() ? "-" : "v" + std::string(r.ext_version);
+    printf("%-4u %-32s %-9s %-8s %s\n", unsigned(r.type), name.c_str(),
+           EffectName(r.effect), audit.c_str(), adv.c_str());
+  }
+  return 0;
+}
+
+int Version(const Args&) {
+  printf("sftpd %s\n", kVersion);
+  return 0;
+}
+
+int Help(const Args&);
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;
+  int (*run)(const Args&);
+};
+
+constexpr Command kCommands[] = {
+    {"--stdio", "serve one SFTP session on stdin/stdout as the calling user "
+                "(OpenSSH ForceCommand or Subsystem)", Stdio},
+    {"check-config", "validate the config; print each error as "
+                     "file:line:col: key: reason and exit 1", CheckConfig},
+    {"--list-requests", "print the request table: every SFTP request and "
+                        "extension, its effect and audit", ListRequests},
+    {"--version", "print the version", Version},
+    {"--help", "this text", Help},
+};
+
+int Help(const Args&) {
+  printf("usage: sftpd COMMAND [--config FILE]\n\n");
+  for (const Command& c : kCommands) {
+    printf("  %-16s %.*s\n", std::string(c.name).c_str(),
+           int(c.summary.size()), c.summary.data());
+  }
+  printf("\nFILE defaults to %s.\n", kDefaultConfigPath);
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  if (argc < 2) {
+    Help({});
+    return 2;
+  }
+  std::string_view name = argv[1];
+  const Command* cmd = nullptr;
+  for (const Command& c : kCommands) {
+    if (c.name == name || (name == "-h" && c.name == "--help")) cmd = &c;
+  }
+  if (cmd == nullptr) {
+    fprintf(stderr, "sftpd: unknown command '%s'; see sftpd --help\n", argv[1]);
+    return 2;
+  }
+  Args args;
+  for (int i = 2; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--config" || a == "-f") {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "sftpd: %s needs a file name\n", argv[i]);
+        return 2;
+      }
+      args.config = argv[++i];
+    } else if (a.substr(0, 9) == "--config=") {
+      args.config = std::string(a.substr(9));
+    } else {
+      fprintf(stderr, "sftpd: %s: unexpected argument '%s'\n", argv[1],
+              argv[i]);
+      return 2;
+    }
+  }
+  return cmd->run(args);
+}
+
+}  // namespace
+}  // namespace sftpd
+
+int main(int argc, char** argv) { return sftpd::Main(argc, argv); }

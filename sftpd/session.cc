@@ -1,0 +1,791 @@
+#include "sftpd/session.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <string>
+
+#include "sftpd/limits.h"
+#include "sftpd/protocol.h"
+
+namespace sftpd {
+
+struct Session::Request {
+  const struct RequestSpec* spec;
+  uint32_t id;  // for INIT, the client's version
+  Reader body;
+  Effect effect;
+  // For the audit trail, filled in by the handler.
+  std::string path;
+  std::string target;
+  std::string detail;
+};
+
+// The request table: every request and extension, its handler and its
+// effect. Dispatch, the read-only gate, VERSION's extension list and
+// --list-requests all read it; no handler re-checks.
+struct RequestSpec {
+  RequestInfo info;
+  Session::Handler handler;
+};
+
+struct RequestTable {
+  using S = Session;
+  using E = TableEffect;
+  static constexpr RequestSpec kAll[] = {
+      {{fxp::kInit, "init", "", E::kNone, ""}, &S::OnInit},
+      {{fxp::kOpen, "open", "", E::kByFlags, "open"}, &S::OnOpen},
+      {{fxp::kClose, "close", "", E::kNone, "close"}, &S::OnClose},
+      {{fxp::kRead, "read", "", E::kRead, ""}, &S::OnRead},
+      {{fxp::kWrite, "write", "", E::kWrite, ""}, &S::OnWrite},
+      {{fxp::kLstat, "lstat", "", E::kRead, ""}, &S::OnLstat},
+      {{fxp::kFstat, "fstat", "", E::kRead, ""}, &S::OnFstat},
+      {{fxp::kSetstat, "setstat", "", E::kWrite, "setstat"}, &S::OnSetstat},
+      {{fxp::kFsetstat, "fsetstat", "", E::kWrite, "setstat"},
+       &S::OnFsetstat},
+      {{fxp::kOpendir, "opendir", "", E::kRead, "opendir"}, &S::OnOpendir},
+      {{fxp::kReaddir, "readdir", "", E::kRead, ""}, &S::OnReaddir},
+      {{fxp::kRemove, "remove", "", E::kWrite, "remove"}, &S::OnRemove},
+      {{fxp::kMkdir, "mkdir", "", E::kWrite, "mkdir"}, &S::OnMkdir},
+      {{fxp::kRmdir, "rmdir", "", E::kWrite, "rmdir"}, &S::OnRmdir},
+      {{fxp::kRealpath, "realpath", "", E::kNone, ""}, &S::OnRealpath},
+      {{fxp::kStat, "stat", "", E::kRead, ""}, &S::OnStat},
+      {{fxp::kRename, "rename", "", E::kWrite, "rename"}, &S::OnRename},
+      {{fxp::kReadlink, "readlink", "", E::kRead, ""}, &S::OnReadlink},
+      {{fxp::kSymlink, "symlink", "", E::kWrite, "symlink"}, &S::OnSymlink},
+      {{fxp::kExtended, "posix-rename@openssh.com", "1", E::kWrite, "rename"},
+       &S::OnPosixRename},
+      {{fxp::kExtended, "statvfs@openssh.com", "2", E::kRead, ""},
+       &S::OnStatvfs},
+      {{fxp::kExtended, "fstatvfs@openssh.com", "2", E::kRead, ""},
+       &S::OnFstatvfs},
+      {{fxp::kExtended, "hardlink@openssh.com", "1", E::kWrite, "link"},
+       &S::OnHardlink},
+      {{fxp::kExtended, "fsync@openssh.com", "1", E::kRead, ""}, &S::OnFsync},
+      {{fxp::kExtended, "lsetstat@openssh.com", "1", E::kWrite, "setstat"},
+       &S::OnLsetstat},
+      {{fxp::kExtended, "limits@openssh.com", "1", E::kNone, ""},
+       &S::OnLimits},
+      {{fxp::kExtended, "expand-path@openssh.com", "1", E::kNone, ""},
+       &S::OnExpandPath},
+      {{fxp::kExtended, "copy-data", "1", E::kWrite, "copy"}, &S::OnCopyData},
+      {{fxp::kExtended, "home-directory", "1", E::kNone, ""},
+       &S::OnHomeDirectory},
+      {{fxp::kExtended, "users-groups-by-id@openssh.com", "1", E::kNone, ""},
+       &S::OnUsersGroupsById},
+  };
+
+  static constexpr const RequestSpec* Standard(uint8_t type) {
+    for (const RequestSpec& s : kAll) {
+      if (s.info.type == type && type != fxp::kExtended) return &s;
+    }
+    return nullptr;
+  }
+  static constexpr const RequestSpec* Extension(std::string_view name) {
+    for (const RequestSpec& s : kAll) {
+      if (s.info.type == fxp::kExtended && s.info.name == name) return &s;
+    }
+    return nullptr;
+  }
+  static constexpr bool Complete() {
+    // Every SFTP v3 request type (1 and 3..20) has exactly one row.
+    for (int t = fxp::kInit; t <= fxp::kSymlink; ++t) {
+      if (t == fxp::kVersionReply) continue;
+      int rows = 0;
+      for (const RequestSpec& s : kAll) rows += s.info.type == t;
+      if (rows != 1) return false;
+    }
+    // Every row has a handler, and extension names are unique.
+    for (const RequestSpec& s : kAll) {
+      if (s.handler == nullptr) return false;
+      if (s.info.type == fxp::kExtended && Extension(s.info.name) != &s) {
+        return false;
+      }
+    }
+    return true;
+  }
+};
+static_assert(RequestTable::Complete(), "the request table must be complete");
+
+namespace {
+
+constexpr uint32_t kWriteFlags = fxp::kOpenWrite | fxp::kOpenAppend |
+                                 fxp::kOpenCreate | fxp::kOpenTruncate;
+
+// OPEN's effect is decided by its pflags, read without consuming the body.
+Effect EffectOf(const RequestSpec& spec, Reader body) {
+  switch (spec.info.effect) {
+    case TableEffect::kNone: return Effect::kNone;
+    case TableEffect::kRead: return Effect::kRead;
+    case TableEffect::kWrite: return Effect::kWrite;
+    case TableEffect::kByFlags:
+      body.String();
+      return (body.U32() & kWriteFlags) ? Effect::kWrite : Effect::kRead;
+  }
+  return Effect::kWrite;
+}
+
+std::string FlagsText(uint32_t pflags) {
+  std::string s;
+  if (pflags & fxp::kOpenRead) s += 'r';
+  if (pflags & fxp::kOpenWrite) s += 'w';
+  if (pflags & fxp::kOpenAppend) s += 'a';
+  if (pflags & fxp::kOpenCreate) s += 'c';
+  if (pflags & fxp::kOpenTruncate) s += 't';
+  if (pflags & fxp::kOpenExclusive) s += 'x';
+  return s;
+}
+
+bool OffsetOk(uint64_t off) { return off <= uint64_t(INT64_MAX); }
+
+}  // namespace
+
+std::span<const RequestInfo> Session::Requests() {
+  static const std::vector<RequestInfo> infos = [] {
+    std::vector<RequestInfo> v;
+    for (const RequestSpec& s : RequestTable::kAll) v.push_back(s.info);
+    return v;
+  }();
+  return infos;
+}
+
+Session::Session(Exports& exports, AuditSink& audit, std::string user)
+    : exports_(exports), audit_(audit), user_(std::move(user)) {}
+
+Session::~Session() { Close(); }
+
+void Session::Close() {
+  handles_.CloseAll([this](OpenHandle& h) { CloseHandle(h); });
+}
+
+Result<size_t> Session::Process(std::span<const uint8_t> input) {
+  size_t pos = 0;
+  while (input.size() - pos >= 4 && out_.size() < kOutputHighWater) {
+    uint32_t len = LoadU32(input.data() + pos);
+    if (len == 0) return Error{"zero-length packet"};
+    if (len > kMaxPacket) {
+      return Error{"packet of " + std::to_string(len) +
+                   " bytes exceeds the limit of " + std::to_string(kMaxPacket)};
+    }
+    if (input.size() - pos - 4 < len) break;
+    Dispatch(input.subspan(pos + 4, len));
+    pos += 4 + size_t(len);
+  }
+  return pos;
+}
+
+void Session::Dispatch(std::span<const uint8_t> packet) {
+  Reader r(packet);
+  uint8_t type = r.U8();
+  uint32_t id = r.U32();
+  const RequestSpec* spec = RequestTable::Standard(type);
+  std::string_view ext_name;
+  if (type == fxp::kExtended) {
+    ext_name = r.Text(256);
+    spec = RequestTable::Extension(ext_name);
+  }
+  if (!r.ok()) {  // not even an id (or an extension name) to answer
+    SendStatus(id, StatusCode::kBadMessage, "Malformed packet");
+    return;
+  }
+  if (spec == nullptr) {
+    SendStatus(id, StatusCode::kOpUnsupported,
+               type == fxp::kExtended ? "Unsupported extension"
+                                      : "Unsupported request");
+    return;
+  }
+  if (!initialized_ && type != fxp::kInit) {
+    SendStatus(id, StatusCode::kFailure, "INIT expected");
+    return;
+  }
+  Request req{spec, id, r, EffectOf(*spec, r), {}, {}, {}};
+  (this->*spec->handler)(req);
+}
+
+// --- replies ---------------------------------------------------------------
+
+void Session::SendStatus(uint32_t id, StatusCode code,
+                         std::string_view message) {
+  Writer w(out_);
+  size_t p = w.Begin(fxp::kStatus);
+  w.U32(id);
+  w.U32(uint32_t(code));
+  w.String(message);
+  w.String("en");
+  w.End(p);
+}
+
+void Session::SendHandle(uint32_t id, std::string_view handle) {
+  Writer w(out_);
+  size_t p = w.Begin(fxp::kHandle);
+  w.U32(id);
+  w.String(handle);
+  w.End(p);
+}
+
+void Session::SendName(uint32_t id, std::string_view name,
+                       std::string_view longname) {
+  Writer w(out_);
+  size_t p = w.Begin(fxp::kName);
+  w.U32(id);
+  w.U32(1);
+  w.String(name);
+  w.String(longname);
+  WriteAttrs(w, Attrs{});
+  w.End(p);
+}
+
+void Session::SendAttrs(uint32_t id, const Attrs& attrs) {
+  Writer w(out_);
+  size_t p = w.Begin(fxp::kAttrs);
+  w.U32(id);
+  WriteAttrs(w, attrs);
+  w.End(p);
+}
+
+void Session::Finish(Request& req, Outcome outcome) {
+  Status st = StatusFromErrno(outcome.err);
+  SendStatus(req.id, st.code, st.message);
+  const RequestInfo& info = req.spec->info;
+  if (!outcome.refused() && info.audit_op.empty()) return;
+  AuditEvent e;
+  e.op = info.audit_op.empty() ? info.name : info.audit_op;
+  e.path = req.path;
+  e.target = req.target;
+  e.detail = req.detail;
+  e.result = outcome.ok() ? std::string_view("ok") : st.message;
+  e.rule = outcome.rule;
+  audit_.Record(e);
+}
+
+void Session::BadMessage(Request& req) {
+  SendStatus(req.id, StatusCode::kBadMessage, "Malformed request");
+}
+
+FsResult<Location> Session::Locate(Request& req, std::string_view path) {
+  FsResult<Location> r = exports_.Locate(path, req.effect);
+  (req.path.empty() ? req.path : req.target) = r.value.vpath;
+  return r;
+}
+
+OpenHandle* Session::FindHandle(Request& req, std::string_view wire,
+                                Outcome* why) {
+  OpenHandle* h = handles_.Find(wire);
+  if (h == nullptr) {
+    *why = {EBADF, {}};
+    return nullptr;
+  }
+  (req.path.empty() ? req.path : req.target) = h->vpath;
+  *why = exports_.Gate(h->index, req.effect);
+  return why->ok() ? h : nullptr;
+}
+
+void Session::CloseHandle(OpenHandle& h) {
+  if (h.kind != OpenHandle::Kind::kFile) return;
+  AuditEvent e;
+  e.op = "close";
+  e.path = h.vpath;
+  e.bytes_read = int64_t(h.bytes_read);
+  e.bytes_written = int64_t(h.bytes_written);
+  audit_.Record(e);
+}
+
+// --- handlers --------------------------------------------------------------
+
+void Session::OnInit([[maybe_unused]] Request& req) {
+  // req.id holds the client's version; v3 is all we speak, and a client
+  // asking for more gets 3 back and decides.
+  initialized_ = true;
+  Writer w(out_);
+  size_t p = w.Begin(fxp::kVersionReply);
+  w.U32(fxp::kVersion);
+  for (const RequestSpec& s : RequestTable::kAll) {
+    if (s.info.ext_version.empty()) continue;
+    w.String(s.info.name);
+    w.String(s.info.ext_version);
+  }
+  w.End(p);
+}
+
+void Session::OnOpen(Request& req) {
+  std::string_view path = req.body.Text(kMaxPathLength);
+  uint32_t pflags = req.body.U32();
+  Attrs attrs = ReadAttrs(req.body);
+  if (!req.body.Done()) return BadMessage(req);
+  req.detail = FlagsText(pflags);
+  FsResult<Location> loc = Locate(req, path);
+  if (!loc.ok()) return Finish(req, loc.outcome);
+
+  bool rd = pflags & fxp::kOpenRead, wr = pflags & fxp::kOpenWrite;
+  int flags = rd && wr ? O_RDWR : wr ? O_WRONLY : O_RDONLY;
+  if (pflags & fxp::kOpenAppend) flags |= O_APPEND | (wr ? 0 : O_WRONLY);
+  if (pflags & fxp::kOpenCreate) flags |= O_CREAT;
+  if (pflags & fxp::kOpenTruncate) flags |= O_TRUNC;
+  if (pflags & fxp::kOpenExclusive) flags |= O_EXCL;
+  mode_t mode = attrs.Has(Attrs::kPermissions) ? attrs.permissions & 07777
+                                                : 0666;
+  bool created = false;
+  FsResult<Fd> fd = exports_.OpenFile(loc.value, flags, mode, &created);
+  if (!fd.ok()) return Finish(req, fd.outcome);
+  if (created) {
+    // The mode went in with open(); the rest of the attrs are applied now.
+    Attrs rest = attrs;
+    rest.flags &= ~Attrs::kPermissions;
+    if (Outcome o = exports_.SetStatFd(loc.value.index, fd.value.get(), rest);
+        !o.ok()) {
+      return Finish(req, o);
+    }
+  }
+  OpenHandle h;
+  h.kind = OpenHandle::Kind::kFile;
+  h.index = loc.value.index;
+  h.vpath = loc.value.vpath;
+  h.file = std::move(fd.value);
+  h.append = pflags & fxp::kOpenAppend;
+  std::optional<std::string> wire = handles_.Add(std::move(h));
+  if (!wire) return Finish(req, {EMFILE, {}});
+  SendHandle(req.id, *wire);
+  AuditEvent e;
+  e.op = "open";
+  e.path = req.path;
+  e.detail = req.detail;
+  audit_.Record(e);
+}
+
+void Session::OnClose(Request& req) {
+  std::string_view wire = req.body.String();
+  if (!req.body.Done()) return BadMessage(req);
+  std::optional<OpenHandle> h = handles_.Remove(wire);
+  if (!h) return Finish(req, {EBADF, {}});
+  CloseHandle(*h);  // audits the close with its byte counts
+  SendStatus(req.id, StatusCode::kOk, "Success");
+}
+
+void Session::OnRead(Request& req) {
+  std::string_view wire = req.body.String();
+  uint64_t offset = req.body.U64();
+  uint32_t len = req.body.U32();
+  if (!req.body.Done()) return BadMessage(req);
+  Outcome why;
+  OpenHandle* h = FindHandle(req, wire, &why);
+  if (h == nullptr) return Finish(req, why);
+  if (h->kind != OpenHandle::Kind::kFile) return Finish(req, {EBADF, {}});
+  if (!OffsetOk(offset)) return Finish(req, {EINVAL, {}});
+  len = std::min(len, kMaxReadLength);
+
+  // The data goes straight into the reply: header, then pread into place.
+  Writer w(out_);
+  size_t p = w.Begin(fxp::kData);
+  w.U32(req.id);
+  size_t len_at = out_.size();
+  w.U32(0);
+  uint8_t* dst = w.Reserve(len);
+  ssize_t n;
+  do {
+    n = pread(h->file.get(), dst, len, off_t(offset));
+  } while (n < 0 && errno == EINTR);
+  int err = errno;
+  if (n <= 0 && len > 0) {
+    out_.resize(p);  // take the unfinished DATA back
+    if (n == 0) return SendStatus(req.id, StatusCode::kEof, "End of file");
+    return Finish(req, {err, {}});
+  }
+  if (n < 0) n = 0;
+  w.Commit(len, size_t(n));
+  uint8_t* at = out_.data() + len_at;
+  uint32_t un = uint32_t(n);
+  at[0] = uint8_t(un >> 24), at[1] = uint8_t(un >> 16);
+  at[2] = uint8_t(un >> 8), at[3] = uint8_t(un);
+  w.End(p);
+  h->bytes_read += uint64_t(n);
+}
+
+void Session::OnWrite(Request& req) {
+  std::string_view wire = req.body.String();
+  uint64_t offset = req.body.U64();
+  std::string_view data = req.body.String();
+  if (!req.body.Done()) return BadMessage(req);
+  Outcome why;
+  OpenHandle* h = FindHandle(req, wire, &why);
+  if (h == nullptr) return Finish(req, why);
+  if (h->kind != OpenHandle::Kind::kFile) return Finish(req, {EBADF, {}});
+  if (!OffsetOk(offset) || data.size() > uint64_t(INT64_MAX) - offset) {
+    return Finish(req, {EINVAL, {}});
+  }
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = h->append
+                    ? write(h->file.get(), data.data() + done, data.size() - done)
+                    : pwrite(h->file.get(), data.data() + done,
+                             data.size() - done, off_t(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      h->bytes_written += done;
+      return Finish(req, {n < 0 ? errno : EIO, {}});
+    }
+    done += size_t(n);
+  }
+  h->bytes_written += done;
+  SendStatus(req.id, StatusCode::kOk, "Success");
+}
+
+void Session::StatPath(Request& req, bool follow) {
+  std::string_view path = req.body.Text(kMaxPathLength);
+  // Clients may send v4+ flags after the path; v3 has none, so any trailing
+  // bytes are malformed.
+  if (!req.body.Done()) return BadMessage(req);
+  FsResult<Location> loc = Locate(req, path);
+  if (!loc.ok()) return Finish(req, loc.outcome);
+  FsResult<struct stat> st = exports_.Stat(loc.value, follow);
+  if (!st.ok()) return Finish(req, st.outcome);
+  SendAttrs(req.id, AttrsFromStat(st.value));
+}
+
+void Session::OnLstat(Request& req) { StatPath(req, false); }
+void Session::OnStat(Request& req) { StatPath(req, true); }
+
+void Session::OnFstat(Request& req) {
+  std::string_view wire = req.body.String();
+  if (!req.body.Done()) return BadMessage(req);
+  Outcome why;
+  OpenHandle* h = FindHandle(req, wire, &why);
+  if (h == nullptr) return Finish(req, why);
+  if (h->kind == OpenHandle::Kind::kVirtualRoot) {
+    return SendAttrs(req.id, AttrsFromStat(exports_.RootEntries()[0].st));
+  }
+  FsResult<struct stat> st = exports_.StatFd(h->fd());
+  if (!st.ok()) return Finish(req, st.outcome);
+  SendAttrs(req.id, AttrsFromStat(st.value));
+}
+
+void Session::SetstatPath(Request& req, bool follow) {
+  std::string_view path = req.body.Text(kMaxPathLength);
+  Attrs attrs = ReadAttrs(req.body);
+  if (!req.body.Done()) return BadMessage(req);
+  FsResult<Location> loc = Locate(req, path);
+  if (!loc.ok()) return Finish(req, loc.outcome);
+  Finish(req, exports_.SetStat(loc.value, attrs, follow));
+}
+
+void Session::OnSetstat(Request& req) { SetstatPath(req, true); }
+void Session::OnLsetstat(Request& req) { SetstatPath(req, false); }
+
+void Session::OnFsetstat(Request& req) {
+  std::string_view wire = req.body.String();
+  Attrs attrs = ReadAttrs(req.body);
+  if (!req.body.Done()) return BadMessage(req);
+  Outcome why;
+  OpenHandle* h = FindHandle(req, wire, &why);
+  if (h == nullptr) return Finish(req, why);
+  Finish(req, exports_.SetStatFd(h->index, h->fd(), attrs));
+}
+
+void Session::OnOpendir(Request& req) {
+  std::string_view path = req.body.Text(kMaxPathLength);
+  if (!req.body.Done()) return BadMessage(req);
+  FsResult<Location> loc = Locate(req, path);
+  if (!loc.ok()) return Finish(req, loc.outcome);
+  OpenHandle h;
+  h.vpath = loc.value.vpath;
+  h.index = loc.value.index;
+  if (loc.value.IsVirtualRoot()) {
+    h.kind = OpenHandle::Kind::kVirtualRoot;
+  } else {
+    FsResult<std::unique_ptr<DirStream>> d = exports_.OpenDir(loc.value);
+    if (!d.ok()) return Finish(req, d.outcome);
+    h.kind = OpenHandle::Kind::kDir;
+    h.dir = std::move(d.value);
+  }
+  std::optional<std::string> wire = handles_.Add(std::move(h));
+  if (!wire) return Finish(req, {EMFILE, {}});
+  SendHandle(req.id, *wire);
+}
+
+void Session::OnReaddir(Request& req) {
+  std::string_view wire = req.body.String();
+  if (!req.body.Done()) return BadMessage(req);
+  Outcome why;
+  OpenHandle* h = FindHandle(req, wire, &why);
+  if (h == nullptr) return Finish(req, why);
+  std::vector<DirEntry> entries;
+  if (h->kind == OpenHandle::Kind::kVirtualRoot) {
+    if (!h->listed) entries = exports_.RootEntries();
+    h->listed = true;
+  } else if (h->kind == OpenHandle::Kind::kDir) {
+    FsResult<std::vector<DirEntry>> r =
+        exports_.ReadDir(*h->dir, kReaddirMaxEntries, kReaddirReplyBytes);
+    if (!r.ok()) return Finish(req, r.outcome);
+    entries = std::move(r.value);
+  } else {
+    return Finish(req, {EBADF, {}});
+  }
+  if (entries.empty()) {
+    return SendStatus(req.id, StatusCode::kEof, "End of directory");
+  }
+  time_t now = time(nullptr);
+  Writer w(out_);
+  size_t p = w.Begin(fxp::kName);
+  w.U32(req.id);
+  w.U32(uint32_t(entries.size()));
+  for (const DirEntry& e : entries) {
+    w.String(e.name);
+    std::string user = exports_.UserName(e.st.st_uid);
+    std::string group = exports_.GroupName(e.st.st_gid);
+    if (user.empty()) user = std::to_string(e.st.st_uid);
+    if (group.empty()) group = std::to_string(e.st.st_gid);
+    w.String(LongName(e.name, e.st, user, group, now));
+    WriteAttrs(w, AttrsFromStat(e.st));
+  }
+  w.End(p);
+}
+
+void Session::OnRemove(Request& req) {
+  std::string_view path = req.body.Text(kMaxPathLength);
+  if (!req.body.Done()) return BadMessage(req);
+  FsResult<Location> loc = Locate(req, path);
+  if (!loc.ok()) return Finish(req, loc.outcome);
+  Finish(req, exports_.Remove(loc.value));
+}
+
+void Session::OnMkdir(Request& req) {
+  std::string_view path = req.body.Text(kMaxPathLength);
+  Attrs attrs = ReadAttrs(req.body);
+  if (!req.body.Done()) return BadMessage(req);
+  FsResult<Location> loc = Locate(req, path);
+  if (!loc.ok()) return Finish(req, loc.outcome);
+  mode_t mode = attrs.Has(Attrs::kPermissions) ? attrs.permissions & 07777
+                                                : 0777;
+  Finish(req, exports_.MakeDir(loc.value, mode));
+}
+
+void Session::OnRmdir(Request& req) {
+  std::string_view path = req.body.Text(kMaxPathLength);
+  if (!req.body.Done()) return BadMessage(req);
+  FsResult<Location> loc = Locate(req, path);
+  if (!loc.ok()) return Finish(req, loc.outcome);
+  Finish(req, exports_.RemoveDir(loc.value));
+}
+
+void Session::OnRealpath(Request& req) {
+  std::string_view path = req.body.Text(kMaxPathLength);
+  if (!req.body.Done()) return BadMessage(req);
+  FsResult<Location> loc = Locate(req, path);
+  if (!loc.ok()) return Finish(req, loc.outcome);
+  SendName(req.id, loc.value.vpath, loc.value.vpath);
+}
+
+void Session::RenamePaths(Request& req, bool replace) {
+  std::string_view from = req.body.Text(kMaxPathLength);
+  std::string_view to = req.body.Text(kMaxPathLength);
+  if (!req.body.Done()) return BadMessage(req);
+  FsResult<Location> a = Locate(req, from);
+  FsResult<Location> b = Locate(req, to);
+  if (!a.ok()) return Finish(req, a.outcome);
+  if (!b.ok()) return Finish(req, b.outcome);
+  Finish(req, exports_.Rename(a.value, b.value, replace));
+}
+
+void Session::OnRename(Request& req) { RenamePaths(req, false); }
+void Session::OnPosixRename(Request& req) { RenamePaths(req, true); }
+
+void Session::OnReadlink(Request& req) {
+  std::string_view path = req.body.Text(kMaxPathLength);
+  if (!req.body.Done()) return BadMessage(req);
+  FsResult<Location> loc = Locate(req, path);
+  if (!loc.ok()) return Finish(req, loc.outcome);
+  FsResult<std::string> target = exports_.ReadLink(loc.value);
+  if (!target.ok()) return Finish(req, target.outcome);
+  SendName(req.id, target.value, target.value);
+}
+
+void Session::OnSymlink(Request& req) {
+  // OpenSSH's order, which its clients and sshfs send: target first, then
+  // the path of the new link (the draft has them the other way round).
+  std::string_view target = req.body.Text(kMaxPathLength);
+  std::string_view link = req.body.Text(kMaxPathLength);
+  if (!req.body.Done()) return BadMessage(req);
+  FsResult<Location> loc = Locate(req, link);
+  req.target = std::string(target);
+  if (!loc.ok()) return Finish(req, loc.outcome);
+  Finish(req, exports_.Symlink(target, loc.value));
+}
+
+void Session::SendStatvfs(Request& req, const FsResult<struct statvfs>& r) {
+  if (!r.ok()) return Finish(req, r.outcome);
+  const struct statvfs& v = r.value;
+  Writer w(out_);
+  size_t p = w.Begin(fxp::kExtendedReply);
+  w.U32(req.id);
+  w.U64(v.f_bsize);
+  w.U64(v.f_frsize);
+  w.U64(v.f_blocks);
+  w.U64(v.f_bfree);
+  w.U64(v.f_bavail);
+  w.U64(v.f_files);
+  w.U64(v.f_ffree);
+  w.U64(v.f_favail);
+  w.U64(v.f_fsid);
+  w.U64(((v.f_flag & ST_RDONLY) ? fxp::kStatvfsReadOnly : 0) |
+        ((v.f_flag & ST_NOSUID) ? fxp::kStatvfsNoSuid : 0));
+  w.U64(v.f_namemax);
+  w.End(p);
+}
+
+void Session::OnStatvfs(Request& req) {
+  std::string_view path = req.body.Text(kMaxPathLength);
+  if (!req.body.Done()) return BadMessage(req);
+  FsResult<Location> loc = Locate(req, path);
+  if (!loc.ok()) return Finish(req, loc.outcome);
+  SendStatvfs(req, exports_.StatVfs(loc.value));
+}
+
+void Session::OnFstatvfs(Request& req) {
+  std::string_view wire = req.body.String();
+  if (!req.body.Done()) return BadMessage(req);
+  Outcome why;
+  OpenHandle* h = FindHandle(req, wire, &why);
+  if (h == nullptr) return Finish(req, why);
+  if (h->index < 0) return Finish(req, {ENOENT, {}});
+  SendStatvfs(req, exports_.StatVfsFd(h->index, h->fd()));
+}
+
+void Session::OnHardlink(Request& req) {
+  std::string_view from = req.body.Text(kMaxPathLength);
+  std::string_view to = req.body.Text(kMaxPathLength);
+  if (!req.body.Done()) return BadMessage(req);
+  FsResult<Location> a = Locate(req, from);
+  FsResult<Location> b = Locate(req, to);
+  if (!a.ok()) return Finish(req, a.outcome);
+  if (!b.ok()) return Finish(req, b.outcome);
+  Finish(req, exports_.Link(a.value, b.value));
+}
+
+void Session::OnFsync(Request& req) {
+  std::string_view wire = req.body.String();
+  if (!req.body.Done()) return BadMessage(req);
+  Outcome why;
+  OpenHandle* h = FindHandle(req, wire, &why);
+  if (h == nullptr) return Finish(req, why);
+  if (h->kind != OpenHandle::Kind::kFile) return Finish(req, {EBADF, {}});
+  Finish(req, {fsync(h->file.get()) == 0 ? 0 : errno, {}});
+}
+
+void Session::OnLimits(Request& req) {
+  if (!req.body.Done()) return BadMessage(req);
+  Writer w(out_);
+  size_t p = w.Begin(fxp::kExtendedReply);
+  w.U32(req.id);
+  w.U64(kMaxPacket);
+  w.U64(kMaxReadLength);
+  w.U64(kMaxWriteLength);
+  w.U64(kMaxHandles);
+  w.End(p);
+}
+
+void Session::OnExpandPath(Request& req) {
+  std::string_view path = req.body.Text(kMaxPathLength);
+  if (!req.body.Done()) return BadMessage(req);
+  // "~" and "~/x" are the user's first export; "~user" only names ourselves.
+  std::string expanded(path);
+  if (!path.empty() && path[0] == '~') {
+    size_t slash = path.find('/');
+    std::string_view who = path.substr(1, slash == path.npos ? path.npos
+                                                             : slash - 1);
+    if (!who.empty() && who != user_) return Finish(req, {ENOENT, {}});
+    expanded = exports_.start();
+    if (slash != path.npos) expanded += path.substr(slash);
+  }
+  FsResult<Location> loc = Locate(req, expanded);
+  if (!loc.ok()) return Finish(req, loc.outcome);
+  SendName(req.id, loc.value.vpath, loc.value.vpath);
+}
+
+void Session::OnCopyData(Request& req) {
+  std::string_view from_wire = req.body.String();
+  uint64_t from_off = req.body.U64();
+  uint64_t length = req.body.U64();  // 0: to the end of the file
+  std::string_view to_wire = req.body.String();
+  uint64_t to_off = req.body.U64();
+  if (!req.body.Done()) return BadMessage(req);
+  // The source only needs reading; the write gate applies to the target.
+  Effect write = req.effect;
+  req.effect = Effect::kRead;
+  Outcome why;
+  OpenHandle* from = FindHandle(req, from_wire, &why);
+  if (from == nullptr) return Finish(req, why);
+  req.effect = write;
+  OpenHandle* to = FindHandle(req, to_wire, &why);
+  if (to == nullptr) return Finish(req, why);
+  if (from->kind != OpenHandle::Kind::kFile ||
+      to->kind != OpenHandle::Kind::kFile) {
+    return Finish(req, {EBADF, {}});
+  }
+  if (!OffsetOk(from_off) || !OffsetOk(to_off) ||
+      (length != 0 && length > uint64_t(INT64_MAX) - from_off)) {
+    return Finish(req, {EINVAL, {}});
+  }
+  uint64_t copied = 0;
+  char buf[64 * 1024];
+  int err = 0;
+  while (length == 0 || copied < length) {
+    size_t want = sizeof buf;
+    if (length != 0) want = size_t(std::min<uint64_t>(want, length - copied));
+    ssize_t n = pread(from->file.get(), buf, want, off_t(from_off + copied));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) { err = errno; break; }
+    if (n == 0) break;
+    size_t put = 0;
+    while (put < size_t(n)) {
+      ssize_t m = pwrite(to->file.get(), buf + put, size_t(n) - put,
+                         off_t(to_off + copied + put));
+      if (m < 0 && errno == EINTR) continue;
+      if (m <= 0) { err = m < 0 ? errno : EIO; break; }
+      put += size_t(m);
+    }
+    copied += put;
+    if (err != 0) break;
+  }
+  from->bytes_read += copied;
+  to->bytes_written += copied;
+  req.detail = "bytes=" + std::to_string(copied);
+  Finish(req, {err, {}});
+}
+
+void Session::OnHomeDirectory(Request& req) {
+  std::string_view who = req.body.Text(256);
+  if (!req.body.Done()) return BadMessage(req);
+  if (!who.empty() && who != user_) return Finish(req, {ENOENT, {}});
+  SendName(req.id, exports_.start(), exports_.start());
+}
+
+void Session::OnUsersGroupsById(Request& req) {
+  std::string_view uids = req.body.String();
+  std::string_view gids = req.body.String();
+  if (!req.body.Done() || uids.size() % 4 != 0 || gids.size() % 4 != 0 ||
+      (uids.size() + gids.size()) / 4 > kMaxIdsPerLookup) {
+    return BadMessage(req);
+  }
+  auto names = [&](std::string_view ids, bool users) {
+    Bytes blob;
+    Writer bw(blob);
+    Reader ir({reinterpret_cast<const uint8_t*>(ids.data()), ids.size()});
+    while (ir.remaining() > 0) {
+      uint32_t id = ir.U32();
+      bw.String(users ? exports_.UserName(id) : exports_.GroupName(id));
+    }
+    return blob;
+  };
+  Bytes user_blob = names(uids, true), group_blob = names(gids, false);
+  Writer w(out_);
+  size_t p = w.Begin(fxp::kExtendedReply);
+  w.U32(req.id);
+  w.String(user_blob);
+  w.String(group_blob);
+  w.End(p);
+}
+
+}  // namespace sftpd

@@ -1,0 +1,170 @@
+#include "sftpd/stdio.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "sftpd/audit.h"
+#include "sftpd/exports.h"
+#include "sftpd/identity.h"
+#include "sftpd/limits.h"
+#include "sftpd/sandbox.h"
+
+namespace sftpd {
+
+namespace {
+
+// A line for the admin: stderr (OpenSSH passes it to the client) and syslog.
+void Say(int priority, const std::string& line) {
+  fprintf(stderr, "sftpd: %s\n", line.c_str());
+  syslog(priority, "%s", line.c_str());
+}
+
+int Refuse(const std::string& why) {
+  Say(LOG_WARNING, "refused: " + why);
+  return 1;
+}
+
+bool WriteAll(int fd, const uint8_t* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= size_t(w);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> PumpSession(Session& session, int in_fd,
+                                       int out_fd) {
+  // Room for one whole packet plus a read's worth more.
+  Bytes in(2 * (size_t(kMaxPacket) + 4));
+  size_t have = 0;
+  for (;;) {
+    ssize_t n = read(in_fd, in.data() + have, in.size() - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return std::string("read: ") + strerror(errno);
+    }
+    if (n == 0) {
+      if (have == 0) return std::nullopt;
+      return "end of input in the middle of a packet";
+    }
+    have += size_t(n);
+    for (;;) {
+      Result<size_t> used = session.Process({in.data(), have});
+      if (!used.ok()) return used.error();
+      Bytes& out = session.output();
+      if (!out.empty()) {
+        if (!WriteAll(out_fd, out.data(), out.size())) {
+          return std::string("write: ") + strerror(errno);
+        }
+        out.clear();
+      }
+      if (*used == 0) break;
+      memmove(in.data(), in.data() + *used, have - *used);
+      have -= *used;
+    }
+  }
+}
+
+int ServeStdio(const std::string& config_path) {
+  openlog("sftpd", LOG_PID, LOG_AUTHPRIV);
+  signal(SIGPIPE, SIG_IGN);
+
+  LoadResult loaded = LoadConfig(config_path);
+  if (!loaded.config) {
+    for (const ConfigError& e : loaded.errors) Say(LOG_ERR, e.ToString());
+    return Refuse("configuration " + config_path + " has errors");
+  }
+  const Config& config = *loaded.config;
+
+  Result<UserInfo> user = LookUpUser(getuid());
+  if (!user) return Refuse("uid " + std::to_string(getuid()) + ": " +
+                           user.error());
+  Result<Peer> peer = PeerFromSsh(getenv("SSH_CONNECTION"),
+                                  getenv("SSH_CLIENT"));
+  if (!peer) return Refuse("user " + user->name + ": " + peer.error());
+
+  Rights rights = RightsFor(config, user->name, user->groups);
+  if (!rights.found) {
+    return Refuse("user " + user->name + " from " + peer->text +
+                  ": no [users] or [groups] entry in " + config_path);
+  }
+  // A local session (no SSH connection) comes from this host: loopback.
+  Address from = peer->address ? *peer->address
+                               : *Address::Parse("127.0.0.1");
+  if (!rights.Allows(from)) {
+    return Refuse("user " + user->name + " from " + peer->text +
+                  ": address not in allow_from");
+  }
+
+  std::vector<ExportSpec> specs;
+  std::vector<sandbox::Tree> trees;
+  for (const Export* e : rights.exports) {
+    std::optional<std::string> path = ExpandPath(e->path, user->name,
+                                                 user->home);
+    if (!path) {
+      return Refuse("user " + user->name + ": export " + e->name + " path " +
+                    e->path + " does not expand to a safe absolute path");
+    }
+    specs.push_back({e->name, *path, e->access, e->owner_only, e->umask});
+    trees.push_back({*path, e->access == Access::kReadWrite});
+  }
+  Result<std::unique_ptr<Exports>> exports =
+      Exports::Open(std::move(specs), user->uid);
+  if (!exports) return Refuse("user " + user->name + ": " + exports.error());
+
+  // The audit file is opened before the sandbox closes the filesystem.
+  int audit_fd = -1;
+  if (!config.audit.log.empty()) {
+    audit_fd = open(config.audit.log.c_str(),
+                    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                    0600);
+    if (audit_fd < 0) {
+      Say(LOG_NOTICE, "audit log " + config.audit.log + ": " +
+                          strerror(errno) + "; auditing to syslog");
+    }
+  }
+  JsonAudit audit(AuditIdentity{NewSessionId(), user->name, user->uid,
+                                peer->address ? peer->address->ToString() : "",
+                                peer->port},
+                  audit_fd, config.audit.syslog || audit_fd < 0);
+
+  tzset();   // long names use local time; /etc/localtime is read now
+  umask(0);  // each export's own umask is applied by Exports
+  Result<std::string> layers = sandbox::Enter(trees);
+  if (!layers) {
+    audit.Record({.op = "login", .result = layers.error(),
+                  .rule = "sandbox"});
+    return Refuse("user " + user->name + ": cannot confine: " +
+                  layers.error());
+  }
+  syslog(LOG_INFO, "session %s: user %s from %s, %zu exports; %s",
+         audit.identity().session.c_str(), user->name.c_str(),
+         peer->text.c_str(), trees.size(), layers->c_str());
+  audit.Record({.op = "login", .detail = *layers});
+
+  Session session(**exports, audit, user->name);
+  std::optional<std::string> broken =
+      PumpSession(session, STDIN_FILENO, STDOUT_FILENO);
+  session.Close();
+  if (broken) {
+    syslog(LOG_WARNING, "session %s: ended: %s",
+           audit.identity().session.c_str(), broken->c_str());
+  }
+  audit.Record({.op = "logout", .result = broken ? *broken : "ok"});
+  return broken ? 1 : 0;
+}
+
+}  // namespace sftpd

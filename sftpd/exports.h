@@ -1,0 +1,191 @@
+// Exports: the only code that touches the filesystem. Maps the virtual
+// namespace a client sees ("/" holding one directory per export) onto real
+// trees and resolves every path beneath an export's root fd (openat2 with
+// RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, and a component walk for absolute
+// symlinks that point back inside the export), so nothing reaches outside.
+// It also holds the two policy checks that need the filesystem: the read-only
+// gate (fed by the request table's effect) and owner_only. One Exports per
+// session; not thread-safe.
+#ifndef SFTPD_SFTPD_EXPORTS_H_
+#define SFTPD_SFTPD_EXPORTS_H_
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "config/result.h"
+#include "sftpd/attrs.h"
+#include "sftpd/fd.h"
+
+namespace sftpd {
+
+// What a request may do to the filesystem, from the request table.
+enum class Effect : uint8_t { kNone, kRead, kWrite };
+
+// An export as one session sees it: the config's export with %u/%h expanded.
+struct ExportSpec {
+  std::string name;
+  std::string path;  // absolute, expanded
+  Access access = Access::kReadWrite;
+  bool owner_only = false;
+  mode_t umask = 022;
+};
+
+// The result of a filesystem step: 0 or an errno value. A refusal by policy
+// has err == EACCES and names the rule, for the audit trail.
+struct Outcome {
+  int err = 0;
+  std::string_view rule;  // static text; empty unless refused by policy
+  bool ok() const { return err == 0; }
+  bool refused() const { return !rule.empty(); }
+};
+
+template <typename T>
+struct [[nodiscard]] FsResult {
+  Outcome outcome;
+  T value{};
+  bool ok() const { return outcome.ok(); }
+};
+
+// A client path, normalized and located: which export, and where beneath it.
+struct Location {
+  int index = -1;    // export index; -1 is the virtual root "/"
+  std::string vpath;  // normalized virtual path, for replies and the audit
+  std::string rel;    // beneath the export root; "" is the root itself
+  bool IsVirtualRoot() const { return index < 0; }
+  bool IsExportRoot() const { return index >= 0 && rel.empty(); }
+};
+
+// An open directory being listed.
+class DirStream {
+ public:
+  DirStream(DIR* dir, int index) : dir_(dir), index_(index) {}
+  ~DirStream();
+  DirStream(const DirStream&) = delete;
+  DirStream& operator=(const DirStream&) = delete;
+  DIR* dir() const { return dir_; }
+  int fd() const;
+  int index() const { return index_; }
+
+ private:
+  DIR* dir_;
+  int index_;
+};
+
+struct DirEntry {
+  std::string name;
+  struct stat st;
+};
+
+class Exports {
+ public:
+  // Opens every export root (O_PATH). A root that cannot be opened or is not
+  // a directory is an error naming it. `uid` is the session's user, for
+  // owner_only. REQUIRES: specs not empty.
+  static Result<std::unique_ptr<Exports>> Open(std::vector<ExportSpec> specs,
+                                               uid_t uid);
+
+  size_t size() const { return roots_.size(); }
+  const ExportSpec& spec(int index) const { return roots_[index].spec; }
+  // Where relative paths start: "/" + the first export's name.
+  const std::string& start() const { return start_; }
+
+  // Normalizes `client_path` and checks the read-only gate for `effect`:
+  // kWrite is refused on a ro export and on the virtual root. Unknown export
+  // names give ENOENT.
+  FsResult<Location> Locate(std::string_view client_path, Effect effect) const;
+  // The same gate, for requests on an open handle of export `index`.
+  Outcome Gate(int index, Effect effect) const;
+
+  // OPEN. `flags` are open(2) flags (O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC,
+  // O_APPEND); mode is masked by the export's umask. Only regular files are
+  // opened. owner_only: an existing file must be the user's (O_TRUNC is
+  // applied after that check). Sets *created when the call made the file.
+  FsResult<Fd> OpenFile(const Location& loc, int flags, mode_t mode,
+                        bool* created);
+  // OPENDIR. The virtual root is listed by RootEntries() instead.
+  FsResult<std::unique_ptr<DirStream>> OpenDir(const Location& loc);
+  // Up to `max_entries` entries (skipping foreign ones in owner_only
+  // exports), stopping early once their names exceed `max_bytes`. An empty
+  // vector means the end.
+  FsResult<std::vector<DirEntry>> ReadDir(DirStream& dir, size_t max_entries,
+                                          size_t max_bytes);
+  // ".", ".." and one entry per export.
+  std::vector<DirEntry> RootEntries() const;
+
+  // STAT (follow) and LSTAT (no follow).
+  FsResult<struct stat> Stat(const Location& loc, bool follow);
+  // FSTAT: stat of an open handle's fd.
+  FsResult<struct stat> StatFd(int fd) const;
+
+  // SETSTAT (follow) and lsetstat (no follow), and FSETSTAT on an open fd of
+  // export `index`. Applies size, permissions, times, then owner.
+  Outcome SetStat(const Location& loc, const Attrs& attrs, bool follow);
+  Outcome SetStatFd(int index, int fd, const Attrs& attrs);
+
+  Outcome Remove(const Location& loc);
+  Outcome MakeDir(const Location& loc, mode_t mode);
+  Outcome RemoveDir(const Location& loc);
+  // RENAME (replace = false: fails if `to` exists) and posix-rename.
+  Outcome Rename(const Location& from, const Location& to, bool replace);
+  // hardlink@openssh.com: `to` becomes a new name of `from`.
+  Outcome Link(const Location& from, const Location& to);
+  // SYMLINK: a link at `loc` holding `target`. A virtual absolute target in
+  // one of the session's exports is stored as the real path, so it resolves
+  // (beneath that export) for this and every other client.
+  Outcome Symlink(std::string_view target, const Location& loc);
+  // READLINK: the link's contents; real paths inside an export are shown as
+  // virtual paths.
+  FsResult<std::string> ReadLink(const Location& loc);
+  FsResult<struct statvfs> StatVfs(const Location& loc);
+  FsResult<struct statvfs> StatVfsFd(int index, int fd) const;
+
+  // Cached name lookups for long names and users-groups-by-id; "" if none.
+  const std::string& UserName(uid_t uid);
+  const std::string& GroupName(gid_t gid);
+
+ private:
+  struct Root {
+    ExportSpec spec;
+    std::string real;  // realpath of spec.path, for absolute symlinks
+    Fd fd;             // O_PATH|O_DIRECTORY
+  };
+  // An entry named by its parent directory and its last component.
+  struct Entry {
+    Fd parent;
+    std::string name;
+  };
+
+  explicit Exports(std::vector<Root> roots, uid_t uid);
+
+  FsResult<Fd> Resolve(const Root& root, std::string_view rel, int flags,
+                       mode_t mode, bool follow_last) const;
+  FsResult<Fd> Walk(const Root& root, std::string_view rel, int flags,
+                    mode_t mode, bool follow_last) const;
+  // The parent of `loc` and its name. The export root has no entry: that is
+  // refused (it cannot be removed, renamed or replaced).
+  FsResult<Entry> ResolveEntry(const Location& loc) const;
+  // owner_only: refuses `st` unless it belongs to the session's user.
+  Outcome CheckOwner(int index, const struct stat& st) const;
+  Outcome ApplyAttrs(int fd, bool path_only, bool is_link,
+                     const Attrs& attrs) const;
+
+  std::vector<Root> roots_;
+  uid_t uid_;
+  std::string start_;
+  time_t started_;
+  std::unordered_map<uid_t, std::string> users_;
+  std::unordered_map<gid_t, std::string> groups_;
+};
+
+}  // namespace sftpd
+
+#endif  // SFTPD_SFTPD_EXPORTS_H_

@@ -1,0 +1,139 @@
+// Session: the SFTP v3 protocol engine. Bytes in, bytes out: it parses
+// requests, dispatches them through one constexpr request table (name,
+// handler, effect), and appends replies to its output buffer; all filesystem
+// work goes through Exports and every file operation to the AuditSink. It
+// owns the protocol state and the handle table. No I/O of its own; not
+// thread-safe (one session, one thread).
+#ifndef SFTPD_SFTPD_SESSION_H_
+#define SFTPD_SFTPD_SESSION_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "config/result.h"
+#include "sftpd/audit.h"
+#include "sftpd/exports.h"
+#include "sftpd/handles.h"
+#include "sftpd/status.h"
+#include "sftpd/wire.h"
+
+namespace sftpd {
+
+// How the request table classes a request; the read-only gate reads it.
+enum class TableEffect : uint8_t {
+  kNone,     // touches no file (INIT, REALPATH, limits...)
+  kRead,     // reads or lists
+  kWrite,    // changes something: refused on ro exports
+  kByFlags,  // OPEN: write if it asks for WRITE, APPEND, CREAT or TRUNC
+};
+
+// One row of the request table, as `sftpd --list-requests` shows it.
+struct RequestInfo {
+  uint8_t type;                 // SSH_FXP_*; 200 for extensions
+  std::string_view name;        // "open", or the extension name
+  std::string_view ext_version; // advertised in VERSION; "" for standard
+  TableEffect effect;
+  std::string_view audit_op;    // "" when success is not audited
+};
+
+class Session {
+ public:
+  // Replies beyond this many buffered bytes make Process() return early so
+  // the transport drains them first (pipelined READs cannot grow memory).
+  static constexpr size_t kOutputHighWater = 1024 * 1024;
+
+  // `user` is the session's user name, for home-directory.
+  Session(Exports& exports, AuditSink& audit, std::string user);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Handles the complete packets at the front of `input` in order and
+  // appends their replies to output(). Returns how many bytes it consumed;
+  // a partial packet at the end (or packets after the high-water mark) is
+  // left for the next call. An error means the framing is broken (length 0
+  // or over kMaxPacket): the session must end; the message says why.
+  Result<size_t> Process(std::span<const uint8_t> input);
+
+  Bytes& output() { return out_; }
+
+  // Closes every open handle, auditing each file's close. Idempotent; the
+  // destructor calls it.
+  void Close();
+
+  // The request table, in dispatch order.
+  static std::span<const RequestInfo> Requests();
+
+ private:
+  friend struct RequestTable;
+  friend struct RequestSpec;
+  struct Request;
+  using Handler = void (Session::*)(Request&);
+
+  void Dispatch(std::span<const uint8_t> packet);
+
+  // Replies.
+  void SendStatus(uint32_t id, StatusCode code, std::string_view message);
+  void SendHandle(uint32_t id, std::string_view handle);
+  void SendName(uint32_t id, std::string_view name, std::string_view longname);
+  void SendAttrs(uint32_t id, const Attrs& attrs);
+  // Ends a request: replies with the outcome's status and writes the audit
+  // event (refusals always, other results when the table audits the op).
+  void Finish(Request& req, Outcome outcome);
+  void BadMessage(Request& req);
+
+  // Path and handle lookup, through the read-only gate with req's effect.
+  FsResult<Location> Locate(Request& req, std::string_view path);
+  OpenHandle* FindHandle(Request& req, std::string_view wire, Outcome* why);
+  void CloseHandle(OpenHandle& h);
+
+  // Handlers, one per table row.
+  void OnInit(Request& req);
+  void OnOpen(Request& req);
+  void OnClose(Request& req);
+  void OnRead(Request& req);
+  void OnWrite(Request& req);
+  void OnLstat(Request& req);
+  void OnFstat(Request& req);
+  void OnSetstat(Request& req);
+  void OnFsetstat(Request& req);
+  void OnOpendir(Request& req);
+  void OnReaddir(Request& req);
+  void OnRemove(Request& req);
+  void OnMkdir(Request& req);
+  void OnRmdir(Request& req);
+  void OnRealpath(Request& req);
+  void OnStat(Request& req);
+  void OnRename(Request& req);
+  void OnReadlink(Request& req);
+  void OnSymlink(Request& req);
+  void OnPosixRename(Request& req);
+  void OnStatvfs(Request& req);
+  void OnFstatvfs(Request& req);
+  void OnHardlink(Request& req);
+  void OnFsync(Request& req);
+  void OnLsetstat(Request& req);
+  void OnLimits(Request& req);
+  void OnExpandPath(Request& req);
+  void OnCopyData(Request& req);
+  void OnHomeDirectory(Request& req);
+  void OnUsersGroupsById(Request& req);
+
+  void StatPath(Request& req, bool follow);
+  void SetstatPath(Request& req, bool follow);
+  void RenamePaths(Request& req, bool replace);
+  void SendStatvfs(Request& req, const FsResult<struct statvfs>& r);
+
+  Exports& exports_;
+  AuditSink& audit_;
+  std::string user_;
+  HandleTable handles_;
+  Bytes out_;
+  bool initialized_ = false;
+};
+
+}  // namespace sftpd
+
+#endif  // SFTPD_SFTPD_SESSION_H_
