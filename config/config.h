@@ -88,13 +88,17 @@ struct LoadResult {
 
 // Reads and validates `path`. Besides parsing, checks the file itself: it must
 // not be writable by anyone but root (group/other write bits, or an owner other
-// than root) when the caller is root; export paths must be absolute and their
+// than root), whoever the caller is; export paths must be absolute and their
 // fixed part (up to the first component holding %u or %h) must exist.
 LoadResult LoadConfig(const std::string& path);
 
 // Same validation on text already in memory; `source` names it in errors. The
 // file-permission check is skipped (there is no file).
 LoadResult ParseConfig(std::string_view text, const std::string& source);
+
+// A short multi-line summary for `sftpd check-config`: counts and names of
+// exports (with path, access, owner_only), users and groups.
+std::string Describe(const Config& config);
 
 // What one user may do: the union of [users.USER] and every [groups.G] the user
 // is a member of (`groups` are the names of the user's Unix groups, primary
@@ -113,8 +117,9 @@ Rights RightsFor(const Config& config, std::string_view user,
                  std::span<const std::string> groups);
 
 // Expands %u and %h (and %% to %) in an export path. Returns nullopt if the
-// result is not absolute or has a ".." component (a user name or home cannot
-// steer the path out).
+// result is not absolute or has a "." or ".." component, if the user name is
+// empty or holds a '/' or NUL, if %h is used with an empty home, or on an
+// unknown escape (a user name or home cannot steer the path out).
 std::optional<std::string> ExpandPath(std::string_view pattern,
                                       std::string_view user,
                                       std::string_view home);

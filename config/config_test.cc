@@ -1,0 +1,683 @@
+#include "config/config.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace sftpd {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh directory under /tmp, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "sftpd-config-XXXXXX");
+    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+  std::string MakeDir(const std::string& name) const {
+    fs::create_directories(Sub(name));
+    return Sub(name);
+  }
+  std::string Write(const std::string& name, const std::string& text,
+                    mode_t mode = 0644) const {
+    const std::string p = Sub(name);
+    std::ofstream(p) << text;
+    REQUIRE(chmod(p.c_str(), mode) == 0);
+    return p;
+  }
+
+ private:
+  std::string path_;
+};
+
+std::string ReplaceAll(std::string text, const std::string& from,
+                       const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos;
+       at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+std::string AllErrors(const LoadResult& r) {
+  std::string out;
+  for (const ConfigError& e : r.errors) out += e.ToString() + "\n";
+  return out;
+}
+
+const Config& Ok(const LoadResult& r) {
+  INFO(AllErrors(r));
+  REQUIRE(r.errors.empty());
+  REQUIRE(r.config.has_value());
+  return *r.config;
+}
+
+// The one error of a config expected to have exactly one.
+ConfigError OneError(const LoadResult& r) {
+  INFO(AllErrors(r));
+  REQUIRE_FALSE(r.config.has_value());
+  REQUIRE(r.errors.size() == 1);
+  return r.errors[0];
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST_CASE("config: the example sftpd.toml loads and documents the defaults") {
+  std::ifstream in(std::string(SFTPD_SOURCE_DIR) + "/config/sftpd.toml");
+  REQUIRE(in.good());
+  std::stringstream buf;
+  buf << in.rdbuf();
+  TempDir dir;
+  const std::string text = ReplaceAll(buf.str(), "/srv/sftpd", dir.path());
+
+  // Nothing created yet: every export's fixed part is missing.
+  const LoadResult missing = ParseConfig(text, "sftpd.toml");
+  CHECK(missing.errors.size() == 3);
+
+  dir.MakeDir("users");
+  dir.MakeDir("shared");
+  dir.MakeDir("archive");
+  const LoadResult r = ParseConfig(text, "sftpd.toml");
+  const Config& c = Ok(r);
+  CHECK(c.source == "sftpd.toml");
+  CHECK(c.server.listen == ServerSection{}.listen);
+  CHECK(c.server.host_keys == ServerSection{}.host_keys);
+  CHECK(c.auth.methods == AuthSection{}.methods);
+  CHECK(c.auth.authorized_keys == AuthSection{}.authorized_keys);
+  CHECK(c.audit.log == "/var/log/sftpd/audit.jsonl");
+  CHECK(c.audit.syslog);
+
+  REQUIRE(c.exports.size() == 3);
+  CHECK(c.exports[0].name == "home");
+  CHECK(c.exports[0].path == dir.path() + "/users/%u");
+  CHECK(c.exports[0].owner_only);
+  CHECK(c.exports[0].access == Access::kReadWrite);
+  CHECK(c.exports[0].umask == 077);
+  CHECK(c.exports[1].name == "shared");
+  CHECK_FALSE(c.exports[1].owner_only);
+  CHECK(c.exports[1].umask == 002);
+  CHECK(c.exports[2].name == "archive");
+  CHECK(c.exports[2].access == Access::kReadOnly);
+  CHECK(c.exports[2].umask == 022);
+  CHECK(c.FindExport("shared") == &c.exports[1]);
+  CHECK(c.FindExport("nope") == nullptr);
+
+  REQUIRE(c.users.size() == 1);
+  CHECK(c.users[0].name == "alice");
+  CHECK(c.users[0].exports ==
+        std::vector<std::string>{"home", "shared", "archive"});
+  REQUIRE(c.users[0].allow_from.size() == 2);
+  CHECK(c.users[0].allow_from[1].ToString() == "2001:db8::/32");
+  REQUIRE(c.groups.size() == 1);
+  CHECK(c.groups[0].name == "staff");
+}
+
+TEST_CASE("config: an empty file gets every default") {
+  const LoadResult r = ParseConfig("", "empty.toml");
+  const Config& c = Ok(r);
+  CHECK(c.server.listen == std::vector<std::string>{"0.0.0.0:22", "[::]:22"});
+  CHECK(c.auth.methods == std::vector<std::string>{"publickey", "password"});
+  CHECK(c.audit.log.empty());
+  CHECK(c.audit.syslog);
+  CHECK(c.exports.empty());
+  CHECK(c.users.empty());
+  CHECK(c.groups.empty());
+}
+
+TEST_CASE("config: exports, users and groups keep file order") {
+  TempDir dir;
+  const std::string text = "[exports.zeta]\npath = \"" + dir.path() +
+                           "\"\n[exports.alpha]\npath = \"" + dir.path() +
+                           "\"\n[users.zed]\nexports = [\"alpha\"]\n"
+                           "[users.amy]\nexports = [\"zeta\"]\n";
+  const LoadResult r = ParseConfig(text, "order.toml");
+  const Config& c = Ok(r);
+  REQUIRE(c.exports.size() == 2);
+  CHECK(c.exports[0].name == "zeta");
+  CHECK(c.exports[0].line == 1);
+  CHECK(c.exports[1].name == "alpha");
+  CHECK(c.exports[1].line == 3);
+  REQUIRE(c.users.size() == 2);
+  CHECK(c.users[0].name == "zed");
+  CHECK(c.users[1].name == "amy");
+  CHECK(c.users[1].line == 7);
+}
+
+TEST_CASE("config: a TOML syntax error names file, line and column") {
+  const ConfigError e = OneError(
+      ParseConfig("[server]\nlisten = [\"0.0.0.0:22\"\n\n", "bad.toml"));
+  CHECK(e.file == "bad.toml");
+  CHECK(e.line >= 2);
+  CHECK(e.column >= 1);
+  CHECK_FALSE(e.message.empty());
+
+  const ConfigError z =
+      OneError(ParseConfig("[exports.x]\numask = 022\n", "zero.toml"));
+  CHECK(z.line == 2);
+  CHECK(z.column >= 9);  // toml++ points into the number
+  CHECK(Contains(z.message, "leading zero"));
+}
+
+TEST_CASE("config: unknown keys at every level, with a hint") {
+  TempDir dir;
+  const std::string text =
+      "[export.x]\n"      // 1
+      "path = \"/\"\n"    // 2
+      "[server]\n"        // 3
+      "hostkeys = []\n"   // 4
+      "[exports.home]\n"  // 5
+      "path = \"" +
+      dir.path() +
+      "\"\n"                    // 6
+      "acces = \"ro\"\n"        // 7
+      "[users.bob]\n"           // 8
+      "exports = [\"home\"]\n"  // 9
+      "  zzzzzz = 1\n";         // 10
+  const LoadResult r = ParseConfig(text, "keys.toml");
+  INFO(AllErrors(r));
+  REQUIRE_FALSE(r.config.has_value());
+  REQUIRE(r.errors.size() == 4);
+  CHECK(r.errors[0].key == "export");
+  CHECK(r.errors[0].line == 1);
+  CHECK(r.errors[0].column == 2);
+  CHECK(r.errors[0].message == "unknown key; did you mean 'exports'?");
+  CHECK(r.errors[1].key == "server.hostkeys");
+  CHECK(r.errors[1].line == 4);
+  CHECK(r.errors[1].column == 1);
+  CHECK(Contains(r.errors[1].message, "did you mean 'host_keys'?"));
+  CHECK(r.errors[2].key == "exports.home.acces");
+  CHECK(r.errors[2].line == 7);
+  CHECK(r.errors[2].column == 1);
+  CHECK(r.errors[2].ToString() ==
+        "keys.toml:7:1: exports.home.acces: unknown key; did you mean "
+        "'access'?");
+  CHECK(r.errors[3].key == "users.bob.zzzzzz");
+  CHECK(r.errors[3].line == 10);
+  CHECK(r.errors[3].column == 3);
+  CHECK(r.errors[3].message == "unknown key");  // nothing close: no hint
+}
+
+TEST_CASE("config: wrong types say what was expected and what was found") {
+  const LoadResult r = ParseConfig(
+      "[server]\n"                 // 1
+      "listen = \"0.0.0.0:22\"\n"  // 2
+      "host_keys = [\"/k\", 7]\n"  // 3
+      "[audit]\n"                  // 4
+      "syslog = 1\n"               // 5
+      "[exports.e]\n"              // 6
+      "path = 5\n"                 // 7
+      "owner_only = \"yes\"\n"     // 8
+      "[users]\n"                  // 9
+      "bob = 3\n",                 // 10
+      "types.toml");
+  INFO(AllErrors(r));
+  REQUIRE(r.errors.size() == 6);
+  CHECK(r.errors[0].ToString() ==
+        "types.toml:2:10: server.listen: expected an array of strings, got a "
+        "string");
+  CHECK(r.errors[1].key == "server.host_keys[1]");
+  CHECK(r.errors[1].line == 3);
+  CHECK(r.errors[1].column == 20);
+  CHECK(r.errors[1].message == "expected a string, got an integer");
+  CHECK(r.errors[2].key == "audit.syslog");
+  CHECK(r.errors[2].message == "expected a boolean, got an integer");
+  CHECK(r.errors[3].key == "exports.e.path");
+  CHECK(r.errors[3].line == 7);
+  CHECK(r.errors[3].column == 8);
+  CHECK(r.errors[4].key == "exports.e.owner_only");
+  CHECK(r.errors[4].message == "expected a boolean, got a string");
+  CHECK(r.errors[5].key == "users.bob");
+  CHECK(r.errors[5].message == "expected a table, got an integer");
+
+  const ConfigError top = OneError(ParseConfig("server = 1\n", "t.toml"));
+  CHECK(top.key == "server");
+  CHECK(top.message == "expected a table, got an integer");
+}
+
+TEST_CASE("config: paths must be absolute and free of '.' and '..'") {
+  const LoadResult r = ParseConfig(
+      "[server]\n"
+      "host_keys = [\"keys/host\"]\n"  // 2
+      "[audit]\n"
+      "log = \"audit.jsonl\"\n"  // 4
+      "[auth]\n"
+      "authorized_keys = [\"%u/keys\"]\n"  // 6
+      "[exports.a]\n"
+      "path = \"srv/a\"\n"  // 8
+      "[exports.b]\n"
+      "path = \"/tmp/../etc\"\n"  // 10
+      "[exports.c]\n"
+      "path = \"/tmp/%x\"\n",  // 12
+      "rel.toml");
+  INFO(AllErrors(r));
+  REQUIRE(r.errors.size() == 6);
+  CHECK(r.errors[0].key == "server.host_keys[0]");
+  CHECK(r.errors[0].line == 2);
+  CHECK(Contains(r.errors[0].message, "not an absolute path"));
+  CHECK(r.errors[1].key == "audit.log");
+  CHECK(Contains(r.errors[1].message, "not an absolute path"));
+  CHECK(r.errors[2].key == "auth.authorized_keys[0]");
+  CHECK(r.errors[3].key == "exports.a.path");
+  CHECK(r.errors[3].line == 8);
+  CHECK(r.errors[3].column == 8);
+  CHECK(Contains(r.errors[3].message, "'srv/a' is not an absolute path"));
+  CHECK(r.errors[4].key == "exports.b.path");
+  CHECK(Contains(r.errors[4].message, "'..'"));
+  CHECK(r.errors[5].key == "exports.c.path");
+  CHECK(Contains(r.errors[5].message, "unknown escape"));
+
+  // %h may start a path: the home is absolute, and known only at login.
+  Ok(ParseConfig("[exports.h]\npath = \"%h/files\"\n", "home.toml"));
+}
+
+TEST_CASE("config: the fixed part of an export path must be a directory") {
+  TempDir dir;
+  dir.MakeDir("users");
+  dir.Write("file", "x");
+  const auto text = [&](const std::string& path) {
+    return "# export\n[exports.e]\npath = \"" + path + "\"\n";
+  };
+  Ok(ParseConfig(text(dir.Sub("users/%u")), "t.toml"));
+  Ok(ParseConfig(text(dir.Sub("users/%u/files")), "t.toml"));
+  Ok(ParseConfig(text(dir.Sub("users/pre-%h-post")), "t.toml"));
+  Ok(ParseConfig(text(dir.Sub("users")), "t.toml"));
+
+  const ConfigError missing =
+      OneError(ParseConfig(text(dir.Sub("nope/%u")), "t.toml"));
+  CHECK(missing.key == "exports.e.path");
+  CHECK(missing.line == 3);
+  CHECK(missing.column == 8);
+  CHECK(Contains(missing.message, dir.Sub("nope") + ": No such file"));
+  CHECK(Contains(missing.message, "needed for " + dir.Sub("nope/%u")));
+
+  const ConfigError deep =
+      OneError(ParseConfig(text(dir.Sub("users/x/%u")), "t.toml"));
+  CHECK(Contains(deep.message, dir.Sub("users/x") + ": "));
+
+  const ConfigError file =
+      OneError(ParseConfig(text(dir.Sub("file")), "t.toml"));
+  CHECK(Contains(file.message, "is not a directory"));
+
+  // %% is a literal '%': this directory must exist under its real name.
+  const ConfigError pct =
+      OneError(ParseConfig(text(dir.Sub("100%%")), "t.toml"));
+  CHECK(Contains(pct.message, dir.Sub("100%") + ":"));
+  dir.MakeDir("100%");
+  Ok(ParseConfig(text(dir.Sub("100%%")), "t.toml"));
+}
+
+TEST_CASE("config: users and groups may only name existing exports") {
+  TempDir dir;
+  const std::string text = "[exports.home]\npath = \"" + dir.path() +
+                           "\"\n"
+                           "[users.alice]\n"                   // 3
+                           "exports = [\"home\", \"hmoe\"]\n"  // 4
+                           "[groups.staff]\n"                  // 5
+                           "exports = [\"zzz\"]\n"             // 6
+                           "[groups.empty]\n"                  // 7
+                           "allow_from = []\n";                // 8
+  const LoadResult r = ParseConfig(text, "names.toml");
+  INFO(AllErrors(r));
+  REQUIRE(r.errors.size() == 3);
+  CHECK(r.errors[0].key == "users.alice.exports[1]");
+  CHECK(r.errors[0].line == 4);
+  CHECK(r.errors[0].column == 20);
+  CHECK(r.errors[0].message == "no export named 'hmoe'; did you mean 'home'?");
+  CHECK(r.errors[1].key == "groups.staff.exports[0]");
+  CHECK(r.errors[1].message == "no export named 'zzz'");
+  // A missing required key points at the table that lacks it.
+  CHECK(r.errors[2].key == "groups.empty.exports");
+  CHECK(r.errors[2].line == 7);
+  CHECK(r.errors[2].column == 1);
+  CHECK(Contains(r.errors[2].message, "missing required key 'exports'"));
+}
+
+TEST_CASE("config: a missing export path points at the export's table") {
+  const ConfigError e =
+      OneError(ParseConfig("\n\n[exports.home]\naccess = \"ro\"\n", "m.toml"));
+  CHECK(e.ToString() ==
+        "m.toml:3:1: exports.home.path: missing required key 'path'");
+}
+
+TEST_CASE("config: names must be safe as path components and in policies") {
+  const LoadResult r = ParseConfig(
+      "[exports.\"a/b\"]\npath = \"/\"\n"             // 1
+      "[exports.\"..\"]\npath = \"/\"\n"              // 3
+      "[users.\"bob smith\"]\nexports = [\"a/b\"]\n"  // 5
+      "[groups.\"-x\"]\nexports = [\"..\"]\n",        // 7
+      "n.toml");
+  INFO(AllErrors(r));
+  REQUIRE(r.errors.size() == 4);
+  CHECK(r.errors[0].key == "exports.\"a/b\"");
+  CHECK(r.errors[0].line == 1);
+  CHECK(Contains(r.errors[0].message, "single path component"));
+  CHECK(r.errors[1].key == "exports.\"..\"");
+  CHECK(r.errors[2].key == "users.\"bob smith\"");
+  CHECK(r.errors[3].key == "groups.-x");
+}
+
+TEST_CASE("config: bad CIDRs carry the parser's message and position") {
+  TempDir dir;
+  const std::string text = "[exports.e]\npath = \"" + dir.path() +
+                           "\"\n[users.alice]\nexports = [\"e\"]\n"
+                           "allow_from = [\"127.0.0.0/8\", \"127.0.0.1/8\", "
+                           "\"localhost\"]\n";  // 5
+  const LoadResult r = ParseConfig(text, "cidr.toml");
+  INFO(AllErrors(r));
+  REQUIRE(r.errors.size() == 2);
+  CHECK(r.errors[0].key == "users.alice.allow_from[1]");
+  CHECK(r.errors[0].line == 5);
+  CHECK(r.errors[0].column == 30);
+  CHECK(r.errors[0].message == Cidr::Parse("127.0.0.1/8").error());
+  CHECK(r.errors[1].key == "users.alice.allow_from[2]");
+  CHECK(r.errors[1].message == Cidr::Parse("localhost").error());
+}
+
+TEST_CASE("config: access must be rw or ro") {
+  TempDir dir;
+  const ConfigError e = OneError(ParseConfig(
+      "[exports.e]\npath = \"" + dir.path() + "\"\naccess = \"rx\"\n",
+      "a.toml"));
+  CHECK(e.key == "exports.e.access");
+  CHECK(e.line == 3);
+  CHECK(e.column == 10);
+  CHECK(e.message == "access must be \"rw\" or \"ro\", got \"rx\"");
+}
+
+TEST_CASE("config: umask is octal, as 0o027 or \"027\", at most 0o777") {
+  TempDir dir;
+  const auto load = [&](const std::string& umask) {
+    return ParseConfig(
+        "[exports.e]\npath = \"" + dir.path() + "\"\numask = " + umask + "\n",
+        "u.toml");
+  };
+  CHECK(Ok(load("0o027")).exports[0].umask == 027);
+  CHECK(Ok(load("\"027\"")).exports[0].umask == 027);
+  CHECK(Ok(load("\"7\"")).exports[0].umask == 07);
+  CHECK(Ok(load("0")).exports[0].umask == 0);
+  CHECK(Ok(load("0o777")).exports[0].umask == 0777);
+  for (const char* bad : {"0o1000", "\"1000\"", "\"028\"", "\"\"", "\"0o27\"",
+                          "-1", "27", "true", "0x1f"}) {
+    INFO(bad);
+    const ConfigError e = OneError(load(bad));
+    CHECK(e.key == "exports.e.umask");
+    CHECK(e.line == 3);
+    CHECK(e.column == 9);
+  }
+  CHECK(Contains(OneError(load("27")).message, "27 here is not octal"));
+  CHECK(Contains(OneError(load("0x1f")).message, "31 here is not octal"));
+}
+
+TEST_CASE("config: auth methods and listen addresses are checked") {
+  const LoadResult r = ParseConfig(
+      "[auth]\nmethods = [\"publickey\", \"pasword\"]\n"  // 2
+      "[server]\nlisten = [\"127.0.0.1:22\", \"[::1]:2222\", \"::1:22\", "
+      "\"127.0.0.1:0\", \"host:22\"]\n",  // 4
+      "m.toml");
+  INFO(AllErrors(r));
+  REQUIRE(r.errors.size() == 4);
+  CHECK(r.errors[0].key == "auth.methods[1]");
+  CHECK(Contains(r.errors[0].message, "did you mean 'password'?"));
+  CHECK(r.errors[1].key == "server.listen[2]");
+  CHECK(r.errors[2].key == "server.listen[3]");
+  CHECK(Contains(r.errors[2].message, "1..65535"));
+  CHECK(r.errors[3].key == "server.listen[4]");
+
+  CHECK(Contains(
+      OneError(ParseConfig("[auth]\nmethods = []\n", "e.toml")).message,
+      "at least one"));
+}
+
+TEST_CASE("config: every error is reported, not only the first") {
+  TempDir dir;
+  const LoadResult r = ParseConfig(
+      "[exports.e]\npath = \"" + dir.path() +
+          "\"\n"
+          "access = \"read\"\numask = \"9\"\nownr_only = true\n"
+          "[users.u]\nexports = [\"f\"]\nallow_from = [\"1.2.3.4/40\"]\n"
+          "[audit]\nsyslog = \"no\"\n",
+      "many.toml");
+  CHECK(r.errors.size() == 6);
+  CHECK_FALSE(r.config.has_value());
+  for (size_t i = 1; i < r.errors.size(); ++i) {
+    CHECK(r.errors[i - 1].line <= r.errors[i].line);
+  }
+}
+
+TEST_CASE("config: LoadConfig reads a root-owned file") {
+  if (geteuid() != 0) {
+    WARN("needs root to own the file as root");
+    return;
+  }
+  TempDir dir;
+  const std::string path = dir.Write(
+      "ok.toml", "[exports.e]\npath = \"" + dir.path() + "\"\n", 0644);
+  const LoadResult r = LoadConfig(path);
+  const Config& c = Ok(r);
+  CHECK(c.source == path);
+  REQUIRE(c.exports.size() == 1);
+
+  const ConfigError bad = OneError(
+      LoadConfig(dir.Write("bad.toml", "[server]\nlistn = []\n", 0600)));
+  CHECK(bad.file == dir.Sub("bad.toml"));
+  CHECK(bad.ToString() == dir.Sub("bad.toml") +
+                              ":2:1: server.listn: unknown key; did you mean "
+                              "'listen'?");
+}
+
+TEST_CASE("config: a config file others can write is refused") {
+  TempDir dir;
+  const std::string path =
+      dir.Write("open.toml", "[audit]\nsyslog = 5\n", 0666);
+  const LoadResult r = LoadConfig(path);
+  INFO(AllErrors(r));
+  REQUIRE_FALSE(r.config.has_value());
+  bool mode_error = false;
+  for (const ConfigError& e : r.errors) {
+    if (Contains(e.message, "mode 0666")) {
+      mode_error = true;
+      CHECK(e.file == path);
+      CHECK(e.line == 0);
+      CHECK(e.ToString() == path + ": " + e.message);
+    }
+  }
+  CHECK(mode_error);
+  // The content is still checked: all errors at once.
+  CHECK(r.errors.back().key == "audit.syslog");
+
+  const std::string group = dir.Write("group.toml", "", 0620);
+  CHECK(Contains(AllErrors(LoadConfig(group)), "mode 0620"));
+}
+
+TEST_CASE("config: a config file not owned by root is refused") {
+  if (geteuid() != 0) {
+    WARN("needs root to chown");
+    return;
+  }
+  TempDir dir;
+  const std::string path = dir.Write("nobody.toml", "", 0644);
+  REQUIRE(chown(path.c_str(), 65534, 65534) == 0);
+  const ConfigError e = OneError(LoadConfig(path));
+  CHECK(e.file == path);
+  CHECK(Contains(e.message, "owned by uid 65534"));
+  REQUIRE(chown(path.c_str(), 0, 0) == 0);
+  Ok(LoadConfig(path));
+}
+
+TEST_CASE("config: LoadConfig on a missing file or a directory") {
+  TempDir dir;
+  const ConfigError missing = OneError(LoadConfig(dir.Sub("none.toml")));
+  CHECK(Contains(missing.message, "cannot open"));
+  CHECK(missing.ToString() ==
+        dir.Sub("none.toml") + ": cannot open: No such file or directory");
+  CHECK(Contains(OneError(LoadConfig(dir.path())).message, "regular file"));
+}
+
+TEST_CASE("config: hostile input gives errors, never an exception") {
+  const std::string deep = "a = " + std::string(2000, '[') + "\n";
+  for (const std::string& text :
+       {std::string("\xff\xfe\x00junk", 7), std::string("[a]\n[a]\n"), deep,
+        std::string("[exports.\"\"]\npath = \"/\"\n"),
+        std::string("[users.\"\"]\nexports = []\n")}) {
+    LoadResult r;
+    REQUIRE_NOTHROW(r = ParseConfig(text, "junk.toml"));
+    CHECK_FALSE(r.config.has_value());
+    CHECK_FALSE(r.errors.empty());
+  }
+
+  TempDir dir;
+  const std::string big =
+      dir.Write("big.toml", std::string(1100 * 1024, '#') + "\n", 0644);
+  CHECK(Contains(AllErrors(LoadConfig(big)), "larger than"));
+}
+
+TEST_CASE("config: ConfigError::ToString leaves out unknown parts") {
+  CHECK(ConfigError{"f", 3, 7, "a.b", "bad"}.ToString() == "f:3:7: a.b: bad");
+  CHECK(ConfigError{"f", 3, 0, "a.b", "bad"}.ToString() == "f:3: a.b: bad");
+  CHECK(ConfigError{"f", 0, 0, "", "bad"}.ToString() == "f: bad");
+  CHECK(ConfigError{"", 0, 0, "", "bad"}.ToString() == "bad");
+}
+
+// Grants for the RightsFor tests: alice has her own entry, staff and
+// backup are groups, and a user "open" comes from anywhere.
+Config RightsConfig(const TempDir& dir) {
+  const std::string p = dir.path();
+  const LoadResult r = ParseConfig(
+      "[exports.home]\npath = \"" + p +
+          "/%u\"\n"
+          "[exports.shared]\npath = \"" +
+          p +
+          "\"\n"
+          "[exports.archive]\npath = \"" +
+          p +
+          "\"\naccess = \"ro\"\n"
+          "[users.alice]\nexports = [\"shared\", \"home\"]\n"
+          "allow_from = [\"127.0.0.0/24\"]\n"
+          "[users.open]\nexports = [\"archive\"]\n"
+          "[groups.staff]\nexports = [\"home\", \"archive\", \"home\"]\n"
+          "allow_from = [\"127.0.1.0/24\", \"127.0.0.0/24\", \"::1\"]\n"
+          "[groups.backup]\nexports = [\"archive\"]\nallow_from = "
+          "[\"127.0.2.1\"]\n",
+      "rights.toml");
+  Ok(r);
+  return *r.config;
+}
+
+std::vector<std::string> Names(const Rights& r) {
+  std::vector<std::string> out;
+  for (const Export* e : r.exports) out.push_back(e->name);
+  return out;
+}
+
+TEST_CASE("config: RightsFor unites user and groups, deduplicated in order") {
+  TempDir dir;
+  const Config c = RightsConfig(dir);
+  const std::vector<std::string> groups = {"backup", "users", "staff"};
+
+  const Rights alice = RightsFor(c, "alice", groups);
+  CHECK(alice.found);
+  CHECK(Names(alice) == std::vector<std::string>{"shared", "home", "archive"});
+  CHECK(alice.exports[0] == c.FindExport("shared"));
+  CHECK_FALSE(alice.any_address);
+  std::vector<std::string> from;
+  for (const Cidr& x : alice.allow_from) from.push_back(x.ToString());
+  // alice's own, then staff (config order before backup), then backup.
+  CHECK(from == std::vector<std::string>{"127.0.0.0/24", "127.0.1.0/24",
+                                         "::1/128", "127.0.2.1/32"});
+
+  const Rights only_group =
+      RightsFor(c, "carol", std::vector<std::string>{"staff"});
+  CHECK(only_group.found);
+  CHECK(Names(only_group) == std::vector<std::string>{"home", "archive"});
+
+  const Rights nobody =
+      RightsFor(c, "mallory", std::vector<std::string>{"users"});
+  CHECK_FALSE(nobody.found);
+  CHECK(nobody.exports.empty());
+  CHECK_FALSE(nobody.Allows(*Address::Parse("127.0.0.1")));
+
+  // A group name is not a user name, nor the other way round.
+  CHECK_FALSE(RightsFor(c, "staff", {}).found);
+  CHECK_FALSE(RightsFor(c, "bob", std::vector<std::string>{"alice"}).found);
+}
+
+TEST_CASE("config: Rights::Allows checks the peer against the union") {
+  TempDir dir;
+  const Config c = RightsConfig(dir);
+  const Rights alice =
+      RightsFor(c, "alice", std::vector<std::string>{"backup"});
+  CHECK(alice.Allows(*Address::Parse("127.0.0.9")));
+  CHECK(alice.Allows(*Address::Parse("::ffff:127.0.0.9")));
+  CHECK(alice.Allows(*Address::Parse("127.0.2.1")));
+  CHECK_FALSE(alice.Allows(*Address::Parse("127.0.2.2")));
+  CHECK_FALSE(alice.Allows(*Address::Parse("127.0.1.1")));  // staff's, not hers
+  CHECK_FALSE(alice.Allows(*Address::Parse("::1")));
+
+  // An entry without allow_from opens every address for the whole union.
+  const Rights open = RightsFor(c, "open", std::vector<std::string>{"staff"});
+  CHECK(open.any_address);
+  CHECK(open.Allows(*Address::Parse("127.9.9.9")));
+  CHECK(open.Allows(*Address::Parse("::1")));
+}
+
+TEST_CASE("config: ExpandPath substitutes and refuses hostile names") {
+  CHECK(ExpandPath("/srv/%u", "alice", "/home/alice") == "/srv/alice");
+  CHECK(ExpandPath("%h/.ssh/authorized_keys", "alice", "/home/alice") ==
+        "/home/alice/.ssh/authorized_keys");
+  CHECK(ExpandPath("/srv/%u/%u-%%", "bob", "") == "/srv/bob/bob-%");
+  CHECK(ExpandPath("/srv/static", "bob", "") == "/srv/static");
+  CHECK(ExpandPath("/srv/.%u", "bob", "") == "/srv/.bob");
+
+  CHECK(ExpandPath("/srv/%u", "", "/home/x") == std::nullopt);
+  CHECK(ExpandPath("/srv/%u", "..", "/home/x") == std::nullopt);
+  CHECK(ExpandPath("/srv/%u", ".", "/home/x") == std::nullopt);
+  CHECK(ExpandPath("/srv/%u", "../etc", "/home/x") == std::nullopt);
+  CHECK(ExpandPath("/srv/%u", "a/b", "/home/x") == std::nullopt);
+  CHECK(ExpandPath("/srv/%u", std::string_view("a\0b", 3), "/") ==
+        std::nullopt);
+  CHECK(ExpandPath("%u/x", "alice", "/home/alice") == std::nullopt);
+  CHECK(ExpandPath("%h/x", "alice", "") == std::nullopt);
+  CHECK(ExpandPath("%h/x", "alice", "home/alice") == std::nullopt);
+  CHECK(ExpandPath("%h/x", "alice", "/home/../etc") == std::nullopt);
+  CHECK(ExpandPath("/srv/../etc/%u", "alice", "") == std::nullopt);
+  CHECK(ExpandPath("/srv/%x", "alice", "") == std::nullopt);
+  CHECK(ExpandPath("/srv/%", "alice", "") == std::nullopt);
+  CHECK(ExpandPath("", "alice", "") == std::nullopt);
+}
+
+TEST_CASE("config: Describe summarises exports, users and groups") {
+  TempDir dir;
+  const Config c = RightsConfig(dir);
+  const std::string d = Describe(c);
+  INFO(d);
+  CHECK(Contains(d, "rights.toml: 3 exports, 2 users, 2 groups\n"));
+  CHECK(Contains(d, "  home -> " + dir.path() + "/%u (rw, umask 022)\n"));
+  CHECK(Contains(d, "  archive -> " + dir.path() + " (ro, umask 022)\n"));
+  CHECK(Contains(d, "  alice: shared, home; from 127.0.0.0/24\n"));
+  CHECK(Contains(d, "  open: archive; from any address\n"));
+  CHECK(Contains(d, "groups:\n  staff: "));
+  CHECK(Contains(Describe(Ok(ParseConfig("", "e"))),
+                 "e: 0 exports, 0 users, 0 groups"));
+}
+
+}  // namespace
+}  // namespace sftpd
