@@ -1,6 +1,7 @@
 #include "sftpd/session.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -728,12 +729,19 @@ void Session::OnCopyData(Request& req) {
       (length != 0 && length > uint64_t(INT64_MAX) - from_off)) {
     return Finish(req, {EINVAL, {}});
   }
+  // The copy ends at the source's size as it is now: a source that grows
+  // while we copy (the target is the same file, ahead of the read offset)
+  // would otherwise be chased forever.
+  struct stat st;
+  if (fstat(from->file.get(), &st) != 0) return Finish(req, {errno, {}});
+  uint64_t size = uint64_t(st.st_size);
+  uint64_t avail = size > from_off ? size - from_off : 0;
+  if (length == 0 || length > avail) length = avail;
   uint64_t copied = 0;
   char buf[64 * 1024];
   int err = 0;
-  while (length == 0 || copied < length) {
-    size_t want = sizeof buf;
-    if (length != 0) want = size_t(std::min<uint64_t>(want, length - copied));
+  while (copied < length) {
+    size_t want = size_t(std::min<uint64_t>(sizeof buf, length - copied));
     ssize_t n = pread(from->file.get(), buf, want, off_t(from_off + copied));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) { err = errno; break; }
