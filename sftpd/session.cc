@@ -203,6 +203,12 @@ void Session::Dispatch(std::span<const uint8_t> packet) {
     SendStatus(id, StatusCode::kFailure, "INIT expected");
     return;
   }
+  if (initialized_ && type == fxp::kInit) {
+    // Another VERSION would carry no request id for the client to match;
+    // a repeated INIT is answered like any refused request, by its id field.
+    SendStatus(id, StatusCode::kFailure, "INIT already received");
+    return;
+  }
   Request req{spec, id, r, EffectOf(*spec, r), {}, {}, {}};
   (this->*spec->handler)(req);
 }
