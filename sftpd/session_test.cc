@@ -47,20 +47,25 @@ std::pair<uint32_t, uint32_t> SlotGen(const std::string& h) {
   return {LoadU32(p), LoadU32(p + 4)};
 }
 
-TEST_CASE("session: INIT answers VERSION 3 with exactly the table's extensions") {
+TEST_CASE(
+    "session: INIT answers VERSION 3 with exactly the table's extensions") {
   Harness h(false);
   Reply v = h.Call(h.Init(3));
   REQUIRE(v.type == fxp::kVersionReply);
   CHECK(v.id == 3);
   std::vector<std::string> names;
   for (const auto& [name, version] : v.extensions) names.push_back(name);
-  const std::vector<std::string> want = {
-      "posix-rename@openssh.com", "statvfs@openssh.com",
-      "fstatvfs@openssh.com",     "hardlink@openssh.com",
-      "fsync@openssh.com",        "lsetstat@openssh.com",
-      "limits@openssh.com",       "expand-path@openssh.com",
-      "copy-data",                "home-directory",
-      "users-groups-by-id@openssh.com"};
+  const std::vector<std::string> want = {"posix-rename@openssh.com",
+                                         "statvfs@openssh.com",
+                                         "fstatvfs@openssh.com",
+                                         "hardlink@openssh.com",
+                                         "fsync@openssh.com",
+                                         "lsetstat@openssh.com",
+                                         "limits@openssh.com",
+                                         "expand-path@openssh.com",
+                                         "copy-data",
+                                         "home-directory",
+                                         "users-groups-by-id@openssh.com"};
   CHECK(names == want);
   // The same rows, with the same versions, as the table advertises.
   std::vector<std::pair<std::string, std::string>> table;
@@ -78,8 +83,8 @@ TEST_CASE("session: INIT answers VERSION 3 with exactly the table's extensions")
 
 TEST_CASE("session: requests before INIT are answered with FAILURE") {
   Harness h(false);
-  for (Bytes p : {h.Realpath("."), h.Open("/home/x", kW | kC), h.Limits(),
-                  h.Stat("/")}) {
+  for (Bytes p :
+       {h.Realpath("."), h.Open("/home/x", kW | kC), h.Limits(), h.Stat("/")}) {
     uint32_t id = LoadU32(p.data() + 5);
     Reply r = h.Call(p);
     CHECK(r.Is(StatusCode::kFailure));
@@ -90,7 +95,8 @@ TEST_CASE("session: requests before INIT are answered with FAILURE") {
   CHECK(h.Call(h.Realpath(".")).type == fxp::kName);
 }
 
-TEST_CASE("session: OPEN creates with the export umask applied to attrs perms") {
+TEST_CASE(
+    "session: OPEN creates with the export umask applied to attrs perms") {
   Harness h;
   std::string fh = h.OpenOk("/shared/f", kW | kC, PermAttrs(0666));
   CHECK((LStat(h.Real("shared", "f")).st_mode & 07777) == 0640);
@@ -216,8 +222,8 @@ TEST_CASE("session: WRITE at offsets, read back") {
   CHECK(h.Call(h.Write(fh, 0, "hello")).Is(StatusCode::kOk));
   CHECK(h.Call(h.Write(fh, 10, "world")).Is(StatusCode::kOk));
   CHECK(h.Call(h.Write(fh, 1, "E")).Is(StatusCode::kOk));
-  const std::string want = std::string("hEllo") + std::string(5, '\0') +
-                           "world";
+  const std::string want =
+      std::string("hEllo") + std::string(5, '\0') + "world";
   CHECK(ReadFile(h.Real("home", "w")) == want);
   CHECK(h.Call(h.Read(fh, 0, 100)).data == want);
 
@@ -294,8 +300,8 @@ TEST_CASE("session: SETSTAT, FSETSTAT and lsetstat change size, perms, times") {
   CHECK(LStat(h.Real("home", "l")).st_mtim.tv_sec == 1000000002);
   CHECK(LStat(h.Real("home", "f")).st_mtim.tv_sec == 1000000001);
   // A symlink has no mode of its own to set.
-  CHECK_FALSE(h.Call(h.Lsetstat("/home/l", PermAttrs(0600)))
-                  .Is(StatusCode::kOk));
+  CHECK_FALSE(
+      h.Call(h.Lsetstat("/home/l", PermAttrs(0600))).Is(StatusCode::kOk));
   CHECK(h.Call(h.Setstat("/home/none", t)).Is(StatusCode::kNoSuchFile));
 }
 
@@ -329,9 +335,9 @@ TEST_CASE("session: READDIR streams a big directory in bounded batches") {
       INFO(n.longname);
       CHECK(n.longname.size() > n.name.size());
       CHECK(n.longname.substr(n.longname.size() - n.name.size()) == n.name);
-      CHECK(n.longname.rfind(n.name == "." || n.name == ".." ? "drwx"
-                                                             : "-rw-r--r--",
-                             0) == 0);
+      CHECK(n.longname.rfind(
+                n.name == "." || n.name == ".." ? "drwx" : "-rw-r--r--", 0) ==
+            0);
       CHECK(n.attrs.Has(Attrs::kPermissions));
     }
   }
@@ -356,8 +362,8 @@ TEST_CASE("session: the virtual root lists the exports and refuses changes") {
     got.insert(n.name);
     CHECK(n.longname[0] == 'd');
   }
-  CHECK(got == std::multiset<std::string>{".", "..", "home", "shared", "ro",
-                                          "own"});
+  CHECK(got ==
+        std::multiset<std::string>{".", "..", "home", "shared", "ro", "own"});
   Reply f = h.Call(h.Fstat(dh));
   CHECK(S_ISDIR(f.attrs.permissions));
   CHECK(h.Call(h.Fsetstat(dh, PermAttrs(0777)))
@@ -376,8 +382,8 @@ TEST_CASE("session: the virtual root lists the exports and refuses changes") {
   CHECK(h.Call(h.Symlink("/home", "/")).Is(StatusCode::kPermissionDenied));
   // Export roots cannot be removed or renamed either.
   CHECK(h.Call(h.Rmdir("/shared")).Is(StatusCode::kPermissionDenied));
-  CHECK(h.Call(h.Rename("/shared", "/home/s"))
-            .Is(StatusCode::kPermissionDenied));
+  CHECK(
+      h.Call(h.Rename("/shared", "/home/s")).Is(StatusCode::kPermissionDenied));
   CHECK(Exists(h.Real("shared")));
 }
 
@@ -507,9 +513,9 @@ TEST_CASE("session: limits reports the constants of limits.h") {
   Reply r = h.Call(h.Limits());
   REQUIRE(r.type == fxp::kExtendedReply);
   CHECK(r.id == h.last_id());
-  CHECK(U64s(r.extended) ==
-        std::vector<uint64_t>{kMaxPacket, kMaxReadLength, kMaxWriteLength,
-                              kMaxHandles});
+  CHECK(U64s(r.extended) == std::vector<uint64_t>{kMaxPacket, kMaxReadLength,
+                                                  kMaxWriteLength,
+                                                  kMaxHandles});
 }
 
 TEST_CASE("session: expand-path and home-directory name the first export") {
@@ -717,8 +723,8 @@ TEST_CASE("session: the ro export refuses every write-effect request") {
   rows.push_back({"rename ro to rw", h.Rename("/ro/f", "/home/g")});
   rows.push_back({"rename rw to ro", h.Rename("/home/mine", "/ro/g")});
   rows.push_back({"posix-rename ro to rw", h.PosixRename("/ro/f", "/home/g")});
-  rows.push_back({"posix-rename rw to ro",
-                  h.PosixRename("/home/mine", "/ro/f")});
+  rows.push_back(
+      {"posix-rename rw to ro", h.PosixRename("/home/mine", "/ro/f")});
   rows.push_back({"hardlink ro to rw", h.Hardlink("/ro/f", "/home/g")});
   rows.push_back({"hardlink rw to ro", h.Hardlink("/home/mine", "/ro/g")});
   rows.push_back({"symlink", h.Symlink("f", "/ro/l")});
@@ -772,8 +778,8 @@ TEST_CASE("session: owner_only hides and refuses other users' files") {
   rows.push_back({"setstat", h.Setstat("/own/theirs", PermAttrs(0600))});
   rows.push_back({"remove", h.Remove("/own/theirs")});
   rows.push_back({"rename source", h.Rename("/own/theirs", "/own/took")});
-  rows.push_back({"posix-rename source",
-                  h.PosixRename("/own/theirs", "/home/took")});
+  rows.push_back(
+      {"posix-rename source", h.PosixRename("/own/theirs", "/home/took")});
   rows.push_back({"posix-rename replace target",
                   h.PosixRename("/own/mine", "/own/theirs")});
   rows.push_back({"posix-rename replace from elsewhere",
@@ -812,7 +818,8 @@ TEST_CASE("session: owner_only hides and refuses other users' files") {
   CHECK(h.Call(h.Remove("/own/mine2")).Is(StatusCode::kOk));
 }
 
-TEST_CASE("session: the audit trail records opens, closes with bytes, refusals") {
+TEST_CASE(
+    "session: the audit trail records opens, closes with bytes, refusals") {
   Harness h;
   std::string fh = h.OpenOk("/home/f", kR | kW | kC);
   CHECK(h.Call(h.Write(fh, 0, "hello world")).Is(StatusCode::kOk));

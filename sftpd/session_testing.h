@@ -45,18 +45,16 @@ struct Reply {
   uint8_t type = 0;
   uint32_t id = 0;  // VERSION: the version
   StatusCode code = StatusCode::kOk;
-  std::string message;  // STATUS
-  std::string handle;   // HANDLE
-  std::string data;     // DATA
+  std::string message;      // STATUS
+  std::string handle;       // HANDLE
+  std::string data;         // DATA
   std::vector<Name> names;  // NAME
   Attrs attrs;              // ATTRS
   Bytes extended;           // EXTENDED_REPLY: everything after the id
   std::vector<std::pair<std::string, std::string>> extensions;  // VERSION
   bool well_formed = false;  // the body matched its type exactly
 
-  bool Is(StatusCode c) const {
-    return type == fxp::kStatus && code == c;
-  }
+  bool Is(StatusCode c) const { return type == fxp::kStatus && code == c; }
 };
 
 // Splits `out` into packets and parses each. A packet that does not parse
@@ -341,7 +339,9 @@ class Harness {
       WriteAttrs(w, a);
     });
   }
-  Bytes Limits() { return Ext("limits@openssh.com", [](Writer&) {}); }
+  Bytes Limits() {
+    return Ext("limits@openssh.com", [](Writer&) {});
+  }
   Bytes ExpandPath(std::string_view p) {
     return Ext("expand-path@openssh.com", [&](Writer& w) { w.String(p); });
   }
