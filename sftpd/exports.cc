@@ -210,15 +210,27 @@ FsResult<Fd> Exports::Walk(const Root& root, std::string_view rel, int flags,
   return {{}, std::move(here)};
 }
 
-FsResult<Exports::Entry> Exports::ResolveEntry(const Location& loc) const {
+FsResult<Exports::Entry> Exports::ResolveEntry(const Location& loc,
+                                               Change change) const {
   if (loc.IsVirtualRoot() || loc.IsExportRoot()) {
     return {Refuse(kRuleExportRoot), {}};
   }
   const Root& root = roots_[loc.index];
-  FsResult<Fd> parent = Resolve(root, vpath::Dir(loc.rel),
-                                O_PATH | O_DIRECTORY, 0, true);
+  std::string_view dir = vpath::Dir(loc.rel);
+  FsResult<Fd> parent = Resolve(root, dir, O_PATH | O_DIRECTORY, 0, true);
   if (!parent.ok()) return {parent.outcome, {}};
+  if (change == Change::kAdd && root.spec.owner_only && !dir.empty()) {
+    struct stat st;
+    if (fstat(parent.value.get(), &st) != 0) return {LastErrno(), {}};
+    if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return {o, {}};
+  }
   return {{}, Entry{std::move(parent.value), std::string(vpath::Base(loc.rel))}};
+}
+
+Outcome Exports::CheckParentOwner(const Location& loc) const {
+  if (!roots_[loc.index].spec.owner_only) return {};
+  FsResult<Entry> e = ResolveEntry(loc, Change::kAdd);
+  return e.outcome;
 }
 
 Outcome Exports::CheckOwner(int index, const struct stat& st) const {
@@ -236,15 +248,18 @@ FsResult<Fd> Exports::OpenFile(const Location& loc, int flags, mode_t mode,
   mode &= ~root.spec.umask & 07777;
   // O_NONBLOCK: a FIFO must not stall the session before we see its type.
   int base = (flags & ~(O_TRUNC | O_CREAT | O_EXCL)) | O_NONBLOCK;
+  // An existing file is opened as it is; only a new one needs the parent's
+  // owner (owner_only) and O_EXCL, which also tells us we made it.
+  bool create = flags & O_CREAT, excl = create && (flags & O_EXCL);
   FsResult<Fd> r{};
-  if (flags & O_CREAT) {
+  if (!excl) r = Resolve(root, loc.rel, base, 0, true);
+  if (create && (excl || r.outcome.err == ENOENT)) {
+    if (Outcome o = CheckParentOwner(loc); !o.ok()) return {o, {}};
     r = Resolve(root, loc.rel, base | O_CREAT | O_EXCL, mode, true);
-    if (r.ok()) *created = true;
-    if (!r.ok() && r.outcome.err == EEXIST && !(flags & O_EXCL)) {
+    *created = r.ok();
+    if (r.outcome.err == EEXIST && !excl) {  // lost a race
       r = Resolve(root, loc.rel, base, 0, true);
     }
-  } else {
-    r = Resolve(root, loc.rel, base, 0, true);
   }
   if (!r.ok()) return r;
   struct stat st;
@@ -385,7 +400,7 @@ Outcome Exports::SetStatFd(int index, int fd, const Attrs& attrs) {
 }
 
 Outcome Exports::Remove(const Location& loc) {
-  FsResult<Entry> e = ResolveEntry(loc);
+  FsResult<Entry> e = ResolveEntry(loc, Change::kNone);
   if (!e.ok()) return e.outcome;
   struct stat st;
   if (fstatat(e.value.parent.get(), e.value.name.c_str(), &st,
@@ -402,7 +417,7 @@ Outcome Exports::Remove(const Location& loc) {
 
 Outcome Exports::MakeDir(const Location& loc, mode_t mode) {
   if (loc.IsVirtualRoot() || loc.IsExportRoot()) return Errno(EEXIST);
-  FsResult<Entry> e = ResolveEntry(loc);
+  FsResult<Entry> e = ResolveEntry(loc, Change::kAdd);
   if (!e.ok()) return e.outcome;
   mode &= ~roots_[loc.index].spec.umask & 07777;
   if (mkdirat(e.value.parent.get(), e.value.name.c_str(), mode) != 0) {
@@ -412,7 +427,7 @@ Outcome Exports::MakeDir(const Location& loc, mode_t mode) {
 }
 
 Outcome Exports::RemoveDir(const Location& loc) {
-  FsResult<Entry> e = ResolveEntry(loc);
+  FsResult<Entry> e = ResolveEntry(loc, Change::kNone);
   if (!e.ok()) return e.outcome;
   struct stat st;
   if (fstatat(e.value.parent.get(), e.value.name.c_str(), &st,
@@ -428,9 +443,9 @@ Outcome Exports::RemoveDir(const Location& loc) {
 
 Outcome Exports::Rename(const Location& from, const Location& to,
                         bool replace) {
-  FsResult<Entry> src = ResolveEntry(from);
+  FsResult<Entry> src = ResolveEntry(from, Change::kNone);
   if (!src.ok()) return src.outcome;
-  FsResult<Entry> dst = ResolveEntry(to);
+  FsResult<Entry> dst = ResolveEntry(to, Change::kAdd);
   if (!dst.ok()) return dst.outcome;
   int sp = src.value.parent.get(), dp = dst.value.parent.get();
   const char* sn = src.value.name.c_str();
@@ -450,9 +465,9 @@ Outcome Exports::Rename(const Location& from, const Location& to,
 }
 
 Outcome Exports::Link(const Location& from, const Location& to) {
-  FsResult<Entry> src = ResolveEntry(from);
+  FsResult<Entry> src = ResolveEntry(from, Change::kNone);
   if (!src.ok()) return src.outcome;
-  FsResult<Entry> dst = ResolveEntry(to);
+  FsResult<Entry> dst = ResolveEntry(to, Change::kAdd);
   if (!dst.ok()) return dst.outcome;
   struct stat st;
   if (fstatat(src.value.parent.get(), src.value.name.c_str(), &st,
@@ -468,7 +483,7 @@ Outcome Exports::Link(const Location& from, const Location& to) {
 }
 
 Outcome Exports::Symlink(std::string_view target, const Location& loc) {
-  FsResult<Entry> e = ResolveEntry(loc);
+  FsResult<Entry> e = ResolveEntry(loc, Change::kAdd);
   if (!e.ok()) return e.outcome;
   std::string stored(target);
   if (!target.empty() && target[0] == '/') {
@@ -491,7 +506,7 @@ Outcome Exports::Symlink(std::string_view target, const Location& loc) {
 }
 
 FsResult<std::string> Exports::ReadLink(const Location& loc) {
-  FsResult<Entry> e = ResolveEntry(loc);
+  FsResult<Entry> e = ResolveEntry(loc, Change::kNone);
   if (!e.ok()) {
     if (e.outcome.refused() && !loc.IsVirtualRoot()) return {Errno(EINVAL), {}};
     return {e.outcome, {}};

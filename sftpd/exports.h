@@ -170,9 +170,15 @@ class Exports {
                        mode_t mode, bool follow_last) const;
   FsResult<Fd> Walk(const Root& root, std::string_view rel, int flags,
                     mode_t mode, bool follow_last) const;
+  // What an entry operation does to the entry's directory.
+  enum class Change : uint8_t { kNone, kAdd };
   // The parent of `loc` and its name. The export root has no entry: that is
-  // refused (it cannot be removed, renamed or replaced).
-  FsResult<Entry> ResolveEntry(const Location& loc) const;
+  // refused (it cannot be removed, renamed or replaced). With kAdd (a new
+  // name appears in the parent) an owner_only export also requires the
+  // parent to be the user's, or the export root.
+  FsResult<Entry> ResolveEntry(const Location& loc, Change change) const;
+  // owner_only: before a new name is made under `loc`'s parent.
+  Outcome CheckParentOwner(const Location& loc) const;
   // owner_only: refuses `st` unless it belongs to the session's user.
   Outcome CheckOwner(int index, const struct stat& st) const;
   Outcome ApplyAttrs(int fd, bool path_only, bool is_link,
