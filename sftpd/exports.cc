@@ -97,6 +97,18 @@ Result<std::unique_ptr<Exports>> Exports::Open(std::vector<ExportSpec> specs,
     roots.push_back(Root{std::move(s), real, std::move(fd)});
   }
   if (roots.empty()) return Error{"no exports"};
+  // A read-only tree inside a writable one could be changed through the
+  // writable export (and Landlock rights add up along a path): refuse.
+  for (const Root& ro : roots) {
+    if (ro.spec.access != Access::kReadOnly) continue;
+    for (const Root& rw : roots) {
+      if (rw.spec.access == Access::kReadWrite && Under(ro.real, rw.real)) {
+        return Error{"read-only export " + ro.spec.name + " (" + ro.real +
+                     ") lies inside read-write export " + rw.spec.name +
+                     " (" + rw.real + ")"};
+      }
+    }
+  }
   return std::unique_ptr<Exports>(new Exports(std::move(roots), uid));
 }
 

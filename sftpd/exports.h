@@ -88,7 +88,8 @@ struct DirEntry {
 class Exports {
  public:
   // Opens every export root (O_PATH). A root that cannot be opened or is not
-  // a directory is an error naming it. `uid` is the session's user, for
+  // a directory is an error naming it, and so is a read-only export inside a
+  // read-write one (it would be writable through the other). `uid` is the session's user, for
   // owner_only. REQUIRES: specs not empty.
   static Result<std::unique_ptr<Exports>> Open(std::vector<ExportSpec> specs,
                                                uid_t uid);

@@ -131,9 +131,9 @@ int ServeStdio(const std::string& config_path) {
     audit_fd = open(config.audit.log.c_str(),
                     O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
                     0600);
-    if (audit_fd < 0) {
-      Say(LOG_NOTICE, "audit log " + config.audit.log + ": " +
-                          strerror(errno) + "; auditing to syslog");
+    if (audit_fd < 0) {  // usual under OpenSSH: the user may not append
+      syslog(LOG_NOTICE, "audit log %s: %s; auditing to syslog",
+             config.audit.log.c_str(), strerror(errno));
     }
   }
   JsonAudit audit(AuditIdentity{NewSessionId(), user->name, user->uid,
