@@ -474,20 +474,35 @@ TEST_CASE("exports: relative links that stay inside work") {
   t.ExpectOutsideUnchanged();
 }
 
-TEST_CASE("exports: swapping a directory and an outside link races nowhere") {
+TEST_CASE("exports: swapping a name between inside and outside races nowhere") {
   Tree t;
-  // "race" flips between a directory holding "canary" and a link to the
-  // outside directory, which holds the real canary.
+  // Each round flips one name, with RENAME_EXCHANGE, between something inside
+  // (a directory holding "canary", or a file) and a link to the outside
+  // directory or the canary, while this thread keeps opening through it.
   REQUIRE(rename(t.P("home/race_dir").c_str(), t.P("home/race").c_str()) == 0);
   REQUIRE(symlink("../outside", t.P("home/alt_rel").c_str()) == 0);
-  struct stat inside;
-  REQUIRE(stat(t.P("home/race/canary").c_str(), &inside) == 0);
-
-  for (const char* other : {"alt", "alt_rel"}) {
-    INFO("swapping with " << other);
+  WriteFile(t.P("home/rfile"), "race file");
+  REQUIRE(symlink(t.canary().c_str(), t.P("home/alt_file").c_str()) == 0);
+  struct Round {
+    const char* name;   // the name being flipped
+    const char* other;  // the outside link it is exchanged with
+    const char* read;   // opened for reading and writing
+    const char* make;   // opened with O_CREAT
+  } rounds[] = {
+      // The directory component flips: openat2, then the walk.
+      {"race", "alt", "/home/race/canary", "/home/race/made"},
+      {"race", "alt_rel", "/home/race/canary", "/home/race/made"},
+      // The last component flips between the walk's look and its open.
+      {"rfile", "alt_file", "/home/rfile", "/home/rfile"},
+  };
+  for (const Round& round : rounds) {
+    INFO("flipping " << round.name << " with " << round.other);
+    std::string a = t.P("home/" + std::string(round.name));
+    std::string b = t.P("home/" + std::string(round.other));
+    struct stat inside;
+    REQUIRE(stat(t.P(std::string(round.read).substr(1)).c_str(), &inside) == 0);
     std::atomic<bool> stop{false};
     std::atomic<long> swaps{0};
-    std::string a = t.P("home/race"), b = t.P("home/" + std::string(other));
     std::thread swapper([&] {
       for (long i = 0; i < 50'000'000 && !stop.load(); ++i) {
         if (renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(),
@@ -496,18 +511,20 @@ TEST_CASE("exports: swapping a directory and an outside link races nowhere") {
         }
       }
     });
-    long opened = 0, failed = 0, escaped = 0, created_out = 0;
-    Location rd = t.Loc("/home/race/canary");
-    Location wr = t.Loc("/home/race/made", Effect::kWrite);
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    long opened = 0, failed = 0, escaped = 0, strangers = 0, created_out = 0;
+    Location rd = t.Loc(round.read, Effect::kWrite);
+    Location wr = t.Loc(round.make, Effect::kWrite);
+    auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(700);
     for (int i = 0; i < 10'000'000 && std::chrono::steady_clock::now() < until;
          ++i) {
       bool created = false;
+      bool make = i % 3 == 2;
       FsResult<Fd> f =
-          (i % 3 == 2)
-              ? t.ex().OpenFile(wr, O_WRONLY | O_CREAT, 0644, &created)
-              : t.ex().OpenFile(rd, (i % 3 == 1) ? O_RDWR : O_RDONLY, 0,
-                                &created);
+          make ? t.ex().OpenFile(wr, O_WRONLY | O_CREAT, 0644, &created)
+               : t.ex().OpenFile(rd, (i % 3 == 1) ? O_RDWR : O_RDONLY, 0,
+                                 &created);
+      if (make && Exists(t.P("outside/made"))) ++created_out;
       if (!f.ok()) {
         ++failed;
         continue;
@@ -516,22 +533,25 @@ TEST_CASE("exports: swapping a directory and an outside link races nowhere") {
       struct stat st;
       REQUIRE(fstat(f.value.get(), &st) == 0);
       if (IsCanary(st, t.canary_st())) ++escaped;
-      if (i % 3 == 2 && Exists(t.P("outside/made"))) ++created_out;
+      if (!make && (st.st_dev != inside.st_dev || st.st_ino != inside.st_ino)) {
+        ++strangers;
+      }
     }
     stop = true;
     swapper.join();
     INFO("swaps " << swaps.load() << " opened " << opened << " failed "
                   << failed);
     CHECK(escaped == 0);
+    CHECK(strangers == 0);
     CHECK(created_out == 0);
     // Both shapes were seen, so the race was really run.
     CHECK(swaps.load() > 0);
     CHECK(opened > 0);
     CHECK(failed > 0);
-    // Put "race" back to the directory for the next round.
+    // Put the inside object back under its name for the next round.
     struct stat st;
     REQUIRE(lstat(a.c_str(), &st) == 0);
-    if (!S_ISDIR(st.st_mode)) {
+    if (S_ISLNK(st.st_mode)) {
       REQUIRE(renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(),
                         RENAME_EXCHANGE) == 0);
     }
@@ -934,6 +954,37 @@ TEST_CASE("exports: Open reports a bad export root") {
   r = Exports::Open(std::move(specs), kUser);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().find("file") != std::string::npos);
+  t.ExpectOutsideUnchanged();
+}
+
+TEST_CASE("exports: lsetstat on a link to outside changes nothing outside") {
+  Tree t;
+  for (std::string_view p : {"/home/abs_file", "/home/rel_file"}) {
+    INFO(p);
+    Location loc = t.Loc(p, Effect::kWrite);
+    Attrs size;
+    size.flags = Attrs::kSize;
+    size.size = 0;
+    CHECK_FALSE(t.ex().SetStat(loc, size, false).ok());
+    CHECK_FALSE(t.ex().SetStat(loc, size, true).ok());
+    Attrs perm;
+    perm.flags = Attrs::kPermissions;
+    perm.permissions = 0600;
+    CHECK_FALSE(t.ex().SetStat(loc, perm, false).ok());
+    CHECK_FALSE(t.ex().SetStat(loc, perm, true).ok());
+    Attrs times;
+    times.flags = Attrs::kAcModTime;
+    times.atime = 1700000000;
+    times.mtime = 1700000000;
+    CHECK_FALSE(t.ex().SetStat(loc, times, true).ok());
+    (void)t.ex().SetStat(loc, times, false);  // the link's own times: fine
+    Attrs owner;
+    owner.flags = Attrs::kUidGid;
+    owner.uid = kStranger;
+    owner.gid = kStranger;
+    CHECK_FALSE(t.ex().SetStat(loc, owner, true).ok());
+    (void)t.ex().SetStat(loc, owner, false);  // the link's own owner: fine
+  }
   t.ExpectOutsideUnchanged();
 }
 
