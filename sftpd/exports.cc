@@ -562,28 +562,37 @@ FsResult<struct statvfs> Exports::StatVfsFd(int index, int fd) const {
   return {{}, v};
 }
 
+namespace {
+
+// A bounded cache: a client asking about many ids (users-groups-by-id) must
+// not grow it without end, so a full cache starts over.
+template <typename Id, typename Lookup>
+const std::string& Cached(std::unordered_map<Id, std::string>& cache, Id id,
+                          Lookup lookup) {
+  auto it = cache.find(id);
+  if (it != cache.end()) return it->second;
+  if (cache.size() >= kMaxCachedNames) cache.clear();
+  return cache.emplace(id, lookup(id)).first->second;
+}
+
+}  // namespace
+
 const std::string& Exports::UserName(uid_t uid) {
-  auto it = users_.find(uid);
-  if (it != users_.end()) return it->second;
-  struct passwd pw, *found = nullptr;
-  char buf[4096];
-  std::string name;
-  if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found != nullptr) {
-    name = found->pw_name;
-  }
-  return users_.emplace(uid, std::move(name)).first->second;
+  return Cached(users_, uid, [](uid_t id) {
+    struct passwd pw, *found = nullptr;
+    char buf[4096];
+    bool ok = getpwuid_r(id, &pw, buf, sizeof buf, &found) == 0 && found;
+    return ok ? std::string(found->pw_name) : std::string();
+  });
 }
 
 const std::string& Exports::GroupName(gid_t gid) {
-  auto it = groups_.find(gid);
-  if (it != groups_.end()) return it->second;
-  struct group gr, *found = nullptr;
-  char buf[8192];
-  std::string name;
-  if (getgrgid_r(gid, &gr, buf, sizeof buf, &found) == 0 && found != nullptr) {
-    name = found->gr_name;
-  }
-  return groups_.emplace(gid, std::move(name)).first->second;
+  return Cached(groups_, gid, [](gid_t id) {
+    struct group gr, *found = nullptr;
+    char buf[8192];
+    bool ok = getgrgid_r(id, &gr, buf, sizeof buf, &found) == 0 && found;
+    return ok ? std::string(found->gr_name) : std::string();
+  });
 }
 
 }  // namespace sftpd

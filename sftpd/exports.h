@@ -150,6 +150,7 @@ class Exports {
   FsResult<struct statvfs> StatVfsFd(int index, int fd) const;
 
   // Cached name lookups for long names and users-groups-by-id; "" if none.
+  // The reference is valid until the next call (the cache is bounded).
   const std::string& UserName(uid_t uid);
   const std::string& GroupName(gid_t gid);
 

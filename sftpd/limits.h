@@ -29,6 +29,8 @@ inline constexpr size_t kReaddirReplyBytes = 128 * 1024;
 inline constexpr int kMaxSymlinkHops = 32;
 // users-groups-by-id@openssh.com: ids per request.
 inline constexpr size_t kMaxIdsPerLookup = 1024;
+// User and group names remembered per session (each map).
+inline constexpr size_t kMaxCachedNames = 4096;
 
 static_assert(kMaxReadLength + 64 <= kMaxPacket);
 static_assert(kMaxWriteLength + 64 + 256 <= kMaxPacket);
