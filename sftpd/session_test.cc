@@ -764,6 +764,17 @@ TEST_CASE("session: owner_only hides and refuses other users' files") {
   REQUIRE(chmod(foreign.c_str(), 0666) == 0);
   WriteFile(h.Real("own", "mine"), "mine");
   WriteFile(h.Real("home", "other"), "other");
+  // A foreign directory and a foreign symlink, and the user's own symlink
+  // to the foreign file.
+  const std::string their_dir = h.Real("own", "theirdir");
+  REQUIRE(mkdir(their_dir.c_str(), 0777) == 0);
+  REQUIRE(chown(their_dir.c_str(), Harness::kForeignUid,
+                Harness::kForeignUid) == 0);
+  const std::string their_link = h.Real("own", "theirlink");
+  REQUIRE(symlink("mine", their_link.c_str()) == 0);
+  REQUIRE(lchown(their_link.c_str(), Harness::kForeignUid,
+                 Harness::kForeignUid) == 0);
+  REQUIRE(symlink("theirs", h.Real("own", "mylink").c_str()) == 0);
 
   struct Row {
     const char* what;
@@ -785,6 +796,15 @@ TEST_CASE("session: owner_only hides and refuses other users' files") {
   rows.push_back({"posix-rename replace from elsewhere",
                   h.PosixRename("/home/other", "/own/theirs")});
   rows.push_back({"hardlink source", h.Hardlink("/own/theirs", "/own/l")});
+  rows.push_back({"lsetstat", h.Lsetstat("/own/theirs", PermAttrs(0600))});
+  rows.push_back(
+      {"stat through the user's own symlink", h.Stat("/own/mylink")});
+  rows.push_back(
+      {"open through the user's own symlink", h.Open("/own/mylink", kR)});
+  rows.push_back({"opendir a foreign directory", h.Opendir("/own/theirdir")});
+  rows.push_back({"rmdir a foreign directory", h.Rmdir("/own/theirdir")});
+  rows.push_back({"readlink a foreign symlink", h.Readlink("/own/theirlink")});
+  rows.push_back({"remove a foreign symlink", h.Remove("/own/theirlink")});
   for (Row& row : rows) {
     INFO(row.what);
     size_t before = h.audit().entries.size();
@@ -806,7 +826,9 @@ TEST_CASE("session: owner_only hides and refuses other users' files") {
   std::string dh = h.OpendirOk("/own");
   std::set<std::string> names;
   for (const Reply::Name& n : h.ReaddirAll(dh)) names.insert(n.name);
-  CHECK(names == std::set<std::string>{".", "..", "mine"});
+  CHECK(names == std::set<std::string>{".", "..", "mine", "mylink"});
+  CHECK(Exists(their_dir));
+  CHECK(Exists(their_link));
 
   std::string fh = h.OpenOk("/own/mine", kR | kW);
   CHECK(h.Call(h.Write(fh, 4, "!")).Is(StatusCode::kOk));
