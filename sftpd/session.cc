@@ -327,9 +327,11 @@ void Session::OnOpen(Request& req) {
   FsResult<Location> loc = Locate(req, path);
   if (!loc.ok()) return Finish(req, loc.outcome);
 
-  bool rd = pflags & fxp::kOpenRead, wr = pflags & fxp::kOpenWrite;
+  // APPEND implies writing, and READ still asks for reading with it.
+  bool rd = pflags & fxp::kOpenRead;
+  bool wr = pflags & (fxp::kOpenWrite | fxp::kOpenAppend);
   int flags = rd && wr ? O_RDWR : wr ? O_WRONLY : O_RDONLY;
-  if (pflags & fxp::kOpenAppend) flags |= O_APPEND | (wr ? 0 : O_WRONLY);
+  if (pflags & fxp::kOpenAppend) flags |= O_APPEND;
   if (pflags & fxp::kOpenCreate) flags |= O_CREAT;
   if (pflags & fxp::kOpenTruncate) flags |= O_TRUNC;
   if (pflags & fxp::kOpenExclusive) flags |= O_EXCL;
