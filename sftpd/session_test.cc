@@ -167,6 +167,12 @@ TEST_CASE("session: OPEN flags: READ, EXCL, TRUNC, APPEND, CREAT") {
     CHECK(h.Call(h.Read(fh, 0, 4)).data == "0123");
     CHECK(ReadFile(h.Real("home", "f")) == "0123456789Z");
   }
+  SECTION("READ|APPEND reads and appends") {
+    std::string fh = h.OpenOk("/home/f", kR | kA);
+    CHECK(h.Call(h.Read(fh, 2, 3)).data == "234");
+    CHECK(h.Call(h.Write(fh, 0, "Y")).Is(StatusCode::kOk));
+    CHECK(ReadFile(h.Real("home", "f")) == "0123456789Y");
+  }
   SECTION("WRITE without READ cannot read") {
     std::string fh = h.OpenOk("/home/f", kW);
     CHECK(h.Call(h.Read(fh, 0, 4)).Is(StatusCode::kFailure));
