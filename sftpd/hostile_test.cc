@@ -4,11 +4,13 @@
 // with valid framing. Whatever comes in, every request gets exactly one
 // reply with its id, the session stays usable, and nothing outside the
 // exports is touched.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <functional>
@@ -343,6 +345,63 @@ std::vector<Row> HandWrittenRows() {
       },
       Type(fxp::kHandle));
 
+  auto up_link = [](Harness& h) {
+    REQUIRE(symlink("..", h.Real("home", "up").c_str()) == 0);
+  };
+  add(
+      "OPEN CREAT through a directory symlink to ..",
+      [up_link](Harness& h) {
+        up_link(h);
+        return h.Open("/home/up/outside/new",
+                      fxp::kOpenWrite | fxp::kOpenCreate);
+      },
+      Status(C::kPermissionDenied));
+  add(
+      "MKDIR through a directory symlink to ..",
+      [up_link](Harness& h) {
+        up_link(h);
+        return h.Mkdir("/home/up/outside/newdir");
+      },
+      Status(C::kPermissionDenied));
+  add(
+      "RENAME into a directory symlink to ..",
+      [up_link](Harness& h) {
+        up_link(h);
+        testing::WriteFile(h.Real("home", "f"), "f");
+        return h.Rename("/home/f", "/home/up/outside/moved");
+      },
+      Status(C::kPermissionDenied));
+  add(
+      "posix-rename over the canary through a directory symlink",
+      [up_link](Harness& h) {
+        up_link(h);
+        testing::WriteFile(h.Real("home", "f"), "f");
+        return h.PosixRename("/home/f", "/home/up/outside/canary");
+      },
+      Status(C::kPermissionDenied));
+  add(
+      "REMOVE the canary through a directory symlink",
+      [up_link](Harness& h) {
+        up_link(h);
+        return h.Remove("/home/up/outside/canary");
+      },
+      Status(C::kPermissionDenied));
+  add(
+      "SYMLINK created through a directory symlink to ..",
+      [up_link](Harness& h) {
+        up_link(h);
+        return h.Symlink("/etc/passwd", "/home/up/outside/evil");
+      },
+      Status(C::kPermissionDenied));
+  add(
+      "SETSTAT the canary through an absolute symlink",
+      [](Harness& h) {
+        REQUIRE(symlink(h.Real("outside").c_str(),
+                        h.Real("home", "absdir").c_str()) == 0);
+        return h.Setstat("/home/absdir/canary", testing::PermAttrs(0777));
+      },
+      Status(C::kPermissionDenied));
+
   // --- handles ---------------------------------------------------------
   add(
       "READ on a 7-byte handle",
@@ -675,6 +734,17 @@ void CheckUsable(Harness& h) {
   REQUIRE(r.type == fxp::kName);
   CHECK(r.names.at(0).name == "/home");
   CHECK(testing::ReadFile(h.Real("outside", "canary")) == "canary");
+  struct stat st = testing::LStat(h.Real("outside", "canary"));
+  CHECK((st.st_mode & 07777) == 0644);
+  CHECK(st.st_nlink == 1);
+  // Nothing was made next to it.
+  std::vector<std::string> names;
+  if (DIR* d = opendir(h.Real("outside").c_str())) {
+    while (struct dirent* e = readdir(d)) names.emplace_back(e->d_name);
+    closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{".", "..", "canary"});
 }
 
 void RunRow(Row& row) {

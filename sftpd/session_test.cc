@@ -266,6 +266,25 @@ TEST_CASE("session: LSTAT, STAT and FSTAT") {
   CHECK(S_ISDIR(d.attrs.permissions));
 }
 
+TEST_CASE("session: an absolute symlink that stays inside its export works") {
+  Harness h;
+  WriteFile(h.Real("home", "t"), "inside");
+  REQUIRE(mkdir(h.Real("home", "sub").c_str(), 0755) == 0);
+  REQUIRE(symlink(h.Real("home", "t").c_str(),
+                  h.Real("home", "sub/abs").c_str()) == 0);
+  REQUIRE(symlink(h.Real("home").c_str(), h.Real("home", "root").c_str()) == 0);
+  Reply s = h.Call(h.Stat("/home/sub/abs"));
+  REQUIRE(s.type == fxp::kAttrs);
+  CHECK(s.attrs.size == 6);
+  std::string fh = h.OpenOk("/home/root/sub/abs", kR);
+  CHECK(h.Call(h.Read(fh, 0, 100)).data == "inside");
+  CHECK(h.Call(h.Readlink("/home/sub/abs")).names.at(0).name == "/home/t");
+  // The same link from another export is refused.
+  REQUIRE(symlink(h.Real("home", "t").c_str(), h.Real("shared", "x").c_str()) ==
+          0);
+  CHECK(h.Call(h.Stat("/shared/x")).Is(StatusCode::kPermissionDenied));
+}
+
 TEST_CASE("session: SETSTAT, FSETSTAT and lsetstat change size, perms, times") {
   Harness h;
   WriteFile(h.Real("home", "f"), "0123456789");
