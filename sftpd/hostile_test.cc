@@ -402,6 +402,27 @@ std::vector<Row> HandWrittenRows() {
       },
       Status(C::kPermissionDenied));
 
+  add("lsetstat size 0 on a symlink out of the export",
+      [](Harness& h) {
+        REQUIRE(symlink("../outside/canary", h.Real("home", "esc").c_str()) ==
+                0);
+        Attrs a;
+        a.flags = Attrs::kSize;
+        a.size = 0;
+        return h.Lsetstat("/home/esc", a);
+      },
+      Status(C::kFailure));
+  add("lsetstat size 0 on an absolute symlink out of the export",
+      [](Harness& h) {
+        REQUIRE(symlink(h.Real("outside", "canary").c_str(),
+                        h.Real("home", "abs").c_str()) == 0);
+        Attrs a;
+        a.flags = Attrs::kSize;
+        a.size = 0;
+        return h.Lsetstat("/home/abs", a);
+      },
+      Status(C::kFailure));
+
   // --- handles ---------------------------------------------------------
   add(
       "READ on a 7-byte handle",

@@ -189,7 +189,8 @@ class Harness {
   // A user the tests can give files to, so they are not the session's own.
   static constexpr uid_t kForeignUid = 65534;
 
-  explicit Harness(bool init = true) {
+  explicit Harness(bool init = true) : old_umask_(umask(0)) {
+    // As the front doors do: each export's own umask is the only one.
     char tmpl[] = "/tmp/sftpd-session-test-XXXXXX";
     REQUIRE(mkdtemp(tmpl) != nullptr);
     root_ = tmpl;
@@ -218,6 +219,7 @@ class Harness {
     session_.reset();  // closes handles before the tree goes
     exports_.reset();
     if (!root_.empty()) RemoveTree(root_);
+    umask(old_umask_);
   }
 
   Harness(const Harness&) = delete;
@@ -456,6 +458,7 @@ class Harness {
         16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
   }
 
+  mode_t old_umask_;
   std::string root_;
   std::string user_;
   std::unique_ptr<Exports> exports_;
