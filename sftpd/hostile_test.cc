@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -402,7 +403,8 @@ std::vector<Row> HandWrittenRows() {
       },
       Status(C::kPermissionDenied));
 
-  add("lsetstat size 0 on a symlink out of the export",
+  add(
+      "lsetstat size 0 on a symlink out of the export",
       [](Harness& h) {
         REQUIRE(symlink("../outside/canary", h.Real("home", "esc").c_str()) ==
                 0);
@@ -412,7 +414,8 @@ std::vector<Row> HandWrittenRows() {
         return h.Lsetstat("/home/esc", a);
       },
       Status(C::kFailure));
-  add("lsetstat size 0 on an absolute symlink out of the export",
+  add(
+      "lsetstat size 0 on an absolute symlink out of the export",
       [](Harness& h) {
         REQUIRE(symlink(h.Real("outside", "canary").c_str(),
                         h.Real("home", "abs").c_str()) == 0);
@@ -811,10 +814,51 @@ TEST_CASE("hostile: every request with a malformed body is BAD_MESSAGE") {
   for (Row& row : rows) RunRow(row);
 }
 
+// The fields of each request's body, for random requests of the right shape:
+// p path, h handle, 4 uint32, 8 uint64, a attrs, s string.
+std::string_view Shape(std::string_view name) {
+  static const std::pair<std::string_view, std::string_view> kShapes[] = {
+      {"open", "p4a"},
+      {"close", "h"},
+      {"read", "h84"},
+      {"write", "h8s"},
+      {"lstat", "p"},
+      {"fstat", "h"},
+      {"setstat", "pa"},
+      {"fsetstat", "ha"},
+      {"opendir", "p"},
+      {"readdir", "h"},
+      {"remove", "p"},
+      {"mkdir", "pa"},
+      {"rmdir", "p"},
+      {"realpath", "p"},
+      {"stat", "p"},
+      {"rename", "pp"},
+      {"readlink", "p"},
+      {"symlink", "pp"},
+      {"posix-rename@openssh.com", "pp"},
+      {"statvfs@openssh.com", "p"},
+      {"fstatvfs@openssh.com", "h"},
+      {"hardlink@openssh.com", "pp"},
+      {"fsync@openssh.com", "h"},
+      {"lsetstat@openssh.com", "pa"},
+      {"limits@openssh.com", ""},
+      {"expand-path@openssh.com", "p"},
+      {"copy-data", "h88h8"},
+      {"home-directory", "s"},
+      {"users-groups-by-id@openssh.com", "ss"},
+  };
+  for (const auto& [n, shape] : kShapes) {
+    if (n == name) return shape;
+  }
+  return "";
+}
+
 TEST_CASE("hostile: random packets with valid framing each get one reply") {
   Harness h;
   testing::WriteFile(h.Real("home", "f"), "0123456789");
   testing::WriteFile(h.Real("ro", "f"), "ro");
+  REQUIRE(mkdir(h.Real("shared", "d").c_str(), 0755) == 0);
   std::vector<std::string> handles = {
       h.OpenOk("/home/f", fxp::kOpenRead | fxp::kOpenWrite),
       h.OpenOk("/ro/f", fxp::kOpenRead),
@@ -823,64 +867,142 @@ TEST_CASE("hostile: random packets with valid framing each get one reply") {
       FakeHandle(3, 0),
       FakeHandle(0, 1)};
   const std::vector<std::string> paths = {
-      ".",         "",          "/",     "/home",
-      "/home/f",   "/home/g",   "/ro/f", "/own/x",
-      "/shared/d", "f",         "../..", "/home/../..",
-      "x/y/z",     "~",         "~/f",   "/outside/canary",
-      "\xff\xfe",  "/home/f/.."};
-  std::vector<std::string> ext_names;
+      ".",         "",           "/",           "/home",
+      "/home/f",   "/home/g",    "/ro/f",       "/own/x",
+      "/shared/d", "f",          "../..",       "/home/../..",
+      "x/y/z",     "~",          "~/f",         "/outside/canary",
+      "\xff\xfe",  "/home/f/..", "/shared/d/e", "/ro"};
+  std::vector<const RequestInfo*> table;
   for (const RequestInfo& info : Session::Requests()) {
-    if (info.type == fxp::kExtended) ext_names.emplace_back(info.name);
+    if (info.type != fxp::kInit) table.push_back(&info);
   }
-  ext_names.push_back("nosuch@example.com");
 
   std::mt19937 rng(20261123);
   auto pick = [&](size_t n) {
     return size_t(std::uniform_int_distribution<size_t>(0, n - 1)(rng));
   };
   auto small = [&] { return uint32_t(pick(2) ? pick(64) : rng()); };
-  for (int i = 0; i < 2000; ++i) {
-    uint8_t type = pick(2) ? uint8_t(pick(21)) : uint8_t(rng());
-    if (pick(8) == 0) type = fxp::kExtended;
-    uint32_t id = 5000000 + uint32_t(i);
-    Bytes p = Packet(type, id, [&](Writer& w) {
-      if (type == fxp::kExtended) w.String(ext_names[pick(ext_names.size())]);
-      size_t fields = pick(7);
-      for (size_t f = 0; f < fields; ++f) {
-        switch (pick(6)) {
-          case 0:
-            w.U32(small());
-            break;
-          case 1:
-            w.U64(pick(4) ? small() : (uint64_t(rng()) << 32 | rng()));
-            break;
-          case 2:
-            w.String(paths[pick(paths.size())]);
-            break;
-          case 3:
-            w.String(handles[pick(handles.size())]);
-            break;
-          case 4: {
-            std::string junk(pick(24), '\0');
-            for (char& c : junk) c = char(rng());
-            Raw(w, junk);
-            break;
-          }
-          default:
-            w.U32(uint32_t(pick(64)));
-            break;
+  auto junk = [&](size_t max) {
+    std::string s(pick(max + 1), '\0');
+    for (char& c : s) c = char(rng());
+    return s;
+  };
+  // Fields in no particular order: mostly refused by the parser.
+  auto shapeless = [&](Writer& w) {
+    size_t fields = pick(7);
+    for (size_t f = 0; f < fields; ++f) {
+      switch (pick(5)) {
+        case 0:
+          w.U32(small());
+          break;
+        case 1:
+          w.U64(pick(4) ? small() : (uint64_t(rng()) << 32 | rng()));
+          break;
+        case 2:
+          w.String(paths[pick(paths.size())]);
+          break;
+        case 3:
+          w.String(handles[pick(handles.size())]);
+          break;
+        default:
+          Raw(w, junk(24));
+          break;
+      }
+    }
+  };
+  // The fields the request expects, with hostile values now and then.
+  auto shaped = [&](Writer& w, std::string_view shape) {
+    for (char f : shape) {
+      switch (f) {
+        case 'p':
+          w.String(paths[pick(paths.size())]);
+          break;
+        case 'h':
+          w.String(handles[pick(handles.size())]);
+          break;
+        case '4':
+          w.U32(small());
+          break;
+        case '8':
+          // Offsets and lengths: mostly inside small files, now and then huge.
+          w.U64(pick(8) ? pick(pick(2) ? 16 : 1 << 16)
+                        : (uint64_t(rng()) << 32 | rng()));
+          break;
+        case 's':
+          w.String(pick(4) ? junk(64) : std::string());
+          break;
+        case 'a': {
+          Attrs a;
+          a.flags = uint32_t(pick(16));
+          a.size = pick(1 << 16);
+          a.uid = a.gid = uint32_t(pick(3) ? 0 : Harness::kForeignUid);
+          a.permissions = uint32_t(pick(07777 + 1));
+          a.atime = a.mtime = uint32_t(rng());
+          WriteAttrs(w, a);
+          break;
         }
       }
+    }
+  };
+
+  std::map<int, int> tally;  // status code, or 1000 + reply type
+  for (int i = 0; i < 2000; ++i) {
+    uint32_t id = 5000000 + uint32_t(i);
+    const RequestInfo* req = table[pick(table.size())];
+    uint8_t type = pick(8) == 0 ? uint8_t(rng()) : req->type;
+    bool shape = type == req->type && pick(4) != 0;
+    Bytes p = Packet(type, id, [&](Writer& w) {
+      if (type == fxp::kExtended) w.String(req->name);
+      if (shape) {
+        shaped(w, Shape(req->name));
+      } else {
+        shapeless(w);
+      }
     });
+    // Some well-shaped requests get a byte flipped, cut or added.
+    if (shape && pick(5) == 0 && p.size() > 9) {
+      switch (pick(3)) {
+        case 0:
+          p[9 + pick(p.size() - 9)] ^= uint8_t(1 + pick(255));
+          break;
+        case 1:
+          p = Reframe(p, 1 + pick(std::min<size_t>(3, p.size() - 9)));
+          break;
+        default:
+          p = Reframe(p, 0, junk(3));
+          break;
+      }
+    }
     INFO("packet " << i << " type " << int(type) << " size " << p.size());
     Result<size_t> n = h.Feed(p);
     REQUIRE(n.ok());
     REQUIRE(*n == p.size());
     std::vector<Reply> replies = h.TakeReplies();
     REQUIRE(replies.size() == 1);
-    CHECK(replies[0].well_formed);
-    CHECK(replies[0].id == id);
+    const Reply& r = replies[0];
+    CHECK(r.well_formed);
+    CHECK(r.id == id);
+    ++tally[r.type == fxp::kStatus ? int(r.code) : 1000 + r.type];
+    // New handles join the pool, so later requests use them.
+    if (r.type == fxp::kHandle && handles.size() < 64) {
+      handles.push_back(r.handle);
+    }
   }
+  for (const auto& [kind, count] : tally) {
+    UNSCOPED_INFO("reply " << kind << ": " << count);
+  }
+  // The packets reached the handlers, not only the parser's refusals.
+  int handled = 0;
+  for (const auto& [kind, count] : tally) {
+    if (kind != int(StatusCode::kBadMessage) &&
+        kind != int(StatusCode::kOpUnsupported)) {
+      handled += count;
+    }
+  }
+  CHECK(handled >= 800);
+  CHECK(tally[1000 + fxp::kHandle] > 0);
+  CHECK(tally[1000 + fxp::kData] > 0);
+  CHECK(tally[1000 + fxp::kName] > 0);
   CheckUsable(h);
 }
 
