@@ -173,6 +173,10 @@ inline bool Exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+// Ends the test process if it is still alive `seconds` from now, so a request
+// that hangs the engine fails the run instead of stalling it; 0 disarms.
+inline void Deadline(unsigned seconds) { alarm(seconds); }
+
 inline std::string CurrentUserName() {
   struct passwd* pw = getpwuid(getuid());
   return pw != nullptr ? pw->pw_name : std::to_string(getuid());
