@@ -107,6 +107,9 @@ struct Snapshot {
 class Tree {
  public:
   Tree() {
+    // owner_only needs a second user: files are chowned to kStranger.
+    INFO("the exports tests run as root");
+    REQUIRE(geteuid() == 0);
     char tmpl[] = "/tmp/sftpd-exports-XXXXXX";
     REQUIRE(mkdtemp(tmpl) != nullptr);
     base_ = Real(tmpl);
@@ -170,6 +173,7 @@ class Tree {
   }
 
   ~Tree() {
+    umount2(P("mnt").c_str(), MNT_DETACH);  // if a test left its tmpfs
     std::error_code ec;
     std::filesystem::remove_all(base_, ec);  // does not follow symlinks
   }
