@@ -199,9 +199,14 @@ FsResult<Fd> Exports::Walk(const Root& root, std::string_view rel, int flags,
       if (!target.ok()) return {target.outcome, {}};
       std::string_view t = target.value;
       if (!t.empty() && t[0] == '/') {
-        if (!Under(t, root.real)) return {Refuse(kRuleOutside), {}};
+        // The export's real path, or its configured path when that runs
+        // through a symlink (/srv/data -> /data: links may name either).
+        const std::string* base = Under(t, root.real)        ? &root.real
+                                  : Under(t, root.spec.path) ? &root.spec.path
+                                                             : nullptr;
+        if (base == nullptr) return {Refuse(kRuleOutside), {}};
         stack.clear();
-        t.remove_prefix(root.real == "/" ? 0 : root.real.size());
+        t.remove_prefix(*base == "/" ? 0 : base->size());
       }
       std::deque<std::string> more = Components(t);
       todo.insert(todo.begin(), more.begin(), more.end());
@@ -258,36 +263,34 @@ FsResult<Fd> Exports::OpenFile(const Location& loc, int flags, mode_t mode,
   if (loc.IsVirtualRoot()) return {Errno(EISDIR), {}};
   const Root& root = roots_[loc.index];
   mode &= ~root.spec.umask & 07777;
-  // O_NONBLOCK: a FIFO must not stall the session before we see its type.
-  int base = (flags & ~(O_TRUNC | O_CREAT | O_EXCL)) | O_NONBLOCK;
-  // An existing file is opened as it is; only a new one needs the parent's
-  // owner (owner_only) and O_EXCL, which also tells us we made it.
+  int access = flags & ~(O_TRUNC | O_CREAT | O_EXCL);
+  // An existing file is looked at (O_PATH) before it is opened: a device or
+  // FIFO is refused before opening could have any effect, and owner_only
+  // before anything is truncated. Only a new file needs the parent's owner
+  // (owner_only) and O_EXCL, which also tells us we made it.
   bool create = flags & O_CREAT, excl = create && (flags & O_EXCL);
   FsResult<Fd> r{};
-  if (!excl) r = Resolve(root, loc.rel, base, 0, true);
+  if (!excl) r = Resolve(root, loc.rel, O_PATH, 0, true);
   if (create && (excl || r.outcome.err == ENOENT)) {
     if (Outcome o = CheckParentOwner(loc); !o.ok()) return {o, {}};
-    r = Resolve(root, loc.rel, base | O_CREAT | O_EXCL, mode, true);
+    r = Resolve(root, loc.rel, access | O_CREAT | O_EXCL, mode, true);
     *created = r.ok();
     if (r.outcome.err == EEXIST && !excl) {  // lost a race
-      r = Resolve(root, loc.rel, base, 0, true);
+      r = Resolve(root, loc.rel, O_PATH, 0, true);
     }
   }
-  if (!r.ok()) return r;
+  if (!r.ok() || *created) return r;
   struct stat st;
   if (fstat(r.value.get(), &st) != 0) return {LastErrno(), {}};
   if (!S_ISREG(st.st_mode)) {
     return {S_ISDIR(st.st_mode) ? Errno(EISDIR) : Refuse(kRuleNotRegular), {}};
   }
   if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return {o, {}};
-  if ((flags & O_TRUNC) && !*created && ftruncate(r.value.get(), 0) != 0) {
-    return {LastErrno(), {}};
-  }
-  int fl = fcntl(r.value.get(), F_GETFL);
-  if (fl < 0 || fcntl(r.value.get(), F_SETFL, fl & ~O_NONBLOCK) != 0) {
-    return {LastErrno(), {}};
-  }
-  return r;
+  // Reopen the inode just checked, not the path: nothing can be swapped in.
+  Fd fd(open(ProcPath(r.value.get()).c_str(), access | O_CLOEXEC | O_NOCTTY));
+  if (!fd.valid()) return {LastErrno(), {}};
+  if ((flags & O_TRUNC) && ftruncate(fd.get(), 0) != 0) return {LastErrno(), {}};
+  return {{}, std::move(fd)};
 }
 
 FsResult<std::unique_ptr<DirStream>> Exports::OpenDir(const Location& loc) {
