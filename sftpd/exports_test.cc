@@ -24,7 +24,7 @@
 namespace sftpd {
 namespace {
 
-constexpr uid_t kUser = 0;         // the session's user: the test runs as root
+constexpr uid_t kUser = 0;          // the session's user: the test runs as root
 constexpr uid_t kStranger = 65534;  // "another user"
 
 std::string Real(const std::string& p) {
@@ -297,8 +297,8 @@ TEST_CASE("exports: a hand-made location with .. is still held beneath") {
   // Locate never yields such a location; resolution must hold anyway.
   Tree t;
   Location loc = t.Loc("/home");
-  for (const char* rel : {"../outside/canary", "sub/../../outside/canary",
-                          "..", "sub/../.."}) {
+  for (const char* rel :
+       {"../outside/canary", "sub/../../outside/canary", "..", "sub/../.."}) {
     INFO(rel);
     loc.rel = rel;
     bool created = false;
@@ -358,8 +358,8 @@ TEST_CASE("exports: directories through an outside link cannot be used") {
     a.permissions = 0777;
     CHECK_FALSE(t.ex().SetStat(loc, a, true).ok());
     CHECK_FALSE(t.ex().SetStat(loc, a, false).ok());
-    CHECK_FALSE(t.ex().Rename(loc, t.Loc("/home/stolen", Effect::kWrite), true)
-                    .ok());
+    CHECK_FALSE(
+        t.ex().Rename(loc, t.Loc("/home/stolen", Effect::kWrite), true).ok());
     CHECK_FALSE(t.ex().Link(loc, t.Loc("/home/stolen", Effect::kWrite)).ok());
     CHECK_FALSE(t.ex().ReadLink(loc).ok());
     CHECK_FALSE(t.ex().OpenDir(t.Loc("/home/abs_dir")).ok());
@@ -621,9 +621,11 @@ TEST_CASE("exports: owner_only refuses another user's files") {
 
   CHECK(t.ex().Remove(foreign).refused());
   CHECK(Exists(t.P("own/foreign")));
-  CHECK(t.ex().Rename(foreign, t.Loc("/own/took", Effect::kWrite), true)
+  CHECK(t.ex()
+            .Rename(foreign, t.Loc("/own/took", Effect::kWrite), true)
             .refused());
-  CHECK(t.ex().Rename(foreign, t.Loc("/home/took", Effect::kWrite), false)
+  CHECK(t.ex()
+            .Rename(foreign, t.Loc("/home/took", Effect::kWrite), false)
             .refused());
   CHECK(t.ex().Rename(mine, foreign, true).refused());  // as a replace target
   CHECK(t.ex().Link(foreign, t.Loc("/own/took", Effect::kWrite)).refused());
@@ -641,7 +643,8 @@ TEST_CASE("exports: owner_only refuses another user's files") {
 
   // My own link to the foreign file does not help.
   REQUIRE(t.ex().Symlink("foreign", t.Loc("/own/ln", Effect::kWrite)).ok());
-  CHECK(t.ex().OpenFile(t.Loc("/own/ln"), O_RDONLY, 0, &created)
+  CHECK(t.ex()
+            .OpenFile(t.Loc("/own/ln"), O_RDONLY, 0, &created)
             .outcome.refused());
   CHECK(t.ex().Stat(t.Loc("/own/ln"), true).outcome.refused());
 
@@ -669,7 +672,8 @@ TEST_CASE("exports: owner_only listings skip foreign entries") {
   REQUIRE(d.ok());
   std::set<std::string> names;
   for (int i = 0; i < 100; ++i) {
-    FsResult<std::vector<DirEntry>> batch = t.ex().ReadDir(*d.value, 512, 1 << 20);
+    FsResult<std::vector<DirEntry>> batch =
+        t.ex().ReadDir(*d.value, 512, 1 << 20);
     REQUIRE(batch.ok());
     if (batch.value.empty()) break;
     for (const DirEntry& e : batch.value) names.insert(e.name);
@@ -726,8 +730,8 @@ TEST_CASE("exports: absolute links show and store virtual paths") {
 
   // Created with a virtual path; stored as the real one, and it resolves.
   WriteFile(t.P("home/x"), "x content");
-  REQUIRE(t.ex().Symlink("/home/x", t.Loc("/home/sub/to_x", Effect::kWrite))
-              .ok());
+  REQUIRE(
+      t.ex().Symlink("/home/x", t.Loc("/home/sub/to_x", Effect::kWrite)).ok());
   char buf[PATH_MAX];
   ssize_t n = readlink(t.P("home/sub/to_x").c_str(), buf, sizeof buf);
   REQUIRE(n > 0);
@@ -810,7 +814,8 @@ TEST_CASE("exports: export roots cannot be removed, renamed or replaced") {
   Location file = t.Loc("/home/top.txt", Effect::kWrite);
   CHECK(t.ex().Remove(home).refused());
   CHECK(t.ex().RemoveDir(home).refused());
-  CHECK(t.ex().Rename(home, t.Loc("/other/h", Effect::kWrite), false).refused());
+  CHECK(
+      t.ex().Rename(home, t.Loc("/other/h", Effect::kWrite), false).refused());
   CHECK(t.ex().Rename(file, other, true).refused());
   CHECK(t.ex().Link(file, other).refused());
   CHECK(t.ex().Symlink("x", home).refused());
@@ -908,8 +913,8 @@ TEST_CASE("exports: the virtual root lists the exports and holds no files") {
   std::vector<DirEntry> e = t.ex().RootEntries();
   std::vector<std::string> names;
   for (const DirEntry& d : e) names.push_back(d.name);
-  CHECK(names == std::vector<std::string>{".", "..", "home", "ro", "own",
-                                          "other"});
+  CHECK(names ==
+        std::vector<std::string>{".", "..", "home", "ro", "own", "other"});
   FsResult<struct stat> s = t.ex().Stat(t.Loc("/"), true);
   REQUIRE(s.ok());
   CHECK(S_ISDIR(s.value.st_mode));
@@ -941,7 +946,8 @@ TEST_CASE("exports: setstat applies size, permissions and times") {
   // Through an in-export link, follow=true changes the target.
   a.flags = Attrs::kPermissions;
   a.permissions = 0640;
-  REQUIRE(t.ex().SetStat(t.Loc("/home/self_file", Effect::kWrite), a, true).ok());
+  REQUIRE(
+      t.ex().SetStat(t.Loc("/home/self_file", Effect::kWrite), a, true).ok());
   REQUIRE(stat(t.P("home/sub/file").c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0640);
   t.ExpectOutsideUnchanged();

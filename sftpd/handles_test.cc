@@ -131,7 +131,7 @@ TEST_CASE("handles: malformed wire handles find nothing") {
   CHECK(t.Find("") == nullptr);
   CHECK(t.Find(Wire(uint32_t(kMaxHandles), 0)) == nullptr);
   CHECK(t.Find(Wire(0xFFFFFFFF, 0)) == nullptr);
-  CHECK(t.Find(Wire(SlotOf(*h), 1)) == nullptr);  // a future generation
+  CHECK(t.Find(Wire(SlotOf(*h), 1)) == nullptr);      // a future generation
   CHECK(t.Find(Wire(SlotOf(*h) + 1, 0)) == nullptr);  // an unused slot
   CHECK_FALSE(t.Remove(h->substr(0, 7)));
   CHECK_FALSE(t.Remove(Wire(uint32_t(kMaxHandles), 0)));

@@ -1,7 +1,7 @@
 #include "sftpd/status.h"
 
-#include <cerrno>
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <string>
 
 namespace sftpd {

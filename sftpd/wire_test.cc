@@ -13,8 +13,8 @@ Bytes Of(std::string_view s) { return Bytes(s.begin(), s.end()); }
 }  // namespace
 
 TEST_CASE("wire: reader over an exact buffer consumes everything") {
-  Bytes b = Of({0x07, 0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00, 0x02, 'h',
-                'i'});
+  Bytes b =
+      Of({0x07, 0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00, 0x02, 'h', 'i'});
   Reader r(b);
   CHECK(r.U8() == 0x07);
   CHECK(r.U32() == 0x01020304u);
