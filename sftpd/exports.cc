@@ -523,7 +523,9 @@ Outcome Exports::Symlink(std::string_view target, const Location& loc) {
 FsResult<std::string> Exports::ReadLink(const Location& loc) {
   FsResult<Entry> e = ResolveEntry(loc, Change::kNone);
   if (!e.ok()) {
-    if (e.outcome.refused() && !loc.IsVirtualRoot()) return {Errno(EINVAL), {}};
+    // An export root is no link; other refusals (a path leaving the export)
+    // keep their rule for the audit trail.
+    if (loc.IsExportRoot()) return {Errno(EINVAL), {}};
     return {e.outcome, {}};
   }
   struct stat st;
