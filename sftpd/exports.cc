@@ -294,6 +294,7 @@ FsResult<Fd> Exports::OpenFile(const Location& loc, int flags, mode_t mode,
 }
 
 FsResult<std::unique_ptr<DirStream>> Exports::OpenDir(const Location& loc) {
+  if (loc.IsVirtualRoot()) return {Errno(EINVAL), {}};  // see RootEntries()
   const Root& root = roots_[loc.index];
   FsResult<Fd> r = Resolve(root, loc.rel, O_RDONLY | O_DIRECTORY, 0, true);
   if (!r.ok()) return {r.outcome, {}};

@@ -1003,4 +1003,44 @@ TEST_CASE("exports: lsetstat on a link to outside changes nothing outside") {
   t.ExpectOutsideUnchanged();
 }
 
+TEST_CASE("exports: an export configured through a symlink follows links "
+          "naming either path") {
+  char tmpl[] = "/tmp/sftpd-alias-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  std::string d = Real(tmpl);
+  std::string data = d + "/data", alias = d + "/alias";
+  REQUIRE(mkdir(data.c_str(), 0755) == 0);
+  REQUIRE(mkdir((data + "/sub").c_str(), 0755) == 0);
+  WriteFile(data + "/sub/file", "aliased");
+  WriteFile(d + "/aliasx", "beside the export");
+  REQUIRE(symlink(data.c_str(), alias.c_str()) == 0);
+  REQUIRE(symlink((alias + "/sub/file").c_str(),
+                  (data + "/via_alias").c_str()) == 0);
+  REQUIRE(symlink((data + "/sub/file").c_str(),
+                  (data + "/via_real").c_str()) == 0);
+  // Shares the prefix "alias" but is not beneath it.
+  REQUIRE(symlink((d + "/aliasx").c_str(), (data + "/near").c_str()) == 0);
+  {
+    Result<std::unique_ptr<Exports>> ex =
+        Exports::Open({{"e", alias, Access::kReadWrite, false, 022}}, kUser);
+    REQUIRE(ex.ok());
+    for (const char* p : {"/e/via_alias", "/e/via_real"}) {
+      INFO(p);
+      FsResult<Location> loc = (*ex)->Locate(p, Effect::kRead);
+      REQUIRE(loc.ok());
+      bool created = false;
+      FsResult<Fd> f = (*ex)->OpenFile(loc.value, O_RDONLY, 0, &created);
+      REQUIRE(f.ok());
+      CHECK(ReadFd(f.value.get()) == "aliased");
+    }
+    FsResult<Location> near = (*ex)->Locate("/e/near", Effect::kRead);
+    REQUIRE(near.ok());
+    bool created = false;
+    FsResult<Fd> f = (*ex)->OpenFile(near.value, O_RDONLY, 0, &created);
+    CHECK_FALSE(f.ok());
+    CHECK(f.outcome.refused());
+  }
+  std::filesystem::remove_all(d);
+}
+
 }  // namespace sftpd
