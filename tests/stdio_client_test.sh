@@ -255,6 +255,9 @@ if [[ -s "$AUDIT" ]]; then
   audit_has "audit: rename of /home/d/s.txt" '"op": *"rename".*"/home/d/s\.txt"|"/home/d/s\.txt".*"op": *"rename"'
   audit_has "audit: every line has a result" '"result": *"'
   audit_has "audit: refusal of the ro put names a rule" '"/archive/x".*"rule": *"|"rule": *"[^"]+".*"/archive/x"'
+  audit_has "audit: close of /home/big.bin counts the bytes written" '"op": *"close", *"path": *"/home/big\.bin".*"bytes_written": *[1-9]'
+  audit_has "audit: login says which confinement is active" '"op": *"login".*"detail": *"no_new_privs[,;] landlock'
+  audit_has "audit: a clean logout" '"op": *"logout", *"result": *"ok"'
 else
   fail "audit log written" "$AUDIT is empty"
 fi
