@@ -449,6 +449,7 @@ class Parser {
 
   std::vector<Export> ParseExports(const toml::table& exports) {
     std::vector<Export> out;
+    std::vector<toml::source_region> path_at;  // beside `out`, for messages
     for (const auto& [k, v] : InFileOrder(exports)) {
       const std::string name(k->str());
       const std::string prefix = Dotted("exports", name);
@@ -488,9 +489,42 @@ class Parser {
           e.umask = *mask;
         }
       }
+      path_at.push_back(t.get("path") ? t.get("path")->source() : t.source());
       out.push_back(std::move(e));
     }
+    CheckNesting(out, path_at);
     return out;
+  }
+
+  // A read-only tree at or below a read-write one can be changed through
+  // the read-write export (and Landlock's rights add up along a path), so
+  // the "ro" would be a promise not kept. Paths with %u/%h are checked per
+  // session, when they are known.
+  void CheckNesting(const std::vector<Export>& exports,
+                    const std::vector<toml::source_region>& path_at) {
+    auto fixed = [](const std::string& p) {
+      return p.find('%') == std::string::npos;
+    };
+    auto trimmed = [](std::string_view p) {
+      while (p.size() > 1 && p.back() == '/') p.remove_suffix(1);
+      return p;
+    };
+    for (size_t i = 0; i < exports.size(); ++i) {
+      const Export& ro = exports[i];
+      if (ro.access != Access::kReadOnly || !fixed(ro.path)) continue;
+      std::string_view inner = trimmed(ro.path);
+      for (const Export& rw : exports) {
+        if (rw.access != Access::kReadWrite || !fixed(rw.path)) continue;
+        std::string_view outer = trimmed(rw.path);
+        bool below = inner == outer || outer == "/" ||
+                     (inner.substr(0, outer.size()) == outer &&
+                      inner.size() > outer.size() && inner[outer.size()] == '/');
+        if (!below) continue;
+        Fail(path_at[i], Dotted(Dotted("exports", ro.name), "path"),
+             "read-only export lies inside read-write export '" + rw.name +
+                 "' (" + rw.path + "), which could change it");
+      }
+    }
   }
 
   void CheckExportPath(const std::string& path,

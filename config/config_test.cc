@@ -403,6 +403,36 @@ TEST_CASE("config: access must be rw or ro") {
   CHECK(e.message == "access must be \"rw\" or \"ro\", got \"rx\"");
 }
 
+TEST_CASE("config: a read-only export inside a read-write one is refused") {
+  TempDir dir;
+  const std::string top = dir.MakeDir("top");
+  const std::string inner = dir.MakeDir("top/inner");
+  const ConfigError e = OneError(ParseConfig(
+      "[exports.rw]\npath = \"" + top + "/\"\n"
+      "[exports.ro]\npath = \"" + inner + "\"\naccess = \"ro\"\n",
+      "n.toml"));
+  CHECK(e.key == "exports.ro.path");
+  CHECK(e.line == 4);
+  CHECK(e.column == 8);
+  CHECK(Contains(e.message, "inside read-write export 'rw'"));
+  // The same directory twice is as bad; a sibling, a prefix of the name
+  // ("top" and "topper"), or rw inside ro are fine.
+  CHECK_FALSE(ParseConfig("[exports.a]\npath = \"" + top + "\"\n"
+                          "[exports.b]\npath = \"" + top +
+                              "\"\naccess = \"ro\"\n",
+                          "n.toml")
+                  .config);
+  const std::string topper = dir.MakeDir("topper");
+  CHECK(ParseConfig("[exports.a]\npath = \"" + top + "\"\n"
+                    "[exports.b]\npath = \"" + topper +
+                        "\"\naccess = \"ro\"\n"
+                    "[exports.c]\npath = \"" + inner + "\"\n"
+                    "[exports.d]\npath = \"" + dir.path() +
+                        "\"\naccess = \"ro\"\n",
+                    "n.toml")
+            .config);
+}
+
 TEST_CASE("config: umask is octal, as 0o027 or \"027\", at most 0o777") {
   TempDir dir;
   const auto load = [&](const std::string& umask) {
