@@ -591,14 +591,16 @@ TEST_CASE("config: ConfigError::ToString leaves out unknown parts") {
 // backup are groups, and a user "open" comes from anywhere.
 Config RightsConfig(const TempDir& dir) {
   const std::string p = dir.path();
+  const std::string shared = dir.MakeDir("shared");
+  const std::string archive = dir.MakeDir("archive");
   const LoadResult r = ParseConfig(
       "[exports.home]\npath = \"" + p +
           "/%u\"\n"
           "[exports.shared]\npath = \"" +
-          p +
+          shared +
           "\"\n"
           "[exports.archive]\npath = \"" +
-          p +
+          archive +
           "\"\naccess = \"ro\"\n"
           "[users.alice]\nexports = [\"shared\", \"home\"]\n"
           "allow_from = [\"127.0.0.0/24\"]\n"
@@ -701,7 +703,7 @@ TEST_CASE("config: Describe summarises exports, users and groups") {
   INFO(d);
   CHECK(Contains(d, "rights.toml: 3 exports, 2 users, 2 groups\n"));
   CHECK(Contains(d, "  home -> " + dir.path() + "/%u (rw, umask 022)\n"));
-  CHECK(Contains(d, "  archive -> " + dir.path() + " (ro, umask 022)\n"));
+  CHECK(Contains(d, "  archive -> " + dir.path() + "/archive (ro, umask 022)\n"));
   CHECK(Contains(d, "  alice: shared, home; from 127.0.0.0/24\n"));
   CHECK(Contains(d, "  open: archive; from any address\n"));
   CHECK(Contains(d, "groups:\n  staff: "));
