@@ -250,6 +250,14 @@ Outcome Exports::CheckParentOwner(const Location& loc) const {
   return e.outcome;
 }
 
+FsResult<struct stat> Exports::OwnedEntry(int index, const Entry& e) const {
+  struct stat st;
+  if (fstatat(e.parent.get(), e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return {LastErrno(), {}};
+  }
+  return {CheckOwner(index, st), st};
+}
+
 Outcome Exports::CheckOwner(int index, const struct stat& st) const {
   if (index >= 0 && roots_[index].spec.owner_only && st.st_uid != uid_) {
     return Refuse(kRuleOwnerOnly);
@@ -415,17 +423,18 @@ Outcome Exports::SetStatFd(int index, int fd, const Attrs& attrs) {
   return ApplyAttrs(fd, false, false, attrs);
 }
 
-Outcome Exports::Remove(const Location& loc) {
+Outcome Exports::Remove(const Location& loc) { return Unlink(loc, false); }
+
+Outcome Exports::RemoveDir(const Location& loc) { return Unlink(loc, true); }
+
+Outcome Exports::Unlink(const Location& loc, bool dir) {
   FsResult<Entry> e = ResolveEntry(loc, Change::kNone);
   if (!e.ok()) return e.outcome;
-  struct stat st;
-  if (fstatat(e.value.parent.get(), e.value.name.c_str(), &st,
-              AT_SYMLINK_NOFOLLOW) != 0) {
-    return LastErrno();
-  }
-  if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return o;
-  if (S_ISDIR(st.st_mode)) return Errno(EISDIR);
-  if (unlinkat(e.value.parent.get(), e.value.name.c_str(), 0) != 0) {
+  FsResult<struct stat> st = OwnedEntry(loc.index, e.value);
+  if (!st.ok()) return st.outcome;
+  if (!dir && S_ISDIR(st.value.st_mode)) return Errno(EISDIR);
+  if (unlinkat(e.value.parent.get(), e.value.name.c_str(),
+               dir ? AT_REMOVEDIR : 0) != 0) {
     return LastErrno();
   }
   return {};
@@ -442,21 +451,6 @@ Outcome Exports::MakeDir(const Location& loc, mode_t mode) {
   return {};
 }
 
-Outcome Exports::RemoveDir(const Location& loc) {
-  FsResult<Entry> e = ResolveEntry(loc, Change::kNone);
-  if (!e.ok()) return e.outcome;
-  struct stat st;
-  if (fstatat(e.value.parent.get(), e.value.name.c_str(), &st,
-              AT_SYMLINK_NOFOLLOW) != 0) {
-    return LastErrno();
-  }
-  if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return o;
-  if (unlinkat(e.value.parent.get(), e.value.name.c_str(), AT_REMOVEDIR) != 0) {
-    return LastErrno();
-  }
-  return {};
-}
-
 Outcome Exports::Rename(const Location& from, const Location& to,
                         bool replace) {
   FsResult<Entry> src = ResolveEntry(from, Change::kNone);
@@ -466,12 +460,14 @@ Outcome Exports::Rename(const Location& from, const Location& to,
   int sp = src.value.parent.get(), dp = dst.value.parent.get();
   const char* sn = src.value.name.c_str();
   const char* dn = dst.value.name.c_str();
-  struct stat st;
-  if (fstatat(sp, sn, &st, AT_SYMLINK_NOFOLLOW) != 0) return LastErrno();
-  if (Outcome o = CheckOwner(from.index, st); !o.ok()) return o;
-  if (fstatat(dp, dn, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+  if (FsResult<struct stat> st = OwnedEntry(from.index, src.value); !st.ok()) {
+    return st.outcome;
+  }
+  // Something already at the target (ours, or refused as another's).
+  FsResult<struct stat> there = OwnedEntry(to.index, dst.value);
+  if (there.ok() || there.outcome.refused()) {
     if (!replace) return Errno(EEXIST);
-    if (Outcome o = CheckOwner(to.index, st); !o.ok()) return o;
+    if (!there.ok()) return there.outcome;
   }
   unsigned flags = replace ? 0 : RENAME_NOREPLACE;
   if (renameat2(sp, sn, dp, dn, flags) == 0) return {};
@@ -485,12 +481,9 @@ Outcome Exports::Link(const Location& from, const Location& to) {
   if (!src.ok()) return src.outcome;
   FsResult<Entry> dst = ResolveEntry(to, Change::kAdd);
   if (!dst.ok()) return dst.outcome;
-  struct stat st;
-  if (fstatat(src.value.parent.get(), src.value.name.c_str(), &st,
-              AT_SYMLINK_NOFOLLOW) != 0) {
-    return LastErrno();
+  if (FsResult<struct stat> st = OwnedEntry(from.index, src.value); !st.ok()) {
+    return st.outcome;
   }
-  if (Outcome o = CheckOwner(from.index, st); !o.ok()) return o;
   if (linkat(src.value.parent.get(), src.value.name.c_str(),
              dst.value.parent.get(), dst.value.name.c_str(), 0) != 0) {
     return LastErrno();
@@ -529,12 +522,9 @@ FsResult<std::string> Exports::ReadLink(const Location& loc) {
     if (loc.IsExportRoot()) return {Errno(EINVAL), {}};
     return {e.outcome, {}};
   }
-  struct stat st;
-  if (fstatat(e.value.parent.get(), e.value.name.c_str(), &st,
-              AT_SYMLINK_NOFOLLOW) != 0) {
-    return {LastErrno(), {}};
+  if (FsResult<struct stat> st = OwnedEntry(loc.index, e.value); !st.ok()) {
+    return {st.outcome, {}};
   }
-  if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return {o, {}};
   FsResult<std::string> r =
       ReadLinkAt(e.value.parent.get(), e.value.name.c_str());
   if (!r.ok() || r.value.empty() || r.value[0] != '/') return r;

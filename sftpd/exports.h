@@ -181,6 +181,10 @@ class Exports {
   FsResult<Entry> ResolveEntry(const Location& loc, Change change) const;
   // owner_only: before a new name is made under `loc`'s parent.
   Outcome CheckParentOwner(const Location& loc) const;
+  // lstat of an entry, refused (owner_only) unless it is the user's.
+  FsResult<struct stat> OwnedEntry(int index, const Entry& e) const;
+  // REMOVE (dir = false; directories are EISDIR) and RMDIR.
+  Outcome Unlink(const Location& loc, bool dir);
   // owner_only: refuses `st` unless it belongs to the session's user.
   Outcome CheckOwner(int index, const struct stat& st) const;
   Outcome ApplyAttrs(int fd, bool path_only, bool is_link,
