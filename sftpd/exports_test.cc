@@ -958,6 +958,22 @@ TEST_CASE("exports: setstat applies size, permissions and times") {
   t.ExpectOutsideUnchanged();
 }
 
+TEST_CASE("exports: Open refuses a read-only export inside a read-write one") {
+  Tree t;
+  REQUIRE(mkdir(t.P("home/inner").c_str(), 0755) == 0);
+  Result<std::unique_ptr<Exports>> r = Exports::Open(
+      {{"rw", t.P("home"), Access::kReadWrite, false, 022},
+       {"ro", t.P("home/inner"), Access::kReadOnly, false, 022}},
+      kUser);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().find("read-only export ro") != std::string::npos);
+  // The other way round is fine: the rw tree is writable through its name.
+  r = Exports::Open({{"ro", t.P("home"), Access::kReadOnly, false, 022},
+                     {"rw", t.P("home/inner"), Access::kReadWrite, false, 022}},
+                    kUser);
+  CHECK(r.ok());
+}
+
 TEST_CASE("exports: Open reports a bad export root") {
   Tree t;
   std::vector<ExportSpec> specs = {
