@@ -1,6 +1,7 @@
 // Session: the SFTP v3 protocol engine. Bytes in, bytes out: it parses
 // requests, dispatches them through one constexpr request table (name,
-// handler, effect), and appends replies to its output buffer; all filesystem
+// handler, effect; session.cc) to their handlers (handlers.cc), and appends
+// replies to its output buffer; all filesystem
 // work goes through Exports and every file operation to the AuditSink. It
 // owns the protocol state and the handle table. No I/O of its own; not
 // thread-safe (one session, one thread).
@@ -20,6 +21,8 @@
 #include "sftpd/wire.h"
 
 namespace sftpd {
+
+struct RequestSpec;
 
 // How the request table classes a request; the read-only gate reads it.
 enum class TableEffect : uint8_t {
@@ -69,7 +72,17 @@ class Session {
  private:
   friend struct RequestTable;
   friend struct RequestSpec;
-  struct Request;
+  // One request being handled.
+  struct Request {
+    const RequestSpec* spec;
+    uint32_t id;  // for INIT, the client's version
+    Reader body;
+    Effect effect;  // from the table (OPEN: from its pflags)
+    // For the audit trail, filled in by the handler.
+    std::string path;
+    std::string target;
+    std::string detail;
+  };
   using Handler = void (Session::*)(Request&);
 
   void Dispatch(std::span<const uint8_t> packet);
