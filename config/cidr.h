@@ -1,6 +1,7 @@
 // Addresses and CIDR blocks, IPv4 and IPv6, for [users.*] allow_from and peer
 // checks. Plain values; IPv4 is stored as an IPv4-mapped IPv6 address so one
-// comparison serves both (an IPv4 peer seen as ::ffff:a.b.c.d matches 10.0.0.0/8).
+// comparison serves both (an IPv4 peer seen as ::ffff:a.b.c.d
+// matches 10.0.0.0/8).
 #ifndef SFTPD_CONFIG_CIDR_H_
 #define SFTPD_CONFIG_CIDR_H_
 
@@ -26,8 +27,8 @@ struct Address {
 };
 
 struct Cidr {
-  Address base;     // host bits cleared
-  int prefix = 0;   // 0..128 over the 16 bytes (IPv4 /n is stored as 96+n)
+  Address base;    // host bits cleared
+  int prefix = 0;  // 0..128 over the 16 bytes (IPv4 /n is stored as 96+n)
 
   // Accepts an address ("192.0.2.7", "::1": a single host) or
   // "address/prefix" with prefix 0..32 for IPv4, 0..128 for IPv6. Host bits

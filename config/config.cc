@@ -516,9 +516,10 @@ class Parser {
       for (const Export& rw : exports) {
         if (rw.access != Access::kReadWrite || !fixed(rw.path)) continue;
         std::string_view outer = trimmed(rw.path);
-        bool below = inner == outer || outer == "/" ||
-                     (inner.substr(0, outer.size()) == outer &&
-                      inner.size() > outer.size() && inner[outer.size()] == '/');
+        bool below =
+            inner == outer || outer == "/" ||
+            (inner.substr(0, outer.size()) == outer &&
+             inner.size() > outer.size() && inner[outer.size()] == '/');
         if (!below) continue;
         Fail(path_at[i], Dotted(Dotted("exports", ro.name), "path"),
              "read-only export lies inside read-write export '" + rw.name +

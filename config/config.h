@@ -1,7 +1,7 @@
 // Config: /etc/sftpd/sftpd.toml parsed once into an immutable, validated value.
-// LoadConfig() owns all TOML handling (toml++ exceptions never leave config.cc);
-// every error names file, line, column and key. Values are plain data, safe to
-// share between threads once loaded.
+// LoadConfig() owns all TOML handling (toml++ exceptions never leave
+// config.cc); every error names file, line, column and key. Values are plain
+// data, safe to share between threads once loaded.
 #ifndef SFTPD_CONFIG_CONFIG_H_
 #define SFTPD_CONFIG_CONFIG_H_
 
@@ -23,12 +23,12 @@ enum class Access { kReadWrite, kReadOnly };
 
 // [exports.NAME]
 struct Export {
-  std::string name;                // the top-level directory the client sees
-  std::string path;                // absolute; may hold %u (user) and %h (home)
+  std::string name;  // the top-level directory the client sees
+  std::string path;  // absolute; may hold %u (user) and %h (home)
   Access access = Access::kReadWrite;
-  bool owner_only = false;         // only entries owned by the session's uid
-  mode_t umask = 022;              // applied to everything created in it
-  int line = 0;                    // where the table starts, for messages
+  bool owner_only = false;  // only entries owned by the session's uid
+  mode_t umask = 022;       // applied to everything created in it
+  int line = 0;             // where the table starts, for messages
 };
 
 // [users.NAME] or [groups.NAME]: who gets which exports, from where.
@@ -70,8 +70,8 @@ struct Config {
 
 struct ConfigError {
   std::string file;
-  int line = 0;    // 1-based; 0 when the error is about the whole file
-  int column = 0;  // 1-based; 0 when unknown
+  int line = 0;     // 1-based; 0 when the error is about the whole file
+  int column = 0;   // 1-based; 0 when unknown
   std::string key;  // dotted, e.g. "exports.home.access"; may be empty
   std::string message;
 

@@ -407,28 +407,35 @@ TEST_CASE("config: a read-only export inside a read-write one is refused") {
   TempDir dir;
   const std::string top = dir.MakeDir("top");
   const std::string inner = dir.MakeDir("top/inner");
-  const ConfigError e = OneError(ParseConfig(
-      "[exports.rw]\npath = \"" + top + "/\"\n"
-      "[exports.ro]\npath = \"" + inner + "\"\naccess = \"ro\"\n",
-      "n.toml"));
+  const ConfigError e =
+      OneError(ParseConfig("[exports.rw]\npath = \"" + top +
+                               "/\"\n"
+                               "[exports.ro]\npath = \"" +
+                               inner + "\"\naccess = \"ro\"\n",
+                           "n.toml"));
   CHECK(e.key == "exports.ro.path");
   CHECK(e.line == 4);
   CHECK(e.column == 8);
   CHECK(Contains(e.message, "inside read-write export 'rw'"));
   // The same directory twice is as bad; a sibling, a prefix of the name
   // ("top" and "topper"), or rw inside ro are fine.
-  CHECK_FALSE(ParseConfig("[exports.a]\npath = \"" + top + "\"\n"
-                          "[exports.b]\npath = \"" + top +
-                              "\"\naccess = \"ro\"\n",
+  CHECK_FALSE(ParseConfig("[exports.a]\npath = \"" + top +
+                              "\"\n"
+                              "[exports.b]\npath = \"" +
+                              top + "\"\naccess = \"ro\"\n",
                           "n.toml")
                   .config);
   const std::string topper = dir.MakeDir("topper");
-  CHECK(ParseConfig("[exports.a]\npath = \"" + top + "\"\n"
-                    "[exports.b]\npath = \"" + topper +
+  CHECK(ParseConfig("[exports.a]\npath = \"" + top +
+                        "\"\n"
+                        "[exports.b]\npath = \"" +
+                        topper +
                         "\"\naccess = \"ro\"\n"
-                    "[exports.c]\npath = \"" + inner + "\"\n"
-                    "[exports.d]\npath = \"" + dir.path() +
-                        "\"\naccess = \"ro\"\n",
+                        "[exports.c]\npath = \"" +
+                        inner +
+                        "\"\n"
+                        "[exports.d]\npath = \"" +
+                        dir.path() + "\"\naccess = \"ro\"\n",
                     "n.toml")
             .config);
 }
@@ -703,7 +710,8 @@ TEST_CASE("config: Describe summarises exports, users and groups") {
   INFO(d);
   CHECK(Contains(d, "rights.toml: 3 exports, 2 users, 2 groups\n"));
   CHECK(Contains(d, "  home -> " + dir.path() + "/%u (rw, umask 022)\n"));
-  CHECK(Contains(d, "  archive -> " + dir.path() + "/archive (ro, umask 022)\n"));
+  CHECK(
+      Contains(d, "  archive -> " + dir.path() + "/archive (ro, umask 022)\n"));
   CHECK(Contains(d, "  alice: shared, home; from 127.0.0.0/24\n"));
   CHECK(Contains(d, "  open: archive; from any address\n"));
   CHECK(Contains(d, "groups:\n  staff: "));

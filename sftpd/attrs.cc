@@ -10,8 +10,8 @@ namespace sftpd {
 
 Attrs AttrsFromStat(const struct stat& st) {
   Attrs a;
-  a.flags = Attrs::kSize | Attrs::kUidGid | Attrs::kPermissions |
-            Attrs::kAcModTime;
+  a.flags =
+      Attrs::kSize | Attrs::kUidGid | Attrs::kPermissions | Attrs::kAcModTime;
   a.size = uint64_t(st.st_size);
   a.uid = st.st_uid;
   a.gid = st.st_gid;
@@ -67,13 +67,20 @@ namespace {
 
 char TypeChar(mode_t m) {
   switch (m & S_IFMT) {
-    case S_IFDIR: return 'd';
-    case S_IFLNK: return 'l';
-    case S_IFCHR: return 'c';
-    case S_IFBLK: return 'b';
-    case S_IFIFO: return 'p';
-    case S_IFSOCK: return 's';
-    default: return '-';
+    case S_IFDIR:
+      return 'd';
+    case S_IFLNK:
+      return 'l';
+    case S_IFCHR:
+      return 'c';
+    case S_IFBLK:
+      return 'b';
+    case S_IFIFO:
+      return 'p';
+    case S_IFSOCK:
+      return 's';
+    default:
+      return '-';
   }
 }
 
@@ -83,20 +90,18 @@ std::string LongName(std::string_view name, const struct stat& st,
                      std::string_view user, std::string_view group,
                      time_t now) {
   mode_t m = st.st_mode;
-  char mode[11] = {TypeChar(m),
-                   m & S_IRUSR ? 'r' : '-',
-                   m & S_IWUSR ? 'w' : '-',
-                   m & S_ISUID ? (m & S_IXUSR ? 's' : 'S')
-                               : (m & S_IXUSR ? 'x' : '-'),
-                   m & S_IRGRP ? 'r' : '-',
-                   m & S_IWGRP ? 'w' : '-',
-                   m & S_ISGID ? (m & S_IXGRP ? 's' : 'S')
-                               : (m & S_IXGRP ? 'x' : '-'),
-                   m & S_IROTH ? 'r' : '-',
-                   m & S_IWOTH ? 'w' : '-',
-                   m & S_ISVTX ? (m & S_IXOTH ? 't' : 'T')
-                               : (m & S_IXOTH ? 'x' : '-'),
-                   '\0'};
+  char mode[11] = {
+      TypeChar(m),
+      m & S_IRUSR ? 'r' : '-',
+      m & S_IWUSR ? 'w' : '-',
+      m & S_ISUID ? (m & S_IXUSR ? 's' : 'S') : (m & S_IXUSR ? 'x' : '-'),
+      m & S_IRGRP ? 'r' : '-',
+      m & S_IWGRP ? 'w' : '-',
+      m & S_ISGID ? (m & S_IXGRP ? 's' : 'S') : (m & S_IXGRP ? 'x' : '-'),
+      m & S_IROTH ? 'r' : '-',
+      m & S_IWOTH ? 'w' : '-',
+      m & S_ISVTX ? (m & S_IXOTH ? 't' : 'T') : (m & S_IXOTH ? 'x' : '-'),
+      '\0'};
   time_t mtime = st.st_mtim.tv_sec;
   constexpr time_t kSixMonths = 182 * 24 * 3600;
   bool recent = mtime <= now && now - mtime < kSixMonths;

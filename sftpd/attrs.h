@@ -41,8 +41,7 @@ void WriteAttrs(Writer& w, const Attrs& a);
 // "-rw-r--r--    1 alice    staff        1234 Nov 23 14:36 name". Dates older
 // than six months (or in the future) show the year instead of the time.
 std::string LongName(std::string_view name, const struct stat& st,
-                     std::string_view user, std::string_view group,
-                     time_t now);
+                     std::string_view user, std::string_view group, time_t now);
 
 }  // namespace sftpd
 

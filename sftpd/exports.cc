@@ -104,8 +104,8 @@ Result<std::unique_ptr<Exports>> Exports::Open(std::vector<ExportSpec> specs,
     for (const Root& rw : roots) {
       if (rw.spec.access == Access::kReadWrite && Under(ro.real, rw.real)) {
         return Error{"read-only export " + ro.spec.name + " (" + ro.real +
-                     ") lies inside read-write export " + rw.spec.name +
-                     " (" + rw.real + ")"};
+                     ") lies inside read-write export " + rw.spec.name + " (" +
+                     rw.real + ")"};
       }
     }
   }
@@ -147,8 +147,8 @@ Outcome Exports::Gate(int index, Effect effect) const {
   return {};
 }
 
-FsResult<Fd> Exports::Resolve(const Root& root, std::string_view rel,
-                              int flags, mode_t mode, bool follow_last) const {
+FsResult<Fd> Exports::Resolve(const Root& root, std::string_view rel, int flags,
+                              mode_t mode, bool follow_last) const {
   std::string path = rel.empty() ? std::string(".") : std::string(rel);
   // openat2 refuses O_PATH with any flag but O_DIRECTORY/O_NOFOLLOW/O_CLOEXEC.
   int f = flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY) |
@@ -169,8 +169,8 @@ FsResult<Fd> Exports::Walk(const Root& root, std::string_view rel, int flags,
   std::deque<std::string> todo = Components(rel);
   int hops = 0;
   auto top = [&] { return stack.empty() ? root.fd.get() : stack.back().get(); };
-  int final_flags = flags | O_CLOEXEC | O_NOFOLLOW |
-                    ((flags & O_PATH) ? 0 : O_NOCTTY);
+  int final_flags =
+      flags | O_CLOEXEC | O_NOFOLLOW | ((flags & O_PATH) ? 0 : O_NOCTTY);
   while (!todo.empty()) {
     std::string c = std::move(todo.front());
     todo.pop_front();
@@ -213,7 +213,8 @@ FsResult<Fd> Exports::Walk(const Root& root, std::string_view rel, int flags,
       continue;
     }
     if (last) {
-      if ((flags & O_PATH) && !(flags & O_DIRECTORY)) return {{}, std::move(fd)};
+      if ((flags & O_PATH) && !(flags & O_DIRECTORY))
+        return {{}, std::move(fd)};
       Fd opened(openat(top(), c.c_str(), final_flags, mode));
       if (!opened.valid()) return {LastErrno(), {}};
       return {{}, std::move(opened)};
@@ -241,7 +242,8 @@ FsResult<Exports::Entry> Exports::ResolveEntry(const Location& loc,
     if (fstat(parent.value.get(), &st) != 0) return {LastErrno(), {}};
     if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return {o, {}};
   }
-  return {{}, Entry{std::move(parent.value), std::string(vpath::Base(loc.rel))}};
+  return {{},
+          Entry{std::move(parent.value), std::string(vpath::Base(loc.rel))}};
 }
 
 Outcome Exports::CheckParentOwner(const Location& loc) const {
@@ -297,7 +299,8 @@ FsResult<Fd> Exports::OpenFile(const Location& loc, int flags, mode_t mode,
   // Reopen the inode just checked, not the path: nothing can be swapped in.
   Fd fd(open(ProcPath(r.value.get()).c_str(), access | O_CLOEXEC | O_NOCTTY));
   if (!fd.valid()) return {LastErrno(), {}};
-  if ((flags & O_TRUNC) && ftruncate(fd.get(), 0) != 0) return {LastErrno(), {}};
+  if ((flags & O_TRUNC) && ftruncate(fd.get(), 0) != 0)
+    return {LastErrno(), {}};
   return {{}, std::move(fd)};
 }
 
@@ -396,7 +399,8 @@ Outcome Exports::ApplyAttrs(int fd, bool path_only, bool is_link,
   }
   if (a.Has(Attrs::kAcModTime)) {
     struct timespec ts[2] = {{time_t(a.atime), 0}, {time_t(a.mtime), 0}};
-    int rc = path_only ? utimensat(fd, "", ts, AT_EMPTY_PATH) : futimens(fd, ts);
+    int rc =
+        path_only ? utimensat(fd, "", ts, AT_EMPTY_PATH) : futimens(fd, ts);
     if (rc != 0) return LastErrno();
   }
   if (a.Has(Attrs::kUidGid)) {
@@ -405,8 +409,7 @@ Outcome Exports::ApplyAttrs(int fd, bool path_only, bool is_link,
   return {};
 }
 
-Outcome Exports::SetStat(const Location& loc, const Attrs& attrs,
-                         bool follow) {
+Outcome Exports::SetStat(const Location& loc, const Attrs& attrs, bool follow) {
   if (loc.IsVirtualRoot()) return Refuse(kRuleVirtualRoot);
   FsResult<Fd> r = Resolve(roots_[loc.index], loc.rel, O_PATH, 0, follow);
   if (!r.ok()) return r.outcome;

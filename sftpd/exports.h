@@ -57,7 +57,7 @@ struct [[nodiscard]] FsResult {
 
 // A client path, normalized and located: which export, and where beneath it.
 struct Location {
-  int index = -1;    // export index; -1 is the virtual root "/"
+  int index = -1;     // export index; -1 is the virtual root "/"
   std::string vpath;  // normalized virtual path, for replies and the audit
   std::string rel;    // beneath the export root; "" is the root itself
   bool IsVirtualRoot() const { return index < 0; }
@@ -89,8 +89,8 @@ class Exports {
  public:
   // Opens every export root (O_PATH). A root that cannot be opened or is not
   // a directory is an error naming it, and so is a read-only export inside a
-  // read-write one (it would be writable through the other). `uid` is the session's user, for
-  // owner_only. REQUIRES: specs not empty.
+  // read-write one (it would be writable through the other). `uid` is the
+  // session's user, for owner_only. REQUIRES: specs not empty.
   static Result<std::unique_ptr<Exports>> Open(std::vector<ExportSpec> specs,
                                                uid_t uid);
 

@@ -961,10 +961,10 @@ TEST_CASE("exports: setstat applies size, permissions and times") {
 TEST_CASE("exports: Open refuses a read-only export inside a read-write one") {
   Tree t;
   REQUIRE(mkdir(t.P("home/inner").c_str(), 0755) == 0);
-  Result<std::unique_ptr<Exports>> r = Exports::Open(
-      {{"rw", t.P("home"), Access::kReadWrite, false, 022},
-       {"ro", t.P("home/inner"), Access::kReadOnly, false, 022}},
-      kUser);
+  Result<std::unique_ptr<Exports>> r =
+      Exports::Open({{"rw", t.P("home"), Access::kReadWrite, false, 022},
+                     {"ro", t.P("home/inner"), Access::kReadOnly, false, 022}},
+                    kUser);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().find("read-only export ro") != std::string::npos);
   // The other way round is fine: the rw tree is writable through its name.
@@ -1019,8 +1019,9 @@ TEST_CASE("exports: lsetstat on a link to outside changes nothing outside") {
   t.ExpectOutsideUnchanged();
 }
 
-TEST_CASE("exports: an export configured through a symlink follows links "
-          "naming either path") {
+TEST_CASE(
+    "exports: an export configured through a symlink follows links "
+    "naming either path") {
   char tmpl[] = "/tmp/sftpd-alias-XXXXXX";
   REQUIRE(mkdtemp(tmpl) != nullptr);
   std::string d = Real(tmpl);
@@ -1032,8 +1033,8 @@ TEST_CASE("exports: an export configured through a symlink follows links "
   REQUIRE(symlink(data.c_str(), alias.c_str()) == 0);
   REQUIRE(symlink((alias + "/sub/file").c_str(),
                   (data + "/via_alias").c_str()) == 0);
-  REQUIRE(symlink((data + "/sub/file").c_str(),
-                  (data + "/via_real").c_str()) == 0);
+  REQUIRE(symlink((data + "/sub/file").c_str(), (data + "/via_real").c_str()) ==
+          0);
   // Shares the prefix "alias" but is not beneath it.
   REQUIRE(symlink((d + "/aliasx").c_str(), (data + "/near").c_str()) == 0);
   {

@@ -51,8 +51,8 @@ void Session::OnOpen(Request& req) {
   if (pflags & fxp::kOpenCreate) flags |= O_CREAT;
   if (pflags & fxp::kOpenTruncate) flags |= O_TRUNC;
   if (pflags & fxp::kOpenExclusive) flags |= O_EXCL;
-  mode_t mode = attrs.Has(Attrs::kPermissions) ? attrs.permissions & 07777
-                                                : 0666;
+  mode_t mode =
+      attrs.Has(Attrs::kPermissions) ? attrs.permissions & 07777 : 0666;
   bool created = false;
   FsResult<Fd> fd = exports_.OpenFile(loc.value, flags, mode, &created);
   if (!fd.ok()) return Finish(req, fd.outcome);
@@ -143,10 +143,10 @@ void Session::OnWrite(Request& req) {
   }
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = h->append
-                    ? write(h->file.get(), data.data() + done, data.size() - done)
-                    : pwrite(h->file.get(), data.data() + done,
-                             data.size() - done, off_t(offset + done));
+    ssize_t n =
+        h->append ? write(h->file.get(), data.data() + done, data.size() - done)
+                  : pwrite(h->file.get(), data.data() + done,
+                           data.size() - done, off_t(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       h->bytes_written += done;
@@ -282,8 +282,8 @@ void Session::OnMkdir(Request& req) {
   if (!req.body.Done()) return BadMessage(req);
   FsResult<Location> loc = Locate(req, path);
   if (!loc.ok()) return Finish(req, loc.outcome);
-  mode_t mode = attrs.Has(Attrs::kPermissions) ? attrs.permissions & 07777
-                                                : 0777;
+  mode_t mode =
+      attrs.Has(Attrs::kPermissions) ? attrs.permissions & 07777 : 0777;
   Finish(req, exports_.MakeDir(loc.value, mode));
 }
 
@@ -418,8 +418,8 @@ void Session::OnExpandPath(Request& req) {
   std::string expanded(path);
   if (!path.empty() && path[0] == '~') {
     size_t slash = path.find('/');
-    std::string_view who = path.substr(1, slash == path.npos ? path.npos
-                                                             : slash - 1);
+    std::string_view who =
+        path.substr(1, slash == path.npos ? path.npos : slash - 1);
     if (!who.empty() && who != user_) return Finish(req, {ENOENT, {}});
     expanded = exports_.start();
     if (slash != path.npos) expanded += path.substr(slash);
@@ -468,14 +468,20 @@ void Session::OnCopyData(Request& req) {
     size_t want = size_t(std::min<uint64_t>(sizeof buf, length - copied));
     ssize_t n = pread(from->file.get(), buf, want, off_t(from_off + copied));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) { err = errno; break; }
+    if (n < 0) {
+      err = errno;
+      break;
+    }
     if (n == 0) break;
     size_t put = 0;
     while (put < size_t(n)) {
       ssize_t m = pwrite(to->file.get(), buf + put, size_t(n) - put,
                          off_t(to_off + copied + put));
       if (m < 0 && errno == EINTR) continue;
-      if (m <= 0) { err = m < 0 ? errno : EIO; break; }
+      if (m <= 0) {
+        err = m < 0 ? errno : EIO;
+        break;
+      }
       put += size_t(m);
     }
     copied += put;

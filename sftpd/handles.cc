@@ -6,9 +6,12 @@ namespace sftpd {
 
 int OpenHandle::fd() const {
   switch (kind) {
-    case Kind::kFile: return file.get();
-    case Kind::kDir: return dir->fd();
-    case Kind::kVirtualRoot: return -1;
+    case Kind::kFile:
+      return file.get();
+    case Kind::kDir:
+      return dir->fd();
+    case Kind::kVirtualRoot:
+      return -1;
   }
   return -1;
 }

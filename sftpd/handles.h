@@ -21,12 +21,12 @@ namespace sftpd {
 struct OpenHandle {
   enum class Kind : uint8_t { kFile, kDir, kVirtualRoot };
   Kind kind = Kind::kFile;
-  int index = -1;            // export; -1 for the virtual root
-  std::string vpath;         // for the audit trail
-  Fd file;                   // kFile
+  int index = -1;                  // export; -1 for the virtual root
+  std::string vpath;               // for the audit trail
+  Fd file;                         // kFile
   std::unique_ptr<DirStream> dir;  // kDir
-  bool listed = false;       // kVirtualRoot: entries already sent
-  bool append = false;       // opened with SSH_FXF_APPEND
+  bool listed = false;             // kVirtualRoot: entries already sent
+  bool append = false;             // opened with SSH_FXF_APPEND
   uint64_t bytes_read = 0;
   uint64_t bytes_written = 0;
 

@@ -37,10 +37,14 @@ int Stdio(const Args& args) { return ServeStdio(args.config); }
 
 const char* EffectName(TableEffect e) {
   switch (e) {
-    case TableEffect::kNone: return "none";
-    case TableEffect::kRead: return "read";
-    case TableEffect::kWrite: return "write";
-    case TableEffect::kByFlags: return "by-flags";
+    case TableEffect::kNone:
+      return "none";
+    case TableEffect::kRead:
+      return "read";
+    case TableEffect::kWrite:
+      return "write";
+    case TableEffect::kByFlags:
+      return "by-flags";
   }
   return "?";
 }
@@ -50,7 +54,8 @@ int ListRequests(const Args&) {
          "advertised");
   for (const RequestInfo& r : Session::Requests()) {
     std::string name(r.name), audit(r.audit_op.empty() ? "-" : r.audit_op);
-    std::string adv = r.ext_version.empty() ? "-" : "v" + std::string(r.ext_version);
+    std::string adv =
+        r.ext_version.empty() ? "-" : "v" + std::string(r.ext_version);
     printf("%-4u %-32s %-9s %-8s %s\n", unsigned(r.type), name.c_str(),
            EffectName(r.effect), audit.c_str(), adv.c_str());
   }
@@ -71,12 +76,18 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"--stdio", "serve one SFTP session on stdin/stdout as the calling user "
-                "(OpenSSH ForceCommand or Subsystem)", Stdio},
-    {"check-config", "validate the config; print each error as "
-                     "file:line:col: key: reason and exit 1", CheckConfig},
-    {"--list-requests", "print the request table: every SFTP request and "
-                        "extension, its effect and audit", ListRequests},
+    {"--stdio",
+     "serve one SFTP session on stdin/stdout as the calling user "
+     "(OpenSSH ForceCommand or Subsystem)",
+     Stdio},
+    {"check-config",
+     "validate the config; print each error as "
+     "file:line:col: key: reason and exit 1",
+     CheckConfig},
+    {"--list-requests",
+     "print the request table: every SFTP request and "
+     "extension, its effect and audit",
+     ListRequests},
     {"--version", "print the version", Version},
     {"--help", "this text", Help},
 };
@@ -84,8 +95,8 @@ constexpr Command kCommands[] = {
 int Help(const Args&) {
   printf("usage: sftpd COMMAND [--config FILE]\n\n");
   for (const Command& c : kCommands) {
-    printf("  %-16s %.*s\n", std::string(c.name).c_str(),
-           int(c.summary.size()), c.summary.data());
+    printf("  %-16s %.*s\n", std::string(c.name).c_str(), int(c.summary.size()),
+           c.summary.data());
   }
   printf("\nFILE defaults to %s.\n", kDefaultConfigPath);
   return 0;

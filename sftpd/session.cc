@@ -28,8 +28,7 @@ struct RequestTable {
       {{fxp::kLstat, "lstat", "", E::kRead, ""}, &S::OnLstat},
       {{fxp::kFstat, "fstat", "", E::kRead, ""}, &S::OnFstat},
       {{fxp::kSetstat, "setstat", "", E::kWrite, "setstat"}, &S::OnSetstat},
-      {{fxp::kFsetstat, "fsetstat", "", E::kWrite, "setstat"},
-       &S::OnFsetstat},
+      {{fxp::kFsetstat, "fsetstat", "", E::kWrite, "setstat"}, &S::OnFsetstat},
       {{fxp::kOpendir, "opendir", "", E::kRead, "opendir"}, &S::OnOpendir},
       {{fxp::kReaddir, "readdir", "", E::kRead, ""}, &S::OnReaddir},
       {{fxp::kRemove, "remove", "", E::kWrite, "remove"}, &S::OnRemove},
@@ -51,8 +50,7 @@ struct RequestTable {
       {{fxp::kExtended, "fsync@openssh.com", "1", E::kRead, ""}, &S::OnFsync},
       {{fxp::kExtended, "lsetstat@openssh.com", "1", E::kWrite, "setstat"},
        &S::OnLsetstat},
-      {{fxp::kExtended, "limits@openssh.com", "1", E::kNone, ""},
-       &S::OnLimits},
+      {{fxp::kExtended, "limits@openssh.com", "1", E::kNone, ""}, &S::OnLimits},
       {{fxp::kExtended, "expand-path@openssh.com", "1", E::kNone, ""},
        &S::OnExpandPath},
       {{fxp::kExtended, "copy-data", "1", E::kWrite, "copy"}, &S::OnCopyData},
@@ -96,15 +94,18 @@ static_assert(RequestTable::Complete(), "the request table must be complete");
 
 namespace {
 
-constexpr uint32_t kWriteFlags = fxp::kOpenWrite | fxp::kOpenAppend |
-                                 fxp::kOpenCreate | fxp::kOpenTruncate;
+constexpr uint32_t kWriteFlags =
+    fxp::kOpenWrite | fxp::kOpenAppend | fxp::kOpenCreate | fxp::kOpenTruncate;
 
 // OPEN's effect is decided by its pflags, read without consuming the body.
 Effect EffectOf(const RequestSpec& spec, Reader body) {
   switch (spec.info.effect) {
-    case TableEffect::kNone: return Effect::kNone;
-    case TableEffect::kRead: return Effect::kRead;
-    case TableEffect::kWrite: return Effect::kWrite;
+    case TableEffect::kNone:
+      return Effect::kNone;
+    case TableEffect::kRead:
+      return Effect::kRead;
+    case TableEffect::kWrite:
+      return Effect::kWrite;
     case TableEffect::kByFlags:
       body.String();
       return (body.U32() & kWriteFlags) ? Effect::kWrite : Effect::kRead;

@@ -33,11 +33,11 @@ enum class TableEffect : uint8_t {
 
 // One row of the request table, as `sftpd --list-requests` shows it.
 struct RequestInfo {
-  uint8_t type;                 // SSH_FXP_*; 200 for extensions
-  std::string_view name;        // "open", or the extension name
-  std::string_view ext_version; // advertised in VERSION; "" for standard
+  uint8_t type;                  // SSH_FXP_*; 200 for extensions
+  std::string_view name;         // "open", or the extension name
+  std::string_view ext_version;  // advertised in VERSION; "" for standard
   TableEffect effect;
-  std::string_view audit_op;    // "" when success is not audited
+  std::string_view audit_op;  // "" when success is not audited
 };
 
 class Session {

@@ -90,10 +90,10 @@ int ServeStdio(const std::string& config_path) {
   const Config& config = *loaded.config;
 
   Result<UserInfo> user = LookUpUser(getuid());
-  if (!user) return Refuse("uid " + std::to_string(getuid()) + ": " +
-                           user.error());
-  Result<Peer> peer = PeerFromSsh(getenv("SSH_CONNECTION"),
-                                  getenv("SSH_CLIENT"));
+  if (!user)
+    return Refuse("uid " + std::to_string(getuid()) + ": " + user.error());
+  Result<Peer> peer =
+      PeerFromSsh(getenv("SSH_CONNECTION"), getenv("SSH_CLIENT"));
   if (!peer) return Refuse("user " + user->name + ": " + peer.error());
 
   Rights rights = RightsFor(config, user->name, user->groups);
@@ -102,8 +102,7 @@ int ServeStdio(const std::string& config_path) {
                   ": no [users] or [groups] entry in " + config_path);
   }
   // A local session (no SSH connection) comes from this host: loopback.
-  Address from = peer->address ? *peer->address
-                               : *Address::Parse("127.0.0.1");
+  Address from = peer->address ? *peer->address : *Address::Parse("127.0.0.1");
   if (!rights.Allows(from)) {
     return Refuse("user " + user->name + " from " + peer->text +
                   ": address not in allow_from");
@@ -112,8 +111,8 @@ int ServeStdio(const std::string& config_path) {
   std::vector<ExportSpec> specs;
   std::vector<sandbox::Tree> trees;
   for (const Export* e : rights.exports) {
-    std::optional<std::string> path = ExpandPath(e->path, user->name,
-                                                 user->home);
+    std::optional<std::string> path =
+        ExpandPath(e->path, user->name, user->home);
     if (!path) {
       return Refuse("user " + user->name + ": export " + e->name + " path " +
                     e->path + " does not expand to a safe absolute path");
@@ -128,27 +127,25 @@ int ServeStdio(const std::string& config_path) {
   // The audit file is opened before the sandbox closes the filesystem.
   int audit_fd = -1;
   if (!config.audit.log.empty()) {
-    audit_fd = open(config.audit.log.c_str(),
-                    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-                    0600);
+    audit_fd =
+        open(config.audit.log.c_str(),
+             O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (audit_fd < 0) {  // usual under OpenSSH: the user may not append
       syslog(LOG_NOTICE, "audit log %s: %s; auditing to syslog",
              config.audit.log.c_str(), strerror(errno));
     }
   }
-  JsonAudit audit(AuditIdentity{NewSessionId(), user->name, user->uid,
-                                peer->address ? peer->address->ToString() : "",
-                                peer->port},
-                  audit_fd, config.audit.syslog || audit_fd < 0);
+  JsonAudit audit(
+      AuditIdentity{NewSessionId(), user->name, user->uid,
+                    peer->address ? peer->address->ToString() : "", peer->port},
+      audit_fd, config.audit.syslog || audit_fd < 0);
 
   tzset();   // long names use local time; /etc/localtime is read now
   umask(0);  // each export's own umask is applied by Exports
   Result<std::string> layers = sandbox::Enter(trees);
   if (!layers) {
-    audit.Record({.op = "login", .result = layers.error(),
-                  .rule = "sandbox"});
-    return Refuse("user " + user->name + ": cannot confine: " +
-                  layers.error());
+    audit.Record({.op = "login", .result = layers.error(), .rule = "sandbox"});
+    return Refuse("user " + user->name + ": cannot confine: " + layers.error());
   }
   syslog(LOG_INFO, "session %s: user %s from %s, %zu exports; %s",
          audit.identity().session.c_str(), user->name.c_str(),

@@ -22,8 +22,7 @@ int ServeStdio(const std::string& config_path);
 // nullopt after a clean EOF, otherwise why the session ended (broken framing,
 // EOF mid-packet, an I/O error). Separate from ServeStdio so tests can drive
 // it over a socketpair.
-std::optional<std::string> PumpSession(Session& session, int in_fd,
-                                       int out_fd);
+std::optional<std::string> PumpSession(Session& session, int in_fd, int out_fd);
 
 }  // namespace sftpd
 
