@@ -165,7 +165,7 @@ TEST_CASE("audit: strings are escaped so the line is valid JSON") {
   }
 }
 
-TEST_CASE("audit: fields come in the fixed order; empty ones are left out") {
+TEST_CASE("audit: fields come in the fixed order and empty ones are left out") {
   AuditEvent full{.op = "rename",
                   .path = "/home/a",
                   .target = "/home/b",

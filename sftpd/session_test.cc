@@ -494,7 +494,7 @@ TEST_CASE("session: SYMLINK takes the target first, READLINK reads it") {
   CHECK(h.Call(h.Readlink("/home/t")).Is(StatusCode::kFailure));
 }
 
-TEST_CASE("session: statvfs and fstatvfs; the ro export is read-only") {
+TEST_CASE("session: statvfs and fstatvfs, and the ro export is read-only") {
   Harness h;
   WriteFile(h.Real("ro", "f"), "r");
   Reply rw = h.Call(h.Statvfs("/home"));
