@@ -96,35 +96,8 @@ int ServeStdio(const std::string& config_path) {
       PeerFromSsh(getenv("SSH_CONNECTION"), getenv("SSH_CLIENT"));
   if (!peer) return Refuse("user " + user->name + ": " + peer.error());
 
-  Rights rights = RightsFor(config, user->name, user->groups);
-  if (!rights.found) {
-    return Refuse("user " + user->name + " from " + peer->text +
-                  ": no [users] or [groups] entry in " + config_path);
-  }
-  // A local session (no SSH connection) comes from this host: loopback.
-  Address from = peer->address ? *peer->address : *Address::Parse("127.0.0.1");
-  if (!rights.Allows(from)) {
-    return Refuse("user " + user->name + " from " + peer->text +
-                  ": address not in allow_from");
-  }
-
-  std::vector<ExportSpec> specs;
-  std::vector<sandbox::Tree> trees;
-  for (const Export* e : rights.exports) {
-    std::optional<std::string> path =
-        ExpandPath(e->path, user->name, user->home);
-    if (!path) {
-      return Refuse("user " + user->name + ": export " + e->name + " path " +
-                    e->path + " does not expand to a safe absolute path");
-    }
-    specs.push_back({e->name, *path, e->access, e->owner_only, e->umask});
-    trees.push_back({*path, e->access == Access::kReadWrite});
-  }
-  Result<std::unique_ptr<Exports>> exports =
-      Exports::Open(std::move(specs), user->uid);
-  if (!exports) return Refuse("user " + user->name + ": " + exports.error());
-
-  // The audit file is opened before the sandbox closes the filesystem.
+  // The audit trail starts here, so refused logins are on it too. Its file
+  // is opened before the sandbox closes the filesystem.
   int audit_fd = -1;
   if (!config.audit.log.empty()) {
     audit_fd =
@@ -139,14 +112,44 @@ int ServeStdio(const std::string& config_path) {
       AuditIdentity{NewSessionId(), user->name, user->uid,
                     peer->address ? peer->address->ToString() : "", peer->port},
       audit_fd, config.audit.syslog || audit_fd < 0);
+  const std::string who = "user " + user->name + " from " + peer->text + ": ";
+  auto refuse = [&](std::string_view rule, const std::string& why) {
+    audit.Record(
+        {.op = "login", .result = "refused", .rule = rule, .detail = why});
+    return Refuse(who + why);
+  };
+
+  Rights rights = RightsFor(config, user->name, user->groups);
+  if (!rights.found) {
+    return refuse("no entry", "no [users] or [groups] entry in " + config_path);
+  }
+  // A local session (no SSH connection) comes from this host: loopback.
+  Address from = peer->address ? *peer->address : *Address::Parse("127.0.0.1");
+  if (!rights.Allows(from)) {
+    return refuse("allow_from", "address not in allow_from");
+  }
+
+  std::vector<ExportSpec> specs;
+  std::vector<sandbox::Tree> trees;
+  for (const Export* e : rights.exports) {
+    std::optional<std::string> path =
+        ExpandPath(e->path, user->name, user->home);
+    if (!path) {
+      return refuse("export path", "export " + e->name + " path " + e->path +
+                                       " does not expand to a safe absolute "
+                                       "path");
+    }
+    specs.push_back({e->name, *path, e->access, e->owner_only, e->umask});
+    trees.push_back({*path, e->access == Access::kReadWrite});
+  }
+  Result<std::unique_ptr<Exports>> exports =
+      Exports::Open(std::move(specs), user->uid);
+  if (!exports) return refuse("export", exports.error());
 
   tzset();   // long names use local time; /etc/localtime is read now
   umask(0);  // each export's own umask is applied by Exports
   Result<std::string> layers = sandbox::Enter(trees);
-  if (!layers) {
-    audit.Record({.op = "login", .result = layers.error(), .rule = "sandbox"});
-    return Refuse("user " + user->name + ": cannot confine: " + layers.error());
-  }
+  if (!layers) return refuse("sandbox", "cannot confine: " + layers.error());
   syslog(LOG_INFO, "session %s: user %s from %s, %zu exports; %s",
          audit.identity().session.c_str(), user->name.c_str(),
          peer->text.c_str(), trees.size(), layers->c_str());

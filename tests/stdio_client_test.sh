@@ -258,6 +258,10 @@ if [[ -s "$AUDIT" ]]; then
   audit_has "audit: close of /home/big.bin counts the bytes written" '"op": *"close", *"path": *"/home/big\.bin".*"bytes_written": *[1-9]'
   audit_has "audit: login says which confinement is active" '"op": *"login".*"detail": *"no_new_privs[,;] landlock'
   audit_has "audit: a clean logout" '"op": *"logout", *"result": *"ok"'
+  audit_has "audit: the login from 127.0.0.2 refused by allow_from" '"addr": *"127\.0\.0\.2".*"op": *"login", *"result": *"refused", *"rule": *"allow_from"'
+  if grep -E "\"user\": *\"$T_USER3\"" "$AUDIT" | grep -qE '"op": *"login", *"result": *"refused", *"rule": *"no entry"'; then
+    pass "audit: the login of a user in no entry refused"
+  else fail "audit: the login of a user in no entry refused" "no such line for $T_USER3"; fi
 else
   fail "audit log written" "$AUDIT is empty"
 fi
