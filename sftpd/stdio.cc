@@ -45,30 +45,24 @@ bool WriteAll(int fd, const uint8_t* p, size_t n) {
 
 }  // namespace
 
-std::optional<std::string> PumpSession(Session& session, int in_fd,
-                                       int out_fd) {
+std::optional<std::string> PumpSession(Session& session, const PumpIo& io) {
   // Room for one whole packet plus a read's worth more.
   Bytes in(2 * (size_t(kMaxPacket) + 4));
   size_t have = 0;
   for (;;) {
-    ssize_t n = read(in_fd, in.data() + have, in.size() - have);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      return std::string("read: ") + strerror(errno);
-    }
-    if (n == 0) {
+    Result<size_t> n = io.read_some({in.data() + have, in.size() - have});
+    if (!n) return n.error();
+    if (*n == 0) {
       if (have == 0) return std::nullopt;
       return "end of input in the middle of a packet";
     }
-    have += size_t(n);
+    have += *n;
     for (;;) {
       Result<size_t> used = session.Process({in.data(), have});
       if (!used.ok()) return used.error();
       Bytes& out = session.output();
       if (!out.empty()) {
-        if (!WriteAll(out_fd, out.data(), out.size())) {
-          return std::string("write: ") + strerror(errno);
-        }
+        if (std::optional<std::string> e = io.write_all(out)) return e;
         out.clear();
       }
       if (*used == 0) break;
@@ -76,6 +70,27 @@ std::optional<std::string> PumpSession(Session& session, int in_fd,
       have -= *used;
     }
   }
+}
+
+std::optional<std::string> PumpSession(Session& session, int in_fd,
+                                       int out_fd) {
+  PumpIo io{
+      .read_some = [in_fd](std::span<uint8_t> buf) -> Result<size_t> {
+        for (;;) {
+          ssize_t n = read(in_fd, buf.data(), buf.size());
+          if (n >= 0) return size_t(n);
+          if (errno != EINTR) {
+            return Error{std::string("read: ") + strerror(errno)};
+          }
+        }
+      },
+      .write_all = [out_fd](std::span<const uint8_t> bytes)
+          -> std::optional<std::string> {
+        if (WriteAll(out_fd, bytes.data(), bytes.size())) return std::nullopt;
+        return std::string("write: ") + strerror(errno);
+      },
+  };
+  return PumpSession(session, io);
 }
 
 int ServeStdio(const std::string& config_path) {

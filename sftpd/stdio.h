@@ -5,7 +5,10 @@
 #ifndef SFTPD_SFTPD_STDIO_H_
 #define SFTPD_SFTPD_STDIO_H_
 
+#include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "config/config.h"
@@ -18,10 +21,22 @@ namespace sftpd {
 // refusal is written to stderr and syslog before anything is touched.
 int ServeStdio(const std::string& config_path);
 
-// Runs `session` over the two fds until EOF or broken framing. Returns
-// nullopt after a clean EOF, otherwise why the session ended (broken framing,
-// EOF mid-packet, an I/O error). Separate from ServeStdio so tests can drive
-// it over a socketpair.
+// A transport as the pump sees it; each front door (fds, an SSH channel)
+// supplies the two calls. read_some blocks until it has bytes and returns
+// how many it stored (at least 1), 0 at a clean end of input, or an error.
+// write_all writes every byte or returns why it could not.
+struct PumpIo {
+  std::function<Result<size_t>(std::span<uint8_t>)> read_some;
+  std::function<std::optional<std::string>(std::span<const uint8_t>)> write_all;
+};
+
+// Runs `session` over `io` until end of input or broken framing. Returns
+// nullopt after a clean end, otherwise why the session ended (broken framing,
+// end of input mid-packet, an I/O error). The one loop both transports use.
+std::optional<std::string> PumpSession(Session& session, const PumpIo& io);
+
+// The same over two fds (read(2)/write(2), EINTR retried). Separate from
+// ServeStdio so tests can drive it over a socketpair.
 std::optional<std::string> PumpSession(Session& session, int in_fd, int out_fd);
 
 }  // namespace sftpd
