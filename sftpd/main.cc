@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "sftpd/daemon.h"
 #include "sftpd/session.h"
 #include "sftpd/stdio.h"
 
@@ -34,6 +35,8 @@ int CheckConfig(const Args& args) {
 }
 
 int Stdio(const Args& args) { return ServeStdio(args.config); }
+
+int Serve(const Args& args) { return RunDaemon(args.config); }
 
 const char* EffectName(TableEffect e) {
   switch (e) {
@@ -76,6 +79,8 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"serve", "run the SSH daemon in the foreground: SFTP only, public keys",
+     Serve},
     {"--stdio",
      "serve one SFTP session on stdin/stdout as the calling user "
      "(OpenSSH ForceCommand or Subsystem)",

@@ -1,0 +1,291 @@
+#include "sftpd/daemon.h"
+
+#include <arpa/inet.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "sftpd/fd.h"
+#include "sftpd/identity.h"
+#include "sftpd/ssh_session.h"
+
+namespace sftpd {
+
+namespace {
+
+// Modern algorithms only: no SHA-1, no CBC, no DSA.
+constexpr const char* kKex = "curve25519-sha256,curve25519-sha256@libssh.org";
+constexpr const char* kCiphers =
+    "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,"
+    "aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr";
+constexpr const char* kMacs =
+    "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"
+    "hmac-sha2-256,hmac-sha2-512";
+constexpr const char* kHostKeyAlgorithms =
+    "ssh-ed25519,ecdsa-sha2-nistp521,ecdsa-sha2-nistp384,"
+    "ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256";
+constexpr const char* kUserKeyAlgorithms =
+    "ssh-ed25519,ecdsa-sha2-nistp521,ecdsa-sha2-nistp384,"
+    "ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256";
+constexpr int kPollMillis = 1000;  // also how often children are reaped
+
+void Say(int priority, const std::string& line) {
+  fprintf(stderr, "sftpd: %s\n", line.c_str());
+  syslog(priority, "%s", line.c_str());
+}
+
+int Fail(const std::string& why) {
+  Say(LOG_ERR, why);
+  return 1;
+}
+
+struct BindFree {
+  void operator()(ssh_bind b) const { ssh_bind_free(b); }
+};
+using BindPtr = std::unique_ptr<ssh_bind_struct, BindFree>;
+
+// Loads `path` into `bind`, generating an ed25519 key there first when the
+// file does not exist.
+std::optional<std::string> AddHostKey(ssh_bind bind, const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+    ssh_key fresh = nullptr;
+    if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &fresh) != SSH_OK) {
+      return "cannot generate a host key";
+    }
+    mode_t old = umask(077);  // libssh creates the file under our umask
+    int rc = ssh_pki_export_privkey_file(fresh, nullptr, nullptr, nullptr,
+                                         path.c_str());
+    umask(old);
+    ssh_key_free(fresh);
+    if (rc != SSH_OK) return "cannot write host key " + path;
+    Say(LOG_NOTICE, "generated host key " + path);
+  }
+  ssh_key key = nullptr;
+  if (ssh_pki_import_privkey_file(path.c_str(), nullptr, nullptr, nullptr,
+                                  &key) != SSH_OK) {
+    return "cannot read host key " + path;
+  }
+  // The bind owns the key from here on.
+  if (ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, key) != SSH_OK) {
+    ssh_key_free(key);
+    return "cannot use host key " + path + ": " + ssh_get_error(bind);
+  }
+  return std::nullopt;
+}
+
+Result<BindPtr> MakeBind(const Config& config) {
+  BindPtr bind(ssh_bind_new());
+  if (!bind) return Error{"ssh_bind_new failed"};
+  bool no = false;
+  struct Option {
+    ssh_bind_options_e key;
+    const void* value;
+  };
+  const Option options[] = {
+      {SSH_BIND_OPTIONS_PROCESS_CONFIG, &no},
+      {SSH_BIND_OPTIONS_KEY_EXCHANGE, kKex},
+      {SSH_BIND_OPTIONS_CIPHERS_C_S, kCiphers},
+      {SSH_BIND_OPTIONS_CIPHERS_S_C, kCiphers},
+      {SSH_BIND_OPTIONS_HMAC_C_S, kMacs},
+      {SSH_BIND_OPTIONS_HMAC_S_C, kMacs},
+      {SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, kHostKeyAlgorithms},
+      {SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES, kUserKeyAlgorithms},
+  };
+  for (const Option& o : options) {
+    if (ssh_bind_options_set(bind.get(), o.key, o.value) != SSH_OK) {
+      return Error{std::string("ssh_bind option: ") +
+                   ssh_get_error(bind.get())};
+    }
+  }
+  for (const std::string& path : config.server.host_keys) {
+    if (std::optional<std::string> e = AddHostKey(bind.get(), path)) {
+      return Error{*e};
+    }
+  }
+  return bind;
+}
+
+Result<Fd> Listen(const std::string& text) {
+  Result<ListenAddress> a = ParseListenAddress(text);
+  if (!a) return Error{a.error()};
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(a->port);
+  if (int rc = getaddrinfo(a->host.c_str(), port.c_str(), &hints, &res)) {
+    return Error{"listen " + text + ": " + gai_strerror(rc)};
+  }
+  std::unique_ptr<addrinfo, void (*)(addrinfo*)> guard(res, freeaddrinfo);
+  Fd fd(socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return Error{"socket: " + std::string(strerror(errno))};
+  int one = 1;
+  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // [::] and 0.0.0.0 are separate entries; each socket serves its family.
+  if (res->ai_family == AF_INET6) {
+    setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  }
+  if (bind(fd.get(), res->ai_addr, res->ai_addrlen) != 0 ||
+      listen(fd.get(), 128) != 0) {
+    return Error{"listen " + text + ": " + strerror(errno)};
+  }
+  return fd;
+}
+
+Peer PeerOf(const sockaddr_storage& ss) {
+  Peer peer;
+  char host[INET6_ADDRSTRLEN] = "";
+  if (ss.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    peer.port = ntohs(in->sin_port);
+    peer.text = std::string(host) + ":" + std::to_string(peer.port);
+  } else if (ss.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    peer.port = ntohs(in6->sin6_port);
+    peer.text = "[" + std::string(host) + "]:" + std::to_string(peer.port);
+  }
+  peer.address = Address::Parse(host);
+  return peer;
+}
+
+void ReapChildren() {
+  for (int i = 0; i < 1024; ++i) {
+    if (waitpid(-1, nullptr, WNOHANG) <= 0) return;
+  }
+}
+
+}  // namespace
+
+Result<ListenAddress> ParseListenAddress(std::string_view text) {
+  ListenAddress a;
+  std::string_view port;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() ||
+        text[close + 1] != ':') {
+      return Error{"listen address " + std::string(text) +
+                   ": expected [address]:port"};
+    }
+    a.host = std::string(text.substr(1, close - 1));
+    port = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      return Error{"listen address " + std::string(text) + ": no port"};
+    }
+    a.host = std::string(text.substr(0, colon));
+    if (a.host.find(':') != std::string::npos) {
+      return Error{"listen address " + std::string(text) +
+                   ": an IPv6 address needs brackets"};
+    }
+    port = text.substr(colon + 1);
+  }
+  if (a.host.empty()) {
+    return Error{"listen address " + std::string(text) + ": empty host"};
+  }
+  auto [end, ec] =
+      std::from_chars(port.data(), port.data() + port.size(), a.port);
+  if (ec != std::errc() || end != port.data() + port.size() || a.port < 1 ||
+      a.port > 65535) {
+    return Error{"listen address " + std::string(text) +
+                 ": port must be 1..65535"};
+  }
+  return a;
+}
+
+bool AddressFilter::Admits(const Address& peer) const {
+  if (any) return true;
+  for (const Cidr& c : allowed) {
+    if (c.Contains(peer)) return true;
+  }
+  return false;
+}
+
+AddressFilter ListenerFilter(const Config& config) {
+  AddressFilter f;
+  for (const auto* list : {&config.users, &config.groups}) {
+    for (const Grant& g : *list) {
+      if (g.allow_from.empty()) f.any = true;
+      f.allowed.insert(f.allowed.end(), g.allow_from.begin(),
+                       g.allow_from.end());
+    }
+  }
+  return f;
+}
+
+int RunDaemon(const std::string& config_path) {
+  openlog("sftpd", LOG_PID, LOG_AUTHPRIV);
+  signal(SIGPIPE, SIG_IGN);
+  LoadResult loaded = LoadConfig(config_path);
+  if (!loaded.config) {
+    for (const ConfigError& e : loaded.errors) Say(LOG_ERR, e.ToString());
+    return Fail("configuration " + config_path + " has errors");
+  }
+  const Config& config = *loaded.config;
+  const AddressFilter filter = ListenerFilter(config);
+
+  if (ssh_init() != SSH_OK) return Fail("libssh initialisation failed");
+  Result<BindPtr> bind = MakeBind(config);
+  if (!bind) return Fail(bind.error());
+  std::vector<Fd> listeners;
+  std::vector<pollfd> fds;
+  for (const std::string& text : config.server.listen) {
+    Result<Fd> fd = Listen(text);
+    if (!fd) return Fail(fd.error());
+    fds.push_back({fd->get(), POLLIN, 0});
+    listeners.push_back(std::move(*fd));
+    Say(LOG_INFO, "listening on " + text);
+  }
+  if (listeners.empty()) return Fail("no [server] listen address");
+
+  for (;;) {
+    int ready = poll(fds.data(), fds.size(), kPollMillis);
+    ReapChildren();
+    if (ready < 0 && errno != EINTR) {
+      return Fail(std::string("poll: ") + strerror(errno));
+    }
+    for (const pollfd& p : fds) {
+      if (ready <= 0 || !(p.revents & POLLIN)) continue;
+      sockaddr_storage ss{};
+      socklen_t len = sizeof ss;
+      Fd conn(
+          accept4(p.fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC));
+      if (!conn.valid()) continue;  // the client left first, or EMFILE
+      Peer peer = PeerOf(ss);
+      if (!peer.address || !filter.Admits(*peer.address)) {
+        Say(LOG_WARNING, "dropped connection from " + peer.text +
+                             ": address not in any allow_from");
+        continue;
+      }
+      pid_t pid = fork();
+      if (pid < 0) {
+        Say(LOG_ERR, std::string("fork: ") + strerror(errno));
+        continue;
+      }
+      if (pid == 0) {
+        for (Fd& l : listeners) l.Reset();
+        _exit(ServeConnection(config, bind->get(), conn.Release(), peer));
+      }
+    }
+  }
+}
+
+}  // namespace sftpd

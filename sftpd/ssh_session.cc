@@ -1,0 +1,381 @@
+#include "sftpd/ssh_session.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "sftpd/audit.h"
+#include "sftpd/daemon_keys.h"
+#include "sftpd/exports.h"
+#include "sftpd/sandbox.h"
+#include "sftpd/session.h"
+#include "sftpd/stdio.h"
+
+namespace sftpd {
+
+namespace {
+
+constexpr int kMaxAuthFailures = 6;
+constexpr unsigned kLoginGraceSeconds = 60;
+// Channel opens and requests before the subsystem starts.
+constexpr int kMaxSetupMessages = 64;
+constexpr const char* kOnlySftp =
+    "sftpd: this server offers only the sftp subsystem\r\n";
+
+void Say(int priority, const std::string& line) {
+  fprintf(stderr, "sftpd[%d]: %s\n", int(getpid()), line.c_str());
+  syslog(priority, "%s", line.c_str());
+}
+
+struct SessionFree {
+  void operator()(ssh_session s) const { ssh_free(s); }
+};
+struct MessageFree {
+  void operator()(ssh_message m) const { ssh_message_free(m); }
+};
+using MessagePtr = std::unique_ptr<ssh_message_struct, MessageFree>;
+
+// What the server decided about one claimed user name, once per name.
+struct Candidate {
+  std::string name;
+  std::optional<UserInfo> user;  // nullopt: refused whatever the key
+  AuthorizedKeys keys;
+};
+
+std::unique_ptr<Candidate> Decide(const Config& config, const Peer& peer,
+                                  const std::string& name) {
+  auto c = std::make_unique<Candidate>();
+  c->name = name;
+  const std::string who = "user " + name + " from " + peer.text + ": ";
+  auto refuse = [&](const std::string& why) {
+    Say(LOG_WARNING, "refused " + who + why);
+    return std::move(c);
+  };
+  if (std::find(config.auth.methods.begin(), config.auth.methods.end(),
+                "publickey") == config.auth.methods.end()) {
+    return refuse("publickey is not in [auth] methods");
+  }
+  Result<UserInfo> user = LookUpUser(name);
+  if (!user) return refuse(user.error());
+  if (getuid() != 0 && user->uid != getuid()) {
+    return refuse("this server serves only the account it runs as");
+  }
+  if (user->uid == 0 &&
+      std::none_of(config.users.begin(), config.users.end(),
+                   [](const Grant& g) { return g.name == "root"; })) {
+    return refuse("root may log in only with a [users.root] entry");
+  }
+  Rights rights = RightsFor(config, user->name, user->groups);
+  if (!rights.found) return refuse("no [users] or [groups] entry");
+  if (!rights.Allows(*peer.address)) return refuse("address not in allow_from");
+  for (const std::string& pattern : config.auth.authorized_keys) {
+    std::optional<std::string> path =
+        ExpandPath(pattern, user->name, user->home);
+    if (!path) {
+      Say(LOG_WARNING, who + "authorized_keys " + pattern +
+                           " does not expand to a safe path");
+      continue;
+    }
+    Result<std::string> text = ReadAuthorizedKeysFile(*path, user->uid);
+    if (!text) {
+      if (text.error().rfind("absent: ", 0) != 0) {
+        Say(LOG_WARNING, who + "authorized_keys ignored: " + text.error());
+      }
+      continue;
+    }
+    if (int skipped = c->keys.Add(*text); skipped > 0) {
+      Say(LOG_NOTICE, who + *path + ": " + std::to_string(skipped) +
+                          " key(s) with options skipped (not supported)");
+    }
+  }
+  c->user = std::move(*user);
+  return c;
+}
+
+// The offered key and the signed-attempt state of a publickey request.
+// libssh marks these accessors deprecated in favour of its callback API; the
+// message API is what this loop is built on.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+ssh_key OfferedKey(ssh_message m) { return ssh_message_auth_pubkey(m); }
+enum ssh_publickey_state_e PublicKeyState(ssh_message m) {
+  return ssh_message_auth_publickey_state(m);
+}
+#pragma GCC diagnostic pop
+
+std::optional<UserInfo> Authenticate(const Config& config, ssh_session s,
+                                     const Peer& peer) {
+  std::unique_ptr<Candidate> cand;
+  int failures = 0;
+  while (failures < kMaxAuthFailures) {
+    MessagePtr m(ssh_message_get(s));
+    if (!m) return std::nullopt;  // the client went away
+    if (ssh_message_type(m.get()) != SSH_REQUEST_AUTH) {
+      ssh_message_reply_default(m.get());  // service requests: accepted
+      continue;
+    }
+    const char* name = ssh_message_auth_user(m.get());
+    std::string user = name ? name : "";
+    if (!cand || cand->name != user) cand = Decide(config, peer, user);
+    int method = ssh_message_subtype(m.get());
+    if (method == SSH_AUTH_METHOD_PUBLICKEY && cand->user &&
+        cand->keys.Contains(OfferedKey(m.get()))) {
+      enum ssh_publickey_state_e state = PublicKeyState(m.get());
+      if (state == SSH_PUBLICKEY_STATE_NONE) {
+        ssh_message_auth_reply_pk_ok_simple(m.get());
+        continue;
+      }
+      if (state == SSH_PUBLICKEY_STATE_VALID) {
+        ssh_message_auth_reply_success(m.get(), 0);
+        Say(LOG_INFO, "Accepted publickey for " + user + " from " + peer.text);
+        return cand->user;
+      }
+    }
+    if (method != SSH_AUTH_METHOD_NONE) {
+      ++failures;
+      Say(LOG_WARNING,
+          "Failed " +
+              std::string(method == SSH_AUTH_METHOD_PUBLICKEY ? "publickey"
+                                                              : "method") +
+              " for " + user + " from " + peer.text);
+    }
+    ssh_message_auth_set_methods(m.get(), SSH_AUTH_METHOD_PUBLICKEY);
+    ssh_message_reply_default(m.get());
+  }
+  Say(LOG_WARNING, "too many authentication failures from " + peer.text);
+  return std::nullopt;
+}
+
+// Drops to the user (as root) and confines the process to the user's
+// exports. Returns the exports, or why the session cannot be served.
+Result<std::unique_ptr<Exports>> DropAndConfine(const Config& config,
+                                                const UserInfo& user,
+                                                std::string* layers) {
+  if (getuid() == 0) {
+    if (initgroups(user.name.c_str(), user.gid) != 0 || setgid(user.gid) != 0 ||
+        setuid(user.uid) != 0) {
+      return Error{std::string("cannot become the user: ") + strerror(errno)};
+    }
+    if (user.uid != 0 && setuid(0) == 0) {
+      return Error{"the privilege drop did not hold"};
+    }
+  }
+  Rights rights = RightsFor(config, user.name, user.groups);
+  std::vector<ExportSpec> specs;
+  std::vector<sandbox::Tree> trees;
+  for (const Export* e : rights.exports) {
+    std::optional<std::string> path = ExpandPath(e->path, user.name, user.home);
+    if (!path) return Error{"export " + e->name + " path does not expand"};
+    specs.push_back({e->name, *path, e->access, e->owner_only, e->umask});
+    trees.push_back({*path, e->access == Access::kReadWrite});
+  }
+  if (specs.empty()) return Error{"no exports"};
+  Result<std::unique_ptr<Exports>> exports =
+      Exports::Open(std::move(specs), user.uid);
+  if (!exports) return exports;
+  tzset();
+  umask(0);  // each export's own umask is applied by Exports
+  Result<std::string> entered = sandbox::Enter(trees);
+  if (!entered) return Error{"cannot confine: " + entered.error()};
+  *layers = *entered;
+  return exports;
+}
+
+// For log lines: what a refused setup message asked for.
+std::string WhatWasAsked(int type, int sub) {
+  switch (type) {
+    case SSH_REQUEST_CHANNEL_OPEN:
+      return sub == SSH_CHANNEL_SESSION        ? "a second session channel"
+             : sub == SSH_CHANNEL_DIRECT_TCPIP ? "direct-tcpip"
+             : sub == SSH_CHANNEL_X11          ? "an x11 channel"
+                                               : "a channel of another type";
+    case SSH_REQUEST_CHANNEL:
+      switch (sub) {
+        case SSH_CHANNEL_REQUEST_PTY:
+          return "pty-req";
+        case SSH_CHANNEL_REQUEST_ENV:
+          return "env";
+        case SSH_CHANNEL_REQUEST_SUBSYSTEM:
+          return "a subsystem other than sftp";
+        case SSH_CHANNEL_REQUEST_X11:
+          return "x11-req";
+        case SSH_CHANNEL_REQUEST_WINDOW_CHANGE:
+          return "window-change";
+        default:
+          return "channel request " + std::to_string(sub);
+      }
+    case SSH_REQUEST_GLOBAL:
+      return sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD ? "tcpip-forward"
+                                                     : "a global request";
+    default:
+      return "message type " + std::to_string(type);
+  }
+}
+
+// Answers channel opens and requests until the "sftp" subsystem starts on a
+// session channel. nullptr: the client asked for something else or left.
+ssh_channel OpenSftpChannel(ssh_session s, const std::string& who) {
+  ssh_channel chan = nullptr;
+  for (int i = 0; i < kMaxSetupMessages; ++i) {
+    MessagePtr m(ssh_message_get(s));
+    if (!m) return nullptr;
+    int type = ssh_message_type(m.get());
+    int sub = ssh_message_subtype(m.get());
+    if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_SESSION &&
+        chan == nullptr) {
+      chan = ssh_message_channel_request_open_reply_accept(m.get());
+      continue;
+    }
+    if (type == SSH_REQUEST_CHANNEL && chan != nullptr &&
+        ssh_message_channel_request_channel(m.get()) == chan) {
+      const char* name = ssh_message_channel_request_subsystem(m.get());
+      if (sub == SSH_CHANNEL_REQUEST_SUBSYSTEM && name != nullptr &&
+          strcmp(name, "sftp") == 0) {
+        ssh_message_channel_request_reply_success(m.get());
+        return chan;
+      }
+      if (sub == SSH_CHANNEL_REQUEST_EXEC || sub == SSH_CHANNEL_REQUEST_SHELL) {
+        Say(LOG_NOTICE,
+            who + "refused " +
+                (sub == SSH_CHANNEL_REQUEST_EXEC ? "exec" : "shell"));
+        ssh_channel_write_stderr(chan, kOnlySftp, uint32_t(strlen(kOnlySftp)));
+        ssh_message_reply_default(m.get());
+        ssh_channel_request_send_exit_status(chan, 1);
+        ssh_channel_send_eof(chan);
+        ssh_channel_close(chan);
+        return nullptr;
+      }
+    }
+    Say(LOG_NOTICE, who + "refused " + WhatWasAsked(type, sub));
+    ssh_message_reply_default(m.get());
+  }
+  return nullptr;
+}
+
+// After the subsystem starts, any other request is answered with a failure
+// (libssh sends it when the callback returns 1); unanswered, clients wait.
+int RefuseLateMessage(ssh_session, ssh_message, void*) { return 1; }
+
+PumpIo ChannelIo(ssh_session s, ssh_channel chan) {
+  return PumpIo{
+      .read_some = [s, chan](std::span<uint8_t> buf) -> Result<size_t> {
+        uint32_t want = uint32_t(std::min<size_t>(buf.size(), 1u << 20));
+        // Blocks without a timeout: each turn returns data, end or error.
+        for (;;) {
+          int n = ssh_channel_read_timeout(chan, buf.data(), want, 0, -1);
+          if (n == SSH_ERROR) return Error{ssh_get_error(s)};
+          if (n > 0) return size_t(n);
+          if (ssh_channel_is_eof(chan) || ssh_channel_is_closed(chan)) {
+            return size_t(0);
+          }
+        }
+      },
+      .write_all = [s, chan](std::span<const uint8_t> bytes)
+          -> std::optional<std::string> {
+        while (!bytes.empty()) {
+          uint32_t len = uint32_t(std::min<size_t>(bytes.size(), 1u << 20));
+          int n = ssh_channel_write(chan, bytes.data(), len);
+          if (n <= 0) return std::string("channel write: ") + ssh_get_error(s);
+          bytes = bytes.subspan(size_t(n));
+        }
+        return std::nullopt;
+      },
+  };
+}
+
+}  // namespace
+
+int ServeConnection(const Config& config, ssh_bind bind, int fd,
+                    const Peer& peer) {
+  alarm(kLoginGraceSeconds);  // default action: the child ends
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  std::unique_ptr<ssh_session_struct, SessionFree> s(ssh_new());
+  if (!s || ssh_bind_accept_fd(bind, s.get(), fd) != SSH_OK) {
+    Say(LOG_ERR, "connection from " + peer.text + ": " + ssh_get_error(bind));
+    close(fd);
+    return 1;
+  }
+  if (ssh_handle_key_exchange(s.get()) != SSH_OK) {
+    Say(LOG_NOTICE, "key exchange with " + peer.text +
+                        " failed: " + ssh_get_error(s.get()));
+    return 1;
+  }
+  ssh_set_auth_methods(s.get(), SSH_AUTH_METHOD_PUBLICKEY);
+  std::optional<UserInfo> user = Authenticate(config, s.get(), peer);
+  if (!user) {
+    ssh_disconnect(s.get());
+    return 1;
+  }
+  const std::string who = "user " + user->name + " from " + peer.text + ": ";
+
+  // The audit file is opened while the process still has its rights.
+  int audit_fd = -1;
+  if (!config.audit.log.empty()) {
+    audit_fd =
+        open(config.audit.log.c_str(),
+             O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (audit_fd < 0) {
+      syslog(LOG_NOTICE, "audit log %s: %s; auditing to syslog",
+             config.audit.log.c_str(), strerror(errno));
+    }
+  }
+  JsonAudit audit(AuditIdentity{NewSessionId(), user->name, user->uid,
+                                peer.address->ToString(), peer.port},
+                  audit_fd, config.audit.syslog || audit_fd < 0);
+  std::string layers;
+  Result<std::unique_ptr<Exports>> exports =
+      DropAndConfine(config, *user, &layers);
+  if (!exports) {
+    audit.Record({.op = "login",
+                  .result = "refused",
+                  .rule = "session",
+                  .detail = exports.error()});
+    Say(LOG_WARNING, "refused " + who + exports.error());
+    ssh_disconnect(s.get());
+    return 1;
+  }
+
+  ssh_channel chan = OpenSftpChannel(s.get(), who);
+  if (chan == nullptr) {
+    ssh_disconnect(s.get());
+    return 1;
+  }
+  alarm(0);
+  ssh_set_message_callback(s.get(), RefuseLateMessage, nullptr);
+  syslog(LOG_INFO, "session %s: %s%zu exports; %s",
+         audit.identity().session.c_str(), who.c_str(), (*exports)->size(),
+         layers.c_str());
+  audit.Record({.op = "login", .detail = layers});
+
+  Session session(**exports, audit, user->name);
+  std::optional<std::string> broken =
+      PumpSession(session, ChannelIo(s.get(), chan));
+  session.Close();
+  if (broken) {
+    syslog(LOG_WARNING, "session %s: ended: %s",
+           audit.identity().session.c_str(), broken->c_str());
+  }
+  audit.Record({.op = "logout", .result = broken ? *broken : "ok"});
+  ssh_channel_request_send_exit_status(chan, broken ? 1 : 0);
+  ssh_channel_send_eof(chan);
+  ssh_channel_close(chan);
+  ssh_channel_free(chan);
+  ssh_disconnect(s.get());
+  return broken ? 1 : 0;
+}
+
+}  // namespace sftpd

@@ -1,0 +1,27 @@
+// One daemon connection, in its own forked process: key exchange,
+// authentication (publickey), the privilege drop and confinement, the
+// "session" channel with the "sftp" subsystem, then the Session engine over
+// the channel. Owns the connection's fd and libssh session; single-threaded.
+#ifndef SFTPD_SFTPD_SSH_SESSION_H_
+#define SFTPD_SFTPD_SSH_SESSION_H_
+
+#include <libssh/server.h>
+
+#include "config/config.h"
+#include "sftpd/identity.h"
+
+namespace sftpd {
+
+// Serves the accepted connection `fd` from `peer` (address set), with the
+// host keys and algorithms of `bind`. Call in the child after fork(), as root
+// (any user may log in whom the config admits) or as an ordinary user (only
+// that user's own account is served, without a privilege change). Returns
+// the process exit status: 0 after a clean end of the SFTP session, 1 when
+// the connection was refused or failed; each refusal is logged with the
+// user, address and port.
+int ServeConnection(const Config& config, ssh_bind bind, int fd,
+                    const Peer& peer);
+
+}  // namespace sftpd
+
+#endif  // SFTPD_SFTPD_SSH_SESSION_H_
