@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# `sftpd serve`, the libssh daemon, on a free loopback port with OpenSSH's
+# sftp and ssh: key login, files owned by the user on disk, refusals (wrong
+# key, a group-writable authorized_keys file, a user without a key, root,
+# exec, shell, forwarding, a source address outside allow_from), the
+# generated host key, the audit trail, no zombies, and the non-root mode.
+# Usage: daemon_test.sh /path/to/sftpd
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+setup_common "${1:-}"
+
+SRV=$TMP/srv
+CFG=$TMP/etc/sftpd.toml
+AUDIT=$TMP/audit/audit.jsonl
+H=$SRV/users/$T_USER1
+K=$TMP/keys
+L=$TMP/local
+mkdir -p "$H" "$SRV/users/$T_USER3" "$K" "$L" "$TMP/audit" "$TMP/hk"
+chown "$T_USER1:" "$H"
+chown "$T_USER3:" "$SRV/users/$T_USER3"
+chmod 0755 "$K" "$TMP/hk"
+
+# listening PORT: something accepts connections on 127.0.0.1:PORT.
+listening() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+# A free loopback port: bounded scan of random ports.
+free_port() {
+  local i p
+  for ((i = 0; i < 200; i++)); do
+    p=$((20000 + (RANDOM % 20000)))
+    if ! listening "$p"; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+# write_config FILE PORT HOSTKEY
+write_config() {
+  install_config "$1" <<CONFIG
+[server]
+listen = ["127.0.0.1:$2"]
+host_keys = ["$3"]
+
+[auth]
+methods = ["publickey"]
+authorized_keys = ["$K/%u"]
+
+[audit]
+log = "$AUDIT"
+
+[exports.home]
+path = "$SRV/users/%u"
+access = "rw"
+owner_only = true
+
+[users.$T_USER1]
+exports = ["home"]
+allow_from = ["127.0.0.1/32"]
+
+[users.$T_USER3]
+exports = ["home"]
+allow_from = ["127.0.0.1/32"]
+CONFIG
+}
+
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/client_key" -C sftpd-test
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/wrong_key" -C sftpd-wrong
+install -m 0644 "$TMP/client_key.pub" "$K/$T_USER1"
+
+# start_daemon CFG PORT LOG [prefix command...]: starts `sftpd serve` in the
+# background and waits until it listens; sets DPID.
+start_daemon() {
+  local cfg=$1 port=$2 logf=$3; shift 3
+  "$@" "$SFTPD" serve --config "$cfg" 2>"$logf" &
+  DPID=$!
+  at_exit "kill $DPID 2>/dev/null; timeout 5 tail --pid=$DPID -f /dev/null"
+  local i
+  for ((i = 0; i < 50; i++)); do
+    listening "$port" && return 0
+    kill -0 "$DPID" 2>/dev/null || die "sftpd serve exited: $(cat "$logf")"
+    sleep 0.1
+  done
+  die "sftpd serve does not listen on $port: $(cat "$logf")"
+}
+
+PORT=$(free_port) || die "no free port found"
+write_config "$CFG" "$PORT" "$TMP/hk/host_key"
+DLOG=$TMP/daemon.log
+start_daemon "$CFG" "$PORT" "$DLOG"
+log "sftpd serve on 127.0.0.1:$PORT (pid $DPID)"
+
+check_eq "the missing host key was generated 0600" "600 root" \
+  "$(stat -c '%a %U' "$TMP/hk/host_key" 2>&1)"
+check "  ... and is an ed25519 key" \
+  bash -c "ssh-keygen -l -f '$TMP/hk/host_key' | grep -q ED25519"
+
+SSH_OPTS=(-o IdentitiesOnly=yes -o StrictHostKeyChecking=no
+  -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR
+  -o ConnectTimeout=10)
+
+# dsftp KEY [options] USER@HOST < batch: an sftp batch against the daemon
+# on $PORT; output in $OUT and $ERR.
+dsftp() {
+  local key=$1; shift
+  timeout 30 sftp -q "${SSH_OPTS[@]}" -i "$key" -P "$PORT" -b - "$@" \
+    >"$OUT" 2>"$ERR"
+}
+# dssh KEY [ssh args...]: ssh against the daemon on $PORT.
+dssh() {
+  local key=$1; shift
+  timeout 20 ssh "${SSH_OPTS[@]}" -i "$key" -p "$PORT" "$@"
+}
+
+log "sftp with the right key"
+mkfile "$L/up.bin" 300 root
+rc=0
+dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<BATCH || rc=$?
+pwd
+put $L/up.bin up.bin
+ls -l
+get up.bin $L/down.bin
+BATCH
+if ((rc == 0)); then pass "sftp put/ls/get as $T_USER1"
+else fail "sftp put/ls/get as $T_USER1" "exit $rc" "$(head -c 600 "$ERR")" "daemon: $(tail -5 "$DLOG")"; fi
+check_eq "start directory /home" "/home" "$(sed -n 's/^Remote working directory: //p' "$OUT")"
+if grep -q 'up\.bin' "$OUT"; then pass "ls -l lists the upload"; else fail "ls -l lists the upload" "$(head -c 600 "$OUT")"; fi
+check_eq "put: content on disk" "$(sha "$L/up.bin")" "$(sha "$H/up.bin" 2>&1)"
+check_eq "  ... owned by $T_USER1" "$T_USER1:$T_USER1" "$(stat -c %U:%G "$H/up.bin" 2>&1)"
+check_eq "get: content back" "$(sha "$L/up.bin")" "$(sha "$L/down.bin" 2>&1)"
+if grep -q "Accepted publickey for $T_USER1 from 127.0.0.1:" "$DLOG"; then pass "daemon logged the key login"
+else fail "daemon logged the key login" "$(tail -5 "$DLOG")"; fi
+
+log "audit trail"
+# The session process writes its logout after the client has gone: wait
+# for it (bounded).
+for ((i = 0; i < 50; i++)); do
+  grep -q '"op":"logout"' "$AUDIT" 2>/dev/null && break
+  sleep 0.1
+done
+check_eq "audit: one login" "1" "$(grep -c '"op":"login","result":"ok"' "$AUDIT" 2>/dev/null || true)"
+check_eq "audit: one clean logout" "1" "$(grep -c '"op":"logout","result":"ok"' "$AUDIT" 2>/dev/null || true)"
+if grep '"op":"login"' "$AUDIT" |
+    grep -q "\"user\":\"$T_USER1\",\"uid\":$(id -u "$T_USER1"),\"addr\":\"127.0.0.1\",\"port\":[1-9]"; then
+  pass "audit: login names user, uid, address and port"
+else fail "audit: login names user, uid, address and port" "$(head -c 600 "$AUDIT")"; fi
+if grep -q '"op":"close","path":"/home/up.bin".*"bytes_written":307200' "$AUDIT"; then
+  pass "audit: the upload's close with its bytes"
+else fail "audit: the upload's close with its bytes" "$(head -c 900 "$AUDIT")"; fi
+
+log "refusals"
+check_not "a wrong key is refused" dsftp "$TMP/wrong_key" "$T_USER1@127.0.0.1" <<<"ls"
+if grep -q "Failed publickey for $T_USER1 from 127.0.0.1:" "$DLOG"; then pass "  ... logged as a failed publickey"
+else fail "  ... logged as a failed publickey" "$(tail -5 "$DLOG")"; fi
+
+chmod 0664 "$K/$T_USER1"
+check_not "a group-writable authorized_keys file is refused" \
+  dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
+chmod 0644 "$K/$T_USER1"
+if grep -q "$K/$T_USER1 is group- or other-writable" "$DLOG"; then pass "  ... and the reason is logged"
+else fail "  ... and the reason is logged" "$(tail -5 "$DLOG")"; fi
+chmod 0777 "$K"
+check_not "a world-writable directory above it is refused" \
+  dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
+chmod 0755 "$K"
+check "  ... with the modes repaired the key works again" \
+  dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
+
+check_not "$T_USER3 (no authorized_keys) is refused with $T_USER1's key" \
+  dsftp "$TMP/client_key" "$T_USER3@127.0.0.1" <<<"ls"
+check_not "root is refused (no [users.root])" \
+  dsftp "$TMP/client_key" "root@127.0.0.1" <<<"ls"
+
+rc=0
+dssh "$TMP/client_key" -n "$T_USER1@127.0.0.1" "id; touch $TMP/pwned-exec" \
+  >"$TMP/exec.out" 2>"$TMP/exec.err" || rc=$?
+if ((rc != 0 && rc != 124)) && ! grep -q 'uid=' "$TMP/exec.out" && [[ ! -e $TMP/pwned-exec ]]; then
+  pass "ssh user id (exec) runs nothing (exit $rc)"
+else fail "ssh user id (exec) runs nothing" "exit $rc" "$(head -c 300 "$TMP/exec.out")"; fi
+rc=0
+printf 'id\ntouch %s/pwned-shell\nexit\n' "$TMP" |
+  dssh "$TMP/client_key" -tt "$T_USER1@127.0.0.1" >"$TMP/shell.out" 2>&1 || rc=$?
+if ((rc != 0 && rc != 124)) && ! grep -q 'uid=' "$TMP/shell.out" && [[ ! -e $TMP/pwned-shell ]]; then
+  pass "ssh -tt (pty, shell) runs nothing (exit $rc)"
+else fail "ssh -tt (pty, shell) runs nothing" "exit $rc" "$(head -c 300 "$TMP/shell.out")"; fi
+if grep -q "refused exec" "$DLOG" && grep -q "refused shell" "$DLOG" &&
+    grep -q "refused pty-req" "$DLOG"; then
+  pass "  ... exec, pty-req and shell refusals are logged"
+else fail "  ... exec, pty-req and shell refusals are logged" "$(tail -8 "$DLOG")"; fi
+rc=0
+dssh "$TMP/client_key" -N -o ExitOnForwardFailure=yes \
+  -R "127.0.0.1:$((PORT + 1)):127.0.0.1:$PORT" "$T_USER1@127.0.0.1" \
+  >/dev/null 2>&1 || rc=$?
+if ((rc != 0 && rc != 124)); then pass "remote port forwarding is refused (exit $rc)"
+else fail "remote port forwarding is refused" "ssh -N -R exit $rc"; fi
+
+log "allow_from"
+rc=0
+dsftp "$TMP/client_key" -o BindAddress=127.0.0.2 "$T_USER1@127.0.0.1" <<<"ls" || rc=$?
+if ((rc != 0 && rc != 124)); then pass "a client bound to 127.0.0.2 is refused (exit $rc)"
+else fail "a client bound to 127.0.0.2 is refused" "sftp exit $rc"; fi
+if grep -q "dropped connection from 127.0.0.2:" "$DLOG"; then pass "  ... dropped by the listener, with a log line"
+else fail "  ... dropped by the listener, with a log line" "$(tail -5 "$DLOG")"; fi
+check "a client from 127.0.0.1 is still served" \
+  dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
+
+log "no zombies"
+zombies=
+for ((i = 0; i < 30; i++)); do
+  zombies=$(ps -o pid=,stat= --ppid "$DPID" | awk '$2 ~ /^Z/' || true)
+  [[ -z "$zombies" ]] && break
+  sleep 0.1
+done
+check_eq "the listener reaped its children" "" "$zombies"
+check "the listener is still running" kill -0 "$DPID"
+kill "$DPID" 2>/dev/null || true
+
+log "non-root mode: $T_USER1 runs its own daemon"
+PORT=$(free_port) || die "no free port found"
+mkdir -p "$TMP/own"
+chown "$T_USER1:" "$TMP/own"
+chown "$T_USER1:" "$AUDIT"
+write_config "$TMP/etc/own.toml" "$PORT" "$TMP/own/host_key"
+start_daemon "$TMP/etc/own.toml" "$PORT" "$TMP/own.log" runuser -u "$T_USER1" --
+mkfile "$L/own.bin" 20 root
+rc=0
+dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<BATCH || rc=$?
+put $L/own.bin own.bin
+BATCH
+if ((rc == 0)); then pass "the non-root daemon serves its own user"
+else fail "the non-root daemon serves its own user" "exit $rc" "$(head -c 400 "$ERR")" "$(tail -5 "$TMP/own.log")"; fi
+check_eq "  ... the file is the user's" "$T_USER1" "$(stat -c %U "$H/own.bin" 2>&1)"
+check_eq "  ... its generated host key is the user's, 0600" "600 $T_USER1" \
+  "$(stat -c '%a %U' "$TMP/own/host_key" 2>&1)"
+install -m 0644 "$TMP/client_key.pub" "$K/$T_USER3"
+check_not "  ... and refuses another user, even with a listed key" \
+  dsftp "$TMP/client_key" "$T_USER3@127.0.0.1" <<<"ls"
+if grep -q "serves only the account it runs as" "$TMP/own.log"; then pass "  ... saying why"
+else fail "  ... saying why" "$(tail -5 "$TMP/own.log")"; fi
+kill "$DPID" 2>/dev/null || true
+
+finish
