@@ -211,24 +211,17 @@ Result<ListenAddress> ParseListenAddress(std::string_view text) {
   return a;
 }
 
-bool AddressFilter::Admits(const Address& peer) const {
-  if (any) return true;
-  for (const Cidr& c : allowed) {
-    if (c.Contains(peer)) return true;
-  }
-  return false;
-}
-
-AddressFilter ListenerFilter(const Config& config) {
-  AddressFilter f;
+Rights ListenerFilter(const Config& config) {
+  Rights r;
   for (const auto* list : {&config.users, &config.groups}) {
     for (const Grant& g : *list) {
-      if (g.allow_from.empty()) f.any = true;
-      f.allowed.insert(f.allowed.end(), g.allow_from.begin(),
-                       g.allow_from.end());
+      r.found = true;
+      if (g.allow_from.empty()) r.any_address = true;
+      r.allow_from.insert(r.allow_from.end(), g.allow_from.begin(),
+                          g.allow_from.end());
     }
   }
-  return f;
+  return r;
 }
 
 int RunDaemon(const std::string& config_path) {
@@ -240,7 +233,7 @@ int RunDaemon(const std::string& config_path) {
     return Fail("configuration " + config_path + " has errors");
   }
   const Config& config = *loaded.config;
-  const AddressFilter filter = ListenerFilter(config);
+  const Rights filter = ListenerFilter(config);
 
   if (ssh_init() != SSH_OK) return Fail("libssh initialisation failed");
   Result<BindPtr> bind = MakeBind(config);
@@ -270,7 +263,7 @@ int RunDaemon(const std::string& config_path) {
           accept4(p.fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC));
       if (!conn.valid()) continue;  // the client left first, or EMFILE
       Peer peer = PeerOf(ss);
-      if (!peer.address || !filter.Admits(*peer.address)) {
+      if (!peer.address || !filter.Allows(*peer.address)) {
         Say(LOG_WARNING, "dropped connection from " + peer.text +
                              ": address not in any allow_from");
         continue;

@@ -7,9 +7,7 @@
 
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include "config/cidr.h"
 #include "config/config.h"
 #include "config/result.h"
 
@@ -24,15 +22,10 @@ struct ListenAddress {
 // 1..65535, an empty host, an IPv6 address without brackets.
 Result<ListenAddress> ParseListenAddress(std::string_view text);
 
-// The listener's early check: the union of every user's and group's
-// allow_from. An entry without allow_from admits any address; a config with
-// no entries admits none.
-struct AddressFilter {
-  bool any = false;
-  std::vector<Cidr> allowed;
-  bool Admits(const Address& peer) const;
-};
-AddressFilter ListenerFilter(const Config& config);
+// The listener's early check, as Rights of "anyone": the union of every
+// user's and group's allow_from (Rights::Allows). An entry without
+// allow_from admits any address; a config with no entries admits none.
+Rights ListenerFilter(const Config& config);
 
 // Runs the daemon in the foreground until killed. Returns the exit status:
 // 1 when the config, a host key or a listen address cannot be used (each

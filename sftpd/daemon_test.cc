@@ -55,25 +55,25 @@ TEST_CASE("daemon: the listener admits the union of every allow_from") {
                        "allow_from = [\"10.0.0.0/8\"]\n"
                        "[groups.staff]\nexports = [\"tmp\"]\n"
                        "allow_from = [\"192.0.2.7\", \"2001:db8::/32\"]\n");
-  AddressFilter f = ListenerFilter(both);
-  CHECK_FALSE(f.any);
-  CHECK(f.Admits(Addr("10.1.2.3")));
-  CHECK(f.Admits(Addr("192.0.2.7")));
-  CHECK(f.Admits(Addr("2001:db8::5")));
-  CHECK_FALSE(f.Admits(Addr("192.0.2.8")));
-  CHECK_FALSE(f.Admits(Addr("127.0.0.1")));
-  CHECK_FALSE(f.Admits(Addr("2001:db9::5")));
+  Rights f = ListenerFilter(both);
+  CHECK_FALSE(f.any_address);
+  CHECK(f.Allows(Addr("10.1.2.3")));
+  CHECK(f.Allows(Addr("192.0.2.7")));
+  CHECK(f.Allows(Addr("2001:db8::5")));
+  CHECK_FALSE(f.Allows(Addr("192.0.2.8")));
+  CHECK_FALSE(f.Allows(Addr("127.0.0.1")));
+  CHECK_FALSE(f.Allows(Addr("2001:db9::5")));
 
   // One entry without allow_from opens the listener to every address.
   Config open = Parsed(exports +
                        "[users.alice]\nexports = [\"tmp\"]\n"
                        "allow_from = [\"10.0.0.0/8\"]\n"
                        "[users.bob]\nexports = [\"tmp\"]\n");
-  CHECK(ListenerFilter(open).any);
-  CHECK(ListenerFilter(open).Admits(Addr("203.0.113.1")));
+  CHECK(ListenerFilter(open).any_address);
+  CHECK(ListenerFilter(open).Allows(Addr("203.0.113.1")));
 
   Config nobody = Parsed(exports);
-  CHECK_FALSE(ListenerFilter(nobody).Admits(Addr("127.0.0.1")));
+  CHECK_FALSE(ListenerFilter(nobody).Allows(Addr("127.0.0.1")));
 }
 
 // A directory tree under /tmp for the StrictModes checks; needs root to give
