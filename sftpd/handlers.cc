@@ -159,13 +159,11 @@ void Session::OnWrite(Request& req) {
 }
 
 void Session::StatPath(Request& req, bool follow) {
-  std::string_view path = req.body.Text(kMaxPathLength);
-  // Clients may send v4+ flags after the path; v3 has none, so any trailing
+  // v4+ clients send flags after the path; v3 has none, so any trailing
   // bytes are malformed.
-  if (!req.body.Done()) return BadMessage(req);
-  FsResult<Location> loc = Locate(req, path);
-  if (!loc.ok()) return Finish(req, loc.outcome);
-  FsResult<struct stat> st = exports_.Stat(loc.value, follow);
+  std::optional<Location> loc = OnlyPath(req);
+  if (!loc) return;
+  FsResult<struct stat> st = exports_.Stat(*loc, follow);
   if (!st.ok()) return Finish(req, st.outcome);
   SendAttrs(req.id, AttrsFromStat(st.value));
 }
@@ -210,17 +208,15 @@ void Session::OnFsetstat(Request& req) {
 }
 
 void Session::OnOpendir(Request& req) {
-  std::string_view path = req.body.Text(kMaxPathLength);
-  if (!req.body.Done()) return BadMessage(req);
-  FsResult<Location> loc = Locate(req, path);
-  if (!loc.ok()) return Finish(req, loc.outcome);
+  std::optional<Location> loc = OnlyPath(req);
+  if (!loc) return;
   OpenHandle h;
-  h.vpath = loc.value.vpath;
-  h.index = loc.value.index;
-  if (loc.value.IsVirtualRoot()) {
+  h.vpath = loc->vpath;
+  h.index = loc->index;
+  if (loc->IsVirtualRoot()) {
     h.kind = OpenHandle::Kind::kVirtualRoot;
   } else {
-    FsResult<std::unique_ptr<DirStream>> d = exports_.OpenDir(loc.value);
+    FsResult<std::unique_ptr<DirStream>> d = exports_.OpenDir(*loc);
     if (!d.ok()) return Finish(req, d.outcome);
     h.kind = OpenHandle::Kind::kDir;
     h.dir = std::move(d.value);
@@ -269,11 +265,9 @@ void Session::OnReaddir(Request& req) {
 }
 
 void Session::OnRemove(Request& req) {
-  std::string_view path = req.body.Text(kMaxPathLength);
-  if (!req.body.Done()) return BadMessage(req);
-  FsResult<Location> loc = Locate(req, path);
-  if (!loc.ok()) return Finish(req, loc.outcome);
-  Finish(req, exports_.Remove(loc.value));
+  std::optional<Location> loc = OnlyPath(req);
+  if (!loc) return;
+  Finish(req, exports_.Remove(*loc));
 }
 
 void Session::OnMkdir(Request& req) {
@@ -288,19 +282,15 @@ void Session::OnMkdir(Request& req) {
 }
 
 void Session::OnRmdir(Request& req) {
-  std::string_view path = req.body.Text(kMaxPathLength);
-  if (!req.body.Done()) return BadMessage(req);
-  FsResult<Location> loc = Locate(req, path);
-  if (!loc.ok()) return Finish(req, loc.outcome);
-  Finish(req, exports_.RemoveDir(loc.value));
+  std::optional<Location> loc = OnlyPath(req);
+  if (!loc) return;
+  Finish(req, exports_.RemoveDir(*loc));
 }
 
 void Session::OnRealpath(Request& req) {
-  std::string_view path = req.body.Text(kMaxPathLength);
-  if (!req.body.Done()) return BadMessage(req);
-  FsResult<Location> loc = Locate(req, path);
-  if (!loc.ok()) return Finish(req, loc.outcome);
-  SendName(req.id, loc.value.vpath, loc.value.vpath);
+  std::optional<Location> loc = OnlyPath(req);
+  if (!loc) return;
+  SendName(req.id, loc->vpath, loc->vpath);
 }
 
 void Session::RenamePaths(Request& req, bool replace) {
@@ -318,11 +308,9 @@ void Session::OnRename(Request& req) { RenamePaths(req, false); }
 void Session::OnPosixRename(Request& req) { RenamePaths(req, true); }
 
 void Session::OnReadlink(Request& req) {
-  std::string_view path = req.body.Text(kMaxPathLength);
-  if (!req.body.Done()) return BadMessage(req);
-  FsResult<Location> loc = Locate(req, path);
-  if (!loc.ok()) return Finish(req, loc.outcome);
-  FsResult<std::string> target = exports_.ReadLink(loc.value);
+  std::optional<Location> loc = OnlyPath(req);
+  if (!loc) return;
+  FsResult<std::string> target = exports_.ReadLink(*loc);
   if (!target.ok()) return Finish(req, target.outcome);
   SendName(req.id, target.value, target.value);
 }
@@ -361,11 +349,9 @@ void Session::SendStatvfs(Request& req, const FsResult<struct statvfs>& r) {
 }
 
 void Session::OnStatvfs(Request& req) {
-  std::string_view path = req.body.Text(kMaxPathLength);
-  if (!req.body.Done()) return BadMessage(req);
-  FsResult<Location> loc = Locate(req, path);
-  if (!loc.ok()) return Finish(req, loc.outcome);
-  SendStatvfs(req, exports_.StatVfs(loc.value));
+  std::optional<Location> loc = OnlyPath(req);
+  if (!loc) return;
+  SendStatvfs(req, exports_.StatVfs(*loc));
 }
 
 void Session::OnFstatvfs(Request& req) {

@@ -1,6 +1,7 @@
 #include "sftpd/session.h"
 
 #include <cerrno>
+#include <optional>
 #include <string>
 
 #include "sftpd/limits.h"
@@ -247,6 +248,20 @@ FsResult<Location> Session::Locate(Request& req, std::string_view path) {
   FsResult<Location> r = exports_.Locate(path, req.effect);
   (req.path.empty() ? req.path : req.target) = r.value.vpath;
   return r;
+}
+
+std::optional<Location> Session::OnlyPath(Request& req) {
+  std::string_view path = req.body.Text(kMaxPathLength);
+  if (!req.body.Done()) {
+    BadMessage(req);
+    return std::nullopt;
+  }
+  FsResult<Location> loc = Locate(req, path);
+  if (!loc.ok()) {
+    Finish(req, loc.outcome);
+    return std::nullopt;
+  }
+  return std::move(loc.value);
 }
 
 OpenHandle* Session::FindHandle(Request& req, std::string_view wire,

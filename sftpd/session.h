@@ -8,6 +8,7 @@
 #define SFTPD_SFTPD_SESSION_H_
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -98,6 +99,10 @@ class Session {
 
   // Path and handle lookup, through the read-only gate with req's effect.
   FsResult<Location> Locate(Request& req, std::string_view path);
+  // For requests whose body is one path: parses and locates it. When the
+  // body is malformed or the lookup fails, the reply is sent and nullopt
+  // returned.
+  std::optional<Location> OnlyPath(Request& req);
   OpenHandle* FindHandle(Request& req, std::string_view wire, Outcome* why);
   void CloseHandle(OpenHandle& h);
 
