@@ -50,7 +50,8 @@ int PamConverse(int n, const struct pam_message** msgs,
       case PAM_PROMPT_ECHO_OFF:
       case PAM_PROMPT_ECHO_ON:
         prompt_of[size_t(i)] = int(round.prompts.size());
-        round.prompts.push_back({text, msgs[i]->msg_style == PAM_PROMPT_ECHO_ON});
+        round.prompts.push_back(
+            {text, msgs[i]->msg_style == PAM_PROMPT_ECHO_ON});
         break;
       case PAM_ERROR_MSG:
       case PAM_TEXT_INFO:

@@ -72,7 +72,8 @@ TEST_CASE("pam: info-only rounds are answered without asking") {
   CHECK(asked == 0);
 }
 
-TEST_CASE("pam: a client that leaves or answers wrongly ends the conversation") {
+TEST_CASE(
+    "pam: a client that leaves or answers wrongly ends the conversation") {
   Converse gone;
   gone.msgs = {{PAM_PROMPT_ECHO_OFF, "Password: "}};
   CHECK(gone.Run([](const PamRound&) {
@@ -140,7 +141,8 @@ TEST_CASE("pam: the real libpam stack decides, through our conversation") {
   CHECK_FALSE((*refused)->Authenticate(PasswordAsker("x")).ok());
   CHECK_FALSE((*refused)->CheckAccount().ok());
 
-  PamDir deny_auth("auth required pam_deny.so\naccount required pam_permit.so\n");
+  PamDir deny_auth(
+      "auth required pam_deny.so\naccount required pam_permit.so\n");
   auto wrong = PamLogin::Start(SomeUser(), "", deny_auth.dir.string());
   REQUIRE(wrong.ok());
   CHECK_FALSE((*wrong)->Authenticate(PasswordAsker("x")).ok());

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 #include "sftpd/audit.h"
 #include "sftpd/daemon_keys.h"
 #include "sftpd/exports.h"
+#include "sftpd/pam_auth.h"
 #include "sftpd/sandbox.h"
 #include "sftpd/session.h"
 #include "sftpd/stdio.h"
@@ -64,10 +66,6 @@ std::unique_ptr<Candidate> Decide(const Config& config, const Peer& peer,
     Say(LOG_WARNING, "refused " + who + why);
     return std::move(c);
   };
-  if (std::find(config.auth.methods.begin(), config.auth.methods.end(),
-                "publickey") == config.auth.methods.end()) {
-    return refuse("publickey is not in [auth] methods");
-  }
   Result<UserInfo> user = LookUpUser(name);
   if (!user) return refuse(user.error());
   if (getuid() != 0 && user->uid != getuid()) {
@@ -81,7 +79,11 @@ std::unique_ptr<Candidate> Decide(const Config& config, const Peer& peer,
   Rights rights = RightsFor(config, user->name, user->groups);
   if (!rights.found) return refuse("no [users] or [groups] entry");
   if (!rights.Allows(*peer.address)) return refuse("address not in allow_from");
+  const std::vector<std::string>& methods = config.auth.methods;
+  bool keys_wanted =
+      std::find(methods.begin(), methods.end(), "publickey") != methods.end();
   for (const std::string& pattern : config.auth.authorized_keys) {
+    if (!keys_wanted) break;
     std::optional<std::string> path =
         ExpandPath(pattern, user->name, user->home);
     if (!path) {
@@ -116,8 +118,103 @@ enum ssh_publickey_state_e PublicKeyState(ssh_message m) {
 }
 #pragma GCC diagnostic pop
 
-std::optional<UserInfo> Authenticate(const Config& config, ssh_session s,
-                                     const Peer& peer) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+const char* OfferedPassword(ssh_message m) {
+  return ssh_message_auth_password(m);
+}
+#pragma GCC diagnostic pop
+
+// The SSH_AUTH_METHOD_* bits of [auth] methods.
+int MethodBits(const Config& config) {
+  int bits = 0;
+  for (const std::string& m : config.auth.methods) {
+    if (m == "publickey") bits |= SSH_AUTH_METHOD_PUBLICKEY;
+    if (m == "password") bits |= SSH_AUTH_METHOD_PASSWORD;
+    if (m == "keyboard-interactive") bits |= SSH_AUTH_METHOD_INTERACTIVE;
+  }
+  return bits;
+}
+
+std::string MethodName(int method) {
+  switch (method) {
+    case SSH_AUTH_METHOD_PUBLICKEY:
+      return "publickey";
+    case SSH_AUTH_METHOD_PASSWORD:
+      return "password";
+    case SSH_AUTH_METHOD_INTERACTIVE:
+      return "keyboard-interactive";
+    case SSH_AUTH_METHOD_HOSTBASED:
+      return "hostbased";
+    default:
+      return "method";
+  }
+}
+
+// A keyboard-interactive PAM conversation over the client: each round goes
+// out as an info request on `*m` (the request, then each response), and
+// `*m` becomes the client's next message. The response carries no user name
+// (libssh leaves it NULL): the name is the one of the first request.
+PamAsk KbdintAsker(ssh_session s, MessagePtr* m) {
+  return
+      [s, m](const PamRound& round) -> std::optional<std::vector<std::string>> {
+        std::vector<const char*> prompts;
+        std::vector<char> echo;
+        for (const PamPrompt& p : round.prompts) {
+          prompts.push_back(p.text.c_str());
+          echo.push_back(p.echo ? 1 : 0);
+        }
+        if (!*m || ssh_message_auth_interactive_request(
+                       m->get(), "", round.instruction.c_str(),
+                       unsigned(prompts.size()), prompts.data(),
+                       echo.data()) != SSH_OK) {
+          return std::nullopt;
+        }
+        m->reset(ssh_message_get(s));
+        if (!*m || ssh_message_type(m->get()) != SSH_REQUEST_AUTH ||
+            ssh_message_subtype(m->get()) != SSH_AUTH_METHOD_INTERACTIVE ||
+            !ssh_message_auth_kbdint_is_response(m->get())) {
+          return std::nullopt;
+        }
+        int n = ssh_userauth_kbdint_getnanswers(s);
+        if (n < 0 || size_t(n) != prompts.size()) return std::nullopt;
+        std::vector<std::string> answers;
+        for (unsigned i = 0; i < unsigned(n); ++i) {
+          const char* a = ssh_userauth_kbdint_getanswer(s, i);
+          answers.emplace_back(a != nullptr ? a : "");
+        }
+        return answers;
+      };
+}
+
+struct Authenticated {
+  UserInfo user;
+  std::unique_ptr<PamLogin> pam;  // its session is opened before the drop
+};
+
+// Runs `check` (authenticate, or the account check alone) on a new PAM
+// handle for the candidate. nullptr: refused, the reason logged.
+std::unique_ptr<PamLogin> ThroughPam(
+    const Candidate& cand, const Peer& peer, const std::string& method,
+    const std::function<Result<bool>(PamLogin&)>& check) {
+  Result<std::unique_ptr<PamLogin>> pam =
+      PamLogin::Start(cand.name, peer.address->ToString(), "");
+  if (!pam) {
+    Say(LOG_ERR, "PAM for " + cand.name + ": " + pam.error());
+    return nullptr;
+  }
+  Result<bool> ok = check(**pam);
+  if (!ok) {
+    Say(LOG_NOTICE, "PAM " + method + " for " + cand.name + " from " +
+                        peer.text + ": " + ok.error());
+    return nullptr;
+  }
+  return std::move(*pam);
+}
+
+std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
+                                          const Peer& peer) {
+  const int enabled = MethodBits(config);
   std::unique_ptr<Candidate> cand;
   int failures = 0;
   while (failures < kMaxAuthFailures) {
@@ -127,11 +224,18 @@ std::optional<UserInfo> Authenticate(const Config& config, ssh_session s,
       ssh_message_reply_default(m.get());  // service requests: accepted
       continue;
     }
-    const char* name = ssh_message_auth_user(m.get());
-    std::string user = name ? name : "";
-    if (!cand || cand->name != user) cand = Decide(config, peer, user);
     int method = ssh_message_subtype(m.get());
-    if (method == SSH_AUTH_METHOD_PUBLICKEY && cand->user &&
+    bool stray_response = method == SSH_AUTH_METHOD_INTERACTIVE &&
+                          ssh_message_auth_kbdint_is_response(m.get());
+    if (!stray_response) {
+      const char* name = ssh_message_auth_user(m.get());
+      std::string user = name ? name : "";
+      if (!cand || cand->name != user) cand = Decide(config, peer, user);
+    }
+    const bool admissible =
+        cand && cand->user && (method & enabled) != 0 && !stray_response;
+    std::unique_ptr<PamLogin> pam;
+    if (admissible && method == SSH_AUTH_METHOD_PUBLICKEY &&
         cand->keys.Contains(OfferedKey(m.get()))) {
       enum ssh_publickey_state_e state = PublicKeyState(m.get());
       if (state == SSH_PUBLICKEY_STATE_NONE) {
@@ -139,20 +243,34 @@ std::optional<UserInfo> Authenticate(const Config& config, ssh_session s,
         continue;
       }
       if (state == SSH_PUBLICKEY_STATE_VALID) {
-        ssh_message_auth_reply_success(m.get(), 0);
-        Say(LOG_INFO, "Accepted publickey for " + user + " from " + peer.text);
-        return cand->user;
+        // Account checks (expired, locked) apply to key logins too.
+        pam = ThroughPam(*cand, peer, "account",
+                         [](PamLogin& p) { return p.CheckAccount(); });
       }
+    } else if (admissible && method == SSH_AUTH_METHOD_PASSWORD) {
+      const char* pw = OfferedPassword(m.get());
+      PamAsk ask = PasswordAsker(pw != nullptr ? pw : "");
+      pam = ThroughPam(*cand, peer, "password",
+                       [&](PamLogin& p) { return p.Authenticate(ask); });
+    } else if (admissible && method == SSH_AUTH_METHOD_INTERACTIVE) {
+      PamAsk ask = KbdintAsker(s, &m);
+      pam = ThroughPam(*cand, peer, "keyboard-interactive",
+                       [&](PamLogin& p) { return p.Authenticate(ask); });
+      if (!m) return std::nullopt;  // the client left mid-conversation
+    }
+    if (pam) {
+      ssh_message_auth_reply_success(m.get(), 0);
+      Say(LOG_INFO, "Accepted " + MethodName(method) + " for " + cand->name +
+                        " from " + peer.text);
+      return Authenticated{*cand->user, std::move(pam)};
     }
     if (method != SSH_AUTH_METHOD_NONE) {
       ++failures;
-      Say(LOG_WARNING,
-          "Failed " +
-              std::string(method == SSH_AUTH_METHOD_PUBLICKEY ? "publickey"
-                                                              : "method") +
-              " for " + user + " from " + peer.text);
+      Say(LOG_WARNING, "Failed " + MethodName(method) + " for " +
+                           (cand ? cand->name : std::string()) + " from " +
+                           peer.text);
     }
-    ssh_message_auth_set_methods(m.get(), SSH_AUTH_METHOD_PUBLICKEY);
+    ssh_message_auth_set_methods(m.get(), enabled);
     ssh_message_reply_default(m.get());
   }
   Say(LOG_WARNING, "too many authentication failures from " + peer.text);
@@ -314,13 +432,23 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd,
                         " failed: " + ssh_get_error(s.get()));
     return 1;
   }
-  ssh_set_auth_methods(s.get(), SSH_AUTH_METHOD_PUBLICKEY);
-  std::optional<UserInfo> user = Authenticate(config, s.get(), peer);
-  if (!user) {
+  ssh_set_auth_methods(s.get(), MethodBits(config));
+  std::optional<Authenticated> auth = Authenticate(config, s.get(), peer);
+  if (!auth) {
     ssh_disconnect(s.get());
     return 1;
   }
+  const UserInfo* user = &auth->user;
   const std::string who = "user " + user->name + " from " + peer.text + ": ";
+  // The PAM session is opened while the process is still root, and closed
+  // by this same process when `auth` goes out of scope, by then running as
+  // the user: close-time work that needs root cannot happen (pam_unix only
+  // logs there). A privileged parent would be needed for more.
+  if (Result<bool> opened = auth->pam->OpenSession(); !opened) {
+    Say(LOG_WARNING, "refused " + who + opened.error());
+    ssh_disconnect(s.get());
+    return 1;
+  }
 
   // The audit file is opened while the process still has its rights.
   int audit_fd = -1;

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# `sftpd serve` with password and keyboard-interactive logins through the
+# real PAM stack (pam_unix, a test user's password), driven by OpenSSH's sftp
+# with SSH_ASKPASS: right password served, wrong one refused, an expired
+# account refused by pam_acct_mgmt (for a key login too), [auth] methods
+# honoured, the failure log line, and no password in the log.
+# Installs deploy/pam.d/sftpd as /etc/pam.d/sftpd if that file is absent,
+# and leaves it there. The user's password is set for the test and reset to
+# "*" (no password, as tests/lib.sh keeps it) at exit.
+# Usage: daemon_pam_test.sh /path/to/sftpd
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+setup_common "${1:-}"
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+SRV=$TMP/srv
+K=$TMP/keys
+L=$TMP/local
+H=$SRV/users/$T_USER1
+mkdir -p "$H" "$K" "$L" "$TMP/hk" "$TMP/askpass"
+chown "$T_USER1:" "$H"
+chmod 0755 "$K" "$TMP/hk" "$TMP/askpass"
+
+if [[ ! -e /etc/pam.d/sftpd ]]; then
+  install -m 0644 "$SRC/deploy/pam.d/sftpd" /etc/pam.d/sftpd
+  log "installed /etc/pam.d/sftpd"
+fi
+
+PW="pw-$RANDOM$RANDOM-Tq7"
+WRONG="wrong-$RANDOM$RANDOM-Xz"
+at_exit "usermod -p '*' '$T_USER1'; chage -E -1 '$T_USER1'"
+# Other test scripts reset the shared test users to "*" when they start
+# (tests/lib.sh); a run of them beside this one (outside ctest's serial
+# order) would undo the password, so it is set again before each login
+# that must succeed.
+set_password() { printf '%s:%s\n' "$T_USER1" "$PW" | chpasswd; }
+set_password
+chage -E -1 "$T_USER1"
+
+# askpass NAME SECRET: a script that prints SECRET, as ssh's askpass.
+askpass() {
+  local f="$TMP/askpass/$1"
+  printf '%s\n' "$2" >"$f.txt"
+  printf '#!/bin/sh\ncat %q\n' "$f.txt" >"$f"
+  chmod 0700 "$f"
+  printf '%s' "$f"
+}
+AP_RIGHT=$(askpass right "$PW")
+AP_WRONG=$(askpass wrong "$WRONG")
+
+listening() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+free_port() {
+  local i p
+  for ((i = 0; i < 200; i++)); do
+    p=$((20000 + (RANDOM % 20000)))
+    if ! listening "$p"; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+# write_config FILE PORT METHODS (a TOML array body)
+write_config() {
+  install_config "$1" <<CONFIG
+[server]
+listen = ["127.0.0.1:$2"]
+host_keys = ["$TMP/hk/host_key"]
+
+[auth]
+methods = [$3]
+authorized_keys = ["$K/%u"]
+
+[exports.home]
+path = "$SRV/users/%u"
+access = "rw"
+owner_only = true
+
+[users.$T_USER1]
+exports = ["home"]
+allow_from = ["127.0.0.1/32"]
+CONFIG
+}
+
+# start_daemon CFG PORT LOG: sets DPID once the daemon listens.
+start_daemon() {
+  "$SFTPD" serve --config "$1" 2>"$3" &
+  DPID=$!
+  at_exit "kill $DPID 2>/dev/null; timeout 5 tail --pid=$DPID -f /dev/null"
+  local i
+  for ((i = 0; i < 50; i++)); do
+    listening "$2" && return 0
+    kill -0 "$DPID" 2>/dev/null || die "sftpd serve exited: $(cat "$3")"
+    sleep 0.1
+  done
+  die "sftpd serve does not listen on $2: $(cat "$3")"
+}
+stop_daemon() {
+  kill "$DPID" 2>/dev/null || true
+  timeout 5 tail --pid="$DPID" -f /dev/null || true
+}
+
+COMMON=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+  -o LogLevel=ERROR -o ConnectTimeout=10 -o NumberOfPasswordPrompts=1)
+
+# psftp METHOD ASKPASS < batch: sftp as $T_USER1 with METHOD only, the
+# secret from ASKPASS. sftp -b turns BatchMode on, which forbids asking;
+# an earlier -o BatchMode=no wins (ssh keeps the first value).
+psftp() {
+  SSH_ASKPASS=$2 SSH_ASKPASS_REQUIRE=force DISPLAY=:0 \
+    setsid -w timeout 30 sftp -q "${COMMON[@]}" -o BatchMode=no \
+    -o PreferredAuthentications="$1" -o PubkeyAuthentication=no \
+    -P "$PORT" -b - "$T_USER1@127.0.0.1" >"$OUT" 2>"$ERR"
+}
+# ksftp < batch: sftp as $T_USER1 with the test key only.
+ksftp() {
+  timeout 30 sftp -q "${COMMON[@]}" -o BatchMode=yes -o IdentitiesOnly=yes \
+    -o PreferredAuthentications=publickey -i "$TMP/client_key" \
+    -P "$PORT" -b - "$T_USER1@127.0.0.1" >"$OUT" 2>"$ERR"
+}
+
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/client_key" -C sftpd-pam-test
+install -m 0644 "$TMP/client_key.pub" "$K/$T_USER1"
+
+log "methods = password, keyboard-interactive"
+PORT=$(free_port) || die "no free port found"
+CFG=$TMP/etc/pw.toml
+DLOG=$TMP/pw.log
+write_config "$CFG" "$PORT" '"password", "keyboard-interactive"'
+start_daemon "$CFG" "$PORT" "$DLOG"
+
+mkfile "$L/up.bin" 200 root
+rc=0
+set_password
+psftp password "$AP_RIGHT" <<BATCH || rc=$?
+put $L/up.bin up.bin
+get up.bin $L/down.bin
+BATCH
+if ((rc == 0)); then pass "password: put/get with the right password"
+else fail "password: put/get with the right password" "exit $rc" "$(head -c 600 "$ERR")" "daemon: $(tail -5 "$DLOG")"; fi
+check_eq "  ... the upload is on disk" "$(sha "$L/up.bin")" "$(sha "$H/up.bin" 2>&1)"
+check_eq "  ... owned by $T_USER1" "$T_USER1:$T_USER1" "$(stat -c %U:%G "$H/up.bin" 2>&1)"
+check_eq "  ... and comes back" "$(sha "$L/up.bin")" "$(sha "$L/down.bin" 2>&1)"
+if grep -q "Accepted password for $T_USER1 from 127.0.0.1:" "$DLOG"; then pass "  ... logged as accepted"
+else fail "  ... logged as accepted" "$(tail -5 "$DLOG")"; fi
+
+mkfile "$L/kbd.bin" 50 root
+rc=0
+set_password
+psftp keyboard-interactive "$AP_RIGHT" <<BATCH || rc=$?
+put $L/kbd.bin kbd.bin
+BATCH
+if ((rc == 0)); then pass "keyboard-interactive: put with the right password"
+else fail "keyboard-interactive: put with the right password" "exit $rc" "$(head -c 600 "$ERR")" "daemon: $(tail -5 "$DLOG")"; fi
+check_eq "  ... owned by $T_USER1" "$T_USER1" "$(stat -c %U "$H/kbd.bin" 2>&1)"
+
+check_not "password: a wrong password is refused" psftp password "$AP_WRONG" <<<"ls"
+if grep -q "Failed password for $T_USER1 from 127.0.0.1:" "$DLOG"; then pass "  ... logged as Failed password for $T_USER1 from 127.0.0.1"
+else fail "  ... logged as Failed password" "$(tail -5 "$DLOG")"; fi
+check_not "keyboard-interactive: a wrong password is refused" \
+  psftp keyboard-interactive "$AP_WRONG" <<<"ls"
+if grep -q "Failed keyboard-interactive for $T_USER1 from 127.0.0.1:" "$DLOG"; then pass "  ... and logged"
+else fail "  ... and logged" "$(tail -5 "$DLOG")"; fi
+check_not "publickey is refused (not in methods)" ksftp <<<"ls"
+
+# Debian's pam_unix refuses an expired account already in its auth step;
+# the key login below shows pam_acct_mgmt refusing on its own.
+chage -E 0 "$T_USER1"
+seen=$(wc -l <"$DLOG")
+check_not "an expired account is refused with the right password" \
+  psftp password "$AP_RIGHT" <<<"ls"
+if tail -n "+$((seen + 1))" "$DLOG" | grep -q "PAM password for $T_USER1 from 127.0.0.1:"; then pass "  ... by PAM, logged"
+else fail "  ... by PAM, logged" "$(tail -5 "$DLOG")"; fi
+chage -E -1 "$T_USER1"
+rc=0
+set_password
+psftp password "$AP_RIGHT" <<<"ls" || rc=$?
+if ((rc == 0)); then pass "  ... and served again once the expiry is lifted"
+else fail "  ... and served again once the expiry is lifted" "exit $rc" "$(head -c 600 "$ERR")" "daemon: $(tail -5 "$DLOG")"; fi
+
+usermod -L "$T_USER1"
+check_not "a locked account is refused with the right password" \
+  psftp keyboard-interactive "$AP_RIGHT" <<<"ls"
+usermod -U "$T_USER1"
+stop_daemon
+
+log "methods = publickey"
+PORT=$(free_port) || die "no free port found"
+CFG=$TMP/etc/key.toml
+KLOG=$TMP/key.log
+write_config "$CFG" "$PORT" '"publickey"'
+start_daemon "$CFG" "$PORT" "$KLOG"
+check_not "password is refused (not in methods)" psftp password "$AP_RIGHT" <<<"ls"
+check_not "keyboard-interactive is refused (not in methods)" \
+  psftp keyboard-interactive "$AP_RIGHT" <<<"ls"
+check "the key is served" ksftp <<<"ls"
+chage -E 0 "$T_USER1"
+check_not "an expired account is refused with its key (pam_acct_mgmt)" ksftp <<<"ls"
+chage -E -1 "$T_USER1"
+if grep -q "PAM account for $T_USER1 from 127.0.0.1:" "$KLOG"; then pass "  ... by the account check, logged"
+else fail "  ... logged" "$(tail -5 "$KLOG")"; fi
+stop_daemon
+
+for f in "$DLOG" "$KLOG"; do
+  if grep -qF -e "$PW" -e "$WRONG" "$f"; then fail "$(basename "$f") holds a password" "$(grep -F -e "$PW" -e "$WRONG" "$f" | head -3)"
+  else pass "$(basename "$f") holds no password"; fi
+done
+
+finish
