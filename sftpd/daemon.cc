@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -166,12 +168,6 @@ Peer PeerOf(const sockaddr_storage& ss) {
   return peer;
 }
 
-void ReapChildren() {
-  for (int i = 0; i < 1024; ++i) {
-    if (waitpid(-1, nullptr, WNOHANG) <= 0) return;
-  }
-}
-
 }  // namespace
 
 Result<ListenAddress> ParseListenAddress(std::string_view text) {
@@ -224,6 +220,258 @@ Rights ListenerFilter(const Config& config) {
   return r;
 }
 
+ConnectionTable::Admission ConnectionTable::Check(
+    const Address& address) const {
+  if (children_.size() >= max_total_) return Admission::kTooMany;
+  if (CountFrom(address) >= max_per_address_) {
+    return Admission::kTooManyFromAddress;
+  }
+  return Admission::kAdmit;
+}
+
+void ConnectionTable::Add(pid_t pid, const Address& address) {
+  children_.emplace(pid, address);
+}
+
+bool ConnectionTable::Forget(pid_t pid) { return children_.erase(pid) > 0; }
+
+size_t ConnectionTable::CountFrom(const Address& address) const {
+  size_t n = 0;
+  for (const auto& [pid, a] : children_) n += a == address ? 1 : 0;
+  return n;
+}
+
+std::vector<pid_t> ConnectionTable::Pids() const {
+  std::vector<pid_t> pids;
+  for (const auto& [pid, a] : children_) pids.push_back(pid);
+  return pids;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The listener's state between start and exit. Signals arrive on a signalfd
+// (they stay blocked), so no handler runs and the poll loop wakes for them.
+class Listener {
+ public:
+  Listener(std::string config_path, Config config)
+      : config_path_(std::move(config_path)),
+        config_(std::move(config)),
+        filter_(ListenerFilter(config_)),
+        children_(kMaxConnections, kMaxConnectionsPerAddress) {}
+
+  // Everything that can fail at start; an error says why.
+  std::optional<std::string> Start();
+  // The poll loop; returns the exit status.
+  int Run();
+
+ private:
+  void HandleSignals();
+  void Reload();
+  void BeginShutdown();
+  // Shutdown progress: signals children as the deadlines pass. True when
+  // every child has been reaped.
+  bool Stopped();
+  void Signal(int sig, const char* why);
+  void Reap();
+  void Accept(int listen_fd);
+  [[noreturn]] void ServeChild(Fd conn, const Peer& peer);
+
+  std::string config_path_;
+  Config config_;
+  Rights filter_;
+  BindPtr bind_;
+  sigset_t signals_{};
+  Fd signal_fd_;
+  std::vector<Fd> listeners_;
+  ConnectionTable children_;
+  bool stopping_ = false;
+  Clock::time_point term_at_{};  // when the grace period ends
+  bool termed_ = false;          // children got SIGTERM
+  bool killed_ = false;          // children got SIGKILL
+};
+
+std::optional<std::string> Listener::Start() {
+  if (ssh_init() != SSH_OK) return "libssh initialisation failed";
+  Result<BindPtr> bind = MakeBind(config_);
+  if (!bind) return bind.error();
+  bind_ = std::move(*bind);
+  sigemptyset(&signals_);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&signals_, sig);
+  if (sigprocmask(SIG_BLOCK, &signals_, nullptr) != 0) {
+    return std::string("sigprocmask: ") + strerror(errno);
+  }
+  signal_fd_ = Fd(signalfd(-1, &signals_, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!signal_fd_.valid()) return std::string("signalfd: ") + strerror(errno);
+  for (const std::string& text : config_.server.listen) {
+    Result<Fd> fd = Listen(text);
+    if (!fd) return fd.error();
+    listeners_.push_back(std::move(*fd));
+    Say(LOG_INFO, "listening on " + text);
+  }
+  if (listeners_.empty()) return "no [server] listen address";
+  return std::nullopt;
+}
+
+int Listener::Run() {
+  for (;;) {
+    std::vector<pollfd> fds = {{signal_fd_.get(), POLLIN, 0}};
+    for (const Fd& l : listeners_) fds.push_back({l.get(), POLLIN, 0});
+    int ready = poll(fds.data(), fds.size(), kPollMillis);
+    if (ready < 0 && errno != EINTR) {
+      return Fail(std::string("poll: ") + strerror(errno));
+    }
+    HandleSignals();
+    Reap();
+    if (stopping_) {
+      if (Stopped()) return 0;
+      continue;
+    }
+    for (size_t i = 1; ready > 0 && i < fds.size(); ++i) {
+      if (fds[i].revents & POLLIN) Accept(fds[i].fd);
+    }
+  }
+}
+
+void Listener::HandleSignals() {
+  // Bounded: the signalfd holds at most one pending instance per signal.
+  for (int i = 0; i < 64; ++i) {
+    signalfd_siginfo info;
+    if (read(signal_fd_.get(), &info, sizeof info) !=
+        static_cast<ssize_t>(sizeof info)) {
+      return;
+    }
+    int sig = static_cast<int>(info.ssi_signo);
+    if (sig == SIGHUP) {
+      Reload();
+    } else if (sig == SIGTERM || sig == SIGINT) {
+      if (!stopping_) {
+        Say(LOG_NOTICE, std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+                            ": stopped listening; waiting up to " +
+                            std::to_string(kShutdownGraceSeconds) + " s for " +
+                            std::to_string(children_.size()) + " sessions");
+        BeginShutdown();
+      } else if (!termed_) {
+        Say(LOG_NOTICE, "second stop signal: ending the grace period");
+        term_at_ = Clock::now();
+      }
+    }
+  }
+}
+
+void Listener::Reload() {
+  LoadResult loaded = LoadConfig(config_path_);
+  if (!loaded.config) {
+    for (const ConfigError& e : loaded.errors) Say(LOG_ERR, e.ToString());
+    Say(LOG_ERR, "SIGHUP: configuration " + config_path_ +
+                     " has errors; keeping the previous one");
+    return;
+  }
+  Result<BindPtr> bind = MakeBind(*loaded.config);
+  if (!bind) {
+    Say(LOG_ERR, "SIGHUP: " + bind.error() + "; keeping the previous config");
+    return;
+  }
+  if (loaded.config->server.listen != config_.server.listen) {
+    Say(LOG_WARNING,
+        "SIGHUP: [server] listen changed; still listening on the previous "
+        "addresses until restart");
+  }
+  config_ = std::move(*loaded.config);
+  filter_ = ListenerFilter(config_);
+  bind_ = std::move(*bind);
+  Say(LOG_NOTICE, "SIGHUP: reloaded configuration " + config_path_ +
+                      " for new connections");
+}
+
+void Listener::BeginShutdown() {
+  stopping_ = true;
+  listeners_.clear();  // closes them: new clients are refused by the kernel
+  term_at_ = Clock::now() + std::chrono::seconds(kShutdownGraceSeconds);
+}
+
+bool Listener::Stopped() {
+  if (children_.size() == 0) {
+    Say(LOG_NOTICE, "every session has ended; exiting");
+    return true;
+  }
+  Clock::time_point now = Clock::now();
+  if (!termed_ && now >= term_at_) {
+    termed_ = true;
+    Signal(SIGTERM, "grace period over");
+  }
+  if (termed_ && !killed_ &&
+      now >= term_at_ + std::chrono::seconds(kShutdownKillSeconds)) {
+    killed_ = true;
+    Signal(SIGKILL, "sessions still running");
+  }
+  return false;
+}
+
+void Listener::Signal(int sig, const char* why) {
+  std::vector<pid_t> pids = children_.Pids();
+  Say(LOG_WARNING, std::string(why) + ": sending " +
+                       (sig == SIGKILL ? "SIGKILL" : "SIGTERM") + " to " +
+                       std::to_string(pids.size()) + " sessions");
+  for (pid_t pid : pids) kill(pid, sig);
+}
+
+void Listener::Reap() {
+  for (int i = 0; i < 1024; ++i) {
+    pid_t pid = waitpid(-1, nullptr, WNOHANG);
+    if (pid <= 0) return;
+    children_.Forget(pid);
+  }
+}
+
+void Listener::Accept(int listen_fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  Fd conn(
+      accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC));
+  if (!conn.valid()) return;  // the client left first, or EMFILE
+  Peer peer = PeerOf(ss);
+  if (!peer.address || !filter_.Allows(*peer.address)) {
+    Say(LOG_WARNING, "dropped connection from " + peer.text +
+                         ": address not in any allow_from");
+    return;
+  }
+  switch (children_.Check(*peer.address)) {
+    case ConnectionTable::Admission::kAdmit:
+      break;
+    case ConnectionTable::Admission::kTooMany:
+      Say(LOG_WARNING, "dropped connection from " + peer.text + ": " +
+                           std::to_string(kMaxConnections) +
+                           " connections already");
+      return;
+    case ConnectionTable::Admission::kTooManyFromAddress:
+      Say(LOG_WARNING, "dropped connection from " + peer.text + ": " +
+                           std::to_string(kMaxConnectionsPerAddress) +
+                           " connections from that address already");
+      return;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    Say(LOG_ERR, std::string("fork: ") + strerror(errno));
+    return;
+  }
+  if (pid == 0) ServeChild(std::move(conn), peer);
+  children_.Add(pid, *peer.address);
+}
+
+void Listener::ServeChild(Fd conn, const Peer& peer) {
+  listeners_.clear();
+  signal_fd_.Reset();
+  // A session is stopped by plain signals, as any process: the listener's
+  // blocked set would otherwise be inherited and SIGTERM ignored.
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
+  sigprocmask(SIG_UNBLOCK, &signals_, nullptr);
+  _exit(ServeConnection(config_, bind_.get(), conn.Release(), peer));
+}
+
+}  // namespace
+
 int RunDaemon(const std::string& config_path) {
   openlog("sftpd", LOG_PID, LOG_AUTHPRIV);
   signal(SIGPIPE, SIG_IGN);
@@ -232,53 +480,9 @@ int RunDaemon(const std::string& config_path) {
     for (const ConfigError& e : loaded.errors) Say(LOG_ERR, e.ToString());
     return Fail("configuration " + config_path + " has errors");
   }
-  const Config& config = *loaded.config;
-  const Rights filter = ListenerFilter(config);
-
-  if (ssh_init() != SSH_OK) return Fail("libssh initialisation failed");
-  Result<BindPtr> bind = MakeBind(config);
-  if (!bind) return Fail(bind.error());
-  std::vector<Fd> listeners;
-  std::vector<pollfd> fds;
-  for (const std::string& text : config.server.listen) {
-    Result<Fd> fd = Listen(text);
-    if (!fd) return Fail(fd.error());
-    fds.push_back({fd->get(), POLLIN, 0});
-    listeners.push_back(std::move(*fd));
-    Say(LOG_INFO, "listening on " + text);
-  }
-  if (listeners.empty()) return Fail("no [server] listen address");
-
-  for (;;) {
-    int ready = poll(fds.data(), fds.size(), kPollMillis);
-    ReapChildren();
-    if (ready < 0 && errno != EINTR) {
-      return Fail(std::string("poll: ") + strerror(errno));
-    }
-    for (const pollfd& p : fds) {
-      if (ready <= 0 || !(p.revents & POLLIN)) continue;
-      sockaddr_storage ss{};
-      socklen_t len = sizeof ss;
-      Fd conn(
-          accept4(p.fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC));
-      if (!conn.valid()) continue;  // the client left first, or EMFILE
-      Peer peer = PeerOf(ss);
-      if (!peer.address || !filter.Allows(*peer.address)) {
-        Say(LOG_WARNING, "dropped connection from " + peer.text +
-                             ": address not in any allow_from");
-        continue;
-      }
-      pid_t pid = fork();
-      if (pid < 0) {
-        Say(LOG_ERR, std::string("fork: ") + strerror(errno));
-        continue;
-      }
-      if (pid == 0) {
-        for (Fd& l : listeners) l.Reset();
-        _exit(ServeConnection(config, bind->get(), conn.Release(), peer));
-      }
-    }
-  }
+  Listener listener(config_path, std::move(*loaded.config));
+  if (std::optional<std::string> e = listener.Start()) return Fail(*e);
+  return listener.Run();
 }
 
 }  // namespace sftpd

@@ -1,12 +1,19 @@
 // The daemon's listener (`sftpd serve`): listens on every [server] listen
 // address, drops sources no user may come from, and forks one process per
-// connection (ssh_session.h serves it). Single-threaded; the listener owns
-// its sockets and the ssh_bind, each child its own connection.
+// connection (ssh_session.h serves it); SIGHUP reloads the config, SIGTERM
+// and SIGINT stop it gracefully. Single-threaded; the listener owns its
+// sockets, the ssh_bind and the table of its children, each child its own
+// connection.
 #ifndef SFTPD_SFTPD_DAEMON_H_
 #define SFTPD_SFTPD_DAEMON_H_
 
+#include <sys/types.h>
+
+#include <cstddef>
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "config/result.h"
@@ -27,9 +34,50 @@ Result<ListenAddress> ParseListenAddress(std::string_view text);
 // allow_from admits any address; a config with no entries admits none.
 Rights ListenerFilter(const Config& config);
 
-// Runs the daemon in the foreground until killed. Returns the exit status:
-// 1 when the config, a host key or a listen address cannot be used (each
-// reason is written to stderr and syslog).
+// After SIGTERM or SIGINT, running sessions may finish for this long; then
+// they get SIGTERM, and kShutdownKillSeconds later SIGKILL. A second SIGTERM
+// or SIGINT ends the grace period at once.
+constexpr int kShutdownGraceSeconds = 30;
+constexpr int kShutdownKillSeconds = 5;
+// Caps on concurrent session processes, in total and per source address.
+// The listener cannot see whether a child has authenticated, so these count
+// every child, not only unauthenticated ones.
+constexpr size_t kMaxConnections = 256;
+constexpr size_t kMaxConnectionsPerAddress = 16;
+
+// The listener's record of its session children: which process serves which
+// source address, so it can refuse a connection before forking and find
+// every child at shutdown. A plain value; not thread-safe.
+class ConnectionTable {
+ public:
+  enum class Admission { kAdmit, kTooMany, kTooManyFromAddress };
+
+  ConnectionTable(size_t max_total, size_t max_per_address)
+      : max_total_(max_total), max_per_address_(max_per_address) {}
+
+  // Whether one more connection from `address` fits under both caps (checks
+  // only; Add records). kTooMany when the total is reached, otherwise
+  // kTooManyFromAddress when that address's count is.
+  Admission Check(const Address& address) const;
+  // Records the child `pid` serving `address`. REQUIRES: pid not recorded.
+  void Add(pid_t pid, const Address& address);
+  // Removes `pid`; false when it was not recorded.
+  bool Forget(pid_t pid);
+  size_t size() const { return children_.size(); }
+  size_t CountFrom(const Address& address) const;
+  std::vector<pid_t> Pids() const;
+
+ private:
+  size_t max_total_;
+  size_t max_per_address_;
+  std::map<pid_t, Address> children_;
+};
+
+// Runs the daemon in the foreground until SIGTERM or SIGINT. Returns the
+// exit status: 0 after a graceful stop (every child reaped); 1 when the
+// config, a host key or a listen address cannot be used at start, or poll
+// fails (each reason is written to stderr and syslog). A config that fails
+// on SIGHUP is logged and the previous one kept.
 int RunDaemon(const std::string& config_path);
 
 }  // namespace sftpd

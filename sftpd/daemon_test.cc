@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -188,6 +189,51 @@ TEST_CASE("daemon: authorized_keys lines grant exactly their keys") {
   ssh_key_free(listed);
   ssh_key_free(with_options);
   ssh_key_free(other);
+}
+
+TEST_CASE("daemon: the connection table caps children per address") {
+  using Admission = ConnectionTable::Admission;
+  ConnectionTable table(/*max_total=*/5, /*max_per_address=*/2);
+  const Address a = Addr("192.0.2.1"), b = Addr("2001:db8::1");
+  CHECK(table.Check(a) == Admission::kAdmit);
+  table.Add(100, a);
+  CHECK(table.Check(a) == Admission::kAdmit);
+  table.Add(101, a);
+  CHECK(table.Check(a) == Admission::kTooManyFromAddress);
+  CHECK(table.CountFrom(a) == 2);
+  // Another address is counted on its own; an IPv4 peer seen as mapped
+  // IPv6 is the same address.
+  CHECK(table.Check(b) == Admission::kAdmit);
+  CHECK(table.Check(Addr("::ffff:192.0.2.1")) ==
+        Admission::kTooManyFromAddress);
+  CHECK(table.Check(Addr("192.0.2.2")) == Admission::kAdmit);
+  // A reaped child frees its slot; an unknown pid changes nothing.
+  CHECK_FALSE(table.Forget(999));
+  CHECK(table.size() == 2);
+  CHECK(table.Forget(100));
+  CHECK_FALSE(table.Forget(100));
+  CHECK(table.size() == 1);
+  CHECK(table.CountFrom(a) == 1);
+  CHECK(table.Check(a) == Admission::kAdmit);
+}
+
+TEST_CASE("daemon: the connection table caps children in total") {
+  using Admission = ConnectionTable::Admission;
+  ConnectionTable table(/*max_total=*/3, /*max_per_address=*/2);
+  const Address a = Addr("192.0.2.1"), b = Addr("192.0.2.2");
+  table.Add(10, a);
+  table.Add(11, b);
+  table.Add(12, b);
+  // The total wins over the per-address count, even for a new address.
+  CHECK(table.Check(Addr("198.51.100.7")) == Admission::kTooMany);
+  CHECK(table.Check(b) == Admission::kTooMany);
+  std::vector<pid_t> pids = table.Pids();
+  std::sort(pids.begin(), pids.end());
+  CHECK(pids == std::vector<pid_t>{10, 11, 12});
+  CHECK(table.Forget(11));
+  CHECK(table.Check(Addr("198.51.100.7")) == Admission::kAdmit);
+  CHECK(table.Check(b) == Admission::kAdmit);
+  CHECK(table.Check(a) == Admission::kAdmit);
 }
 
 }  // namespace
