@@ -31,7 +31,10 @@ PamAsk PasswordAsker(std::string password) {
       return std::nullopt;
     }
     *asked = true;
-    return std::vector<std::string>{*secret};
+    std::vector<std::string> answer{*secret};
+    // Given once: the copy here is wiped (PamConverse wipes the answer).
+    explicit_bzero(secret->data(), secret->size());
+    return answer;
   };
 }
 

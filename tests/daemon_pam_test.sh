@@ -5,20 +5,28 @@
 # account refused by pam_acct_mgmt (for a key login too), [auth] methods
 # honoured, the failure log line, and no password in the log.
 # Installs deploy/pam.d/sftpd as /etc/pam.d/sftpd if that file is absent,
-# and leaves it there. The user's password is set for the test and reset to
-# "*" (no password, as tests/lib.sh keeps it) at exit.
+# and leaves it there. The test changes a user's password, expiry and lock,
+# so it uses a user of its own, sftpdtpam (created if absent, reset to "*" at
+# exit), not the shared sftpdt1..3 that concurrent runs of the other tests
+# use; two runs of this test wait for each other on a lock file.
 # Usage: daemon_pam_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 setup_common "${1:-}"
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
+readonly PUSER=sftpdtpam
+exec 9>/run/lock/sftpd-daemon-pam-test.lock
+flock -w 120 9 || die "another daemon_pam_test holds the lock"
+if ! id "$PUSER" >/dev/null 2>&1; then
+  useradd -M -d "$T_HOMES/$PUSER" -s /bin/bash "$PUSER"
+fi
 SRV=$TMP/srv
 K=$TMP/keys
 L=$TMP/local
-H=$SRV/users/$T_USER1
+H=$SRV/users/$PUSER
 mkdir -p "$H" "$K" "$L" "$TMP/hk" "$TMP/askpass"
-chown "$T_USER1:" "$H"
+chown "$PUSER:" "$H"
 chmod 0755 "$K" "$TMP/hk" "$TMP/askpass"
 
 if [[ ! -e /etc/pam.d/sftpd ]]; then
@@ -28,14 +36,10 @@ fi
 
 PW="pw-$RANDOM$RANDOM-Tq7"
 WRONG="wrong-$RANDOM$RANDOM-Xz"
-at_exit "usermod -p '*' '$T_USER1'; chage -E -1 '$T_USER1'"
-# Other test scripts reset the shared test users to "*" when they start
-# (tests/lib.sh); a run of them beside this one (outside ctest's serial
-# order) would undo the password, so it is set again before each login
-# that must succeed.
-set_password() { printf '%s:%s\n' "$T_USER1" "$PW" | chpasswd; }
+at_exit "usermod -p '*' '$PUSER'; chage -E -1 '$PUSER'"
+set_password() { printf '%s:%s\n' "$PUSER" "$PW" | chpasswd; }
 set_password
-chage -E -1 "$T_USER1"
+chage -E -1 "$PUSER"
 
 # askpass NAME SECRET: a script that prints SECRET, as ssh's askpass.
 askpass() {
@@ -74,7 +78,7 @@ path = "$SRV/users/%u"
 access = "rw"
 owner_only = true
 
-[users.$T_USER1]
+[users.$PUSER]
 exports = ["home"]
 allow_from = ["127.0.0.1/32"]
 CONFIG
@@ -101,24 +105,24 @@ stop_daemon() {
 COMMON=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
   -o LogLevel=ERROR -o ConnectTimeout=10 -o NumberOfPasswordPrompts=1)
 
-# psftp METHOD ASKPASS < batch: sftp as $T_USER1 with METHOD only, the
+# psftp METHOD ASKPASS < batch: sftp as $PUSER with METHOD only, the
 # secret from ASKPASS. sftp -b turns BatchMode on, which forbids asking;
 # an earlier -o BatchMode=no wins (ssh keeps the first value).
 psftp() {
   SSH_ASKPASS=$2 SSH_ASKPASS_REQUIRE=force DISPLAY=:0 \
     setsid -w timeout 30 sftp -q "${COMMON[@]}" -o BatchMode=no \
     -o PreferredAuthentications="$1" -o PubkeyAuthentication=no \
-    -P "$PORT" -b - "$T_USER1@127.0.0.1" >"$OUT" 2>"$ERR"
+    -P "$PORT" -b - "$PUSER@127.0.0.1" >"$OUT" 2>"$ERR"
 }
-# ksftp < batch: sftp as $T_USER1 with the test key only.
+# ksftp < batch: sftp as $PUSER with the test key only.
 ksftp() {
   timeout 30 sftp -q "${COMMON[@]}" -o BatchMode=yes -o IdentitiesOnly=yes \
     -o PreferredAuthentications=publickey -i "$TMP/client_key" \
-    -P "$PORT" -b - "$T_USER1@127.0.0.1" >"$OUT" 2>"$ERR"
+    -P "$PORT" -b - "$PUSER@127.0.0.1" >"$OUT" 2>"$ERR"
 }
 
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/client_key" -C sftpd-pam-test
-install -m 0644 "$TMP/client_key.pub" "$K/$T_USER1"
+install -m 0644 "$TMP/client_key.pub" "$K/$PUSER"
 
 log "methods = password, keyboard-interactive"
 PORT=$(free_port) || die "no free port found"
@@ -137,9 +141,9 @@ BATCH
 if ((rc == 0)); then pass "password: put/get with the right password"
 else fail "password: put/get with the right password" "exit $rc" "$(head -c 600 "$ERR")" "daemon: $(tail -5 "$DLOG")"; fi
 check_eq "  ... the upload is on disk" "$(sha "$L/up.bin")" "$(sha "$H/up.bin" 2>&1)"
-check_eq "  ... owned by $T_USER1" "$T_USER1:$T_USER1" "$(stat -c %U:%G "$H/up.bin" 2>&1)"
+check_eq "  ... owned by $PUSER" "$PUSER:$PUSER" "$(stat -c %U:%G "$H/up.bin" 2>&1)"
 check_eq "  ... and comes back" "$(sha "$L/up.bin")" "$(sha "$L/down.bin" 2>&1)"
-if grep -q "Accepted password for $T_USER1 from 127.0.0.1:" "$DLOG"; then pass "  ... logged as accepted"
+if grep -q "Accepted password for $PUSER from 127.0.0.1:" "$DLOG"; then pass "  ... logged as accepted"
 else fail "  ... logged as accepted" "$(tail -5 "$DLOG")"; fi
 
 mkfile "$L/kbd.bin" 50 root
@@ -150,36 +154,36 @@ put $L/kbd.bin kbd.bin
 BATCH
 if ((rc == 0)); then pass "keyboard-interactive: put with the right password"
 else fail "keyboard-interactive: put with the right password" "exit $rc" "$(head -c 600 "$ERR")" "daemon: $(tail -5 "$DLOG")"; fi
-check_eq "  ... owned by $T_USER1" "$T_USER1" "$(stat -c %U "$H/kbd.bin" 2>&1)"
+check_eq "  ... owned by $PUSER" "$PUSER" "$(stat -c %U "$H/kbd.bin" 2>&1)"
 
 check_not "password: a wrong password is refused" psftp password "$AP_WRONG" <<<"ls"
-if grep -q "Failed password for $T_USER1 from 127.0.0.1:" "$DLOG"; then pass "  ... logged as Failed password for $T_USER1 from 127.0.0.1"
+if grep -q "Failed password for $PUSER from 127.0.0.1:" "$DLOG"; then pass "  ... logged as Failed password for $PUSER from 127.0.0.1"
 else fail "  ... logged as Failed password" "$(tail -5 "$DLOG")"; fi
 check_not "keyboard-interactive: a wrong password is refused" \
   psftp keyboard-interactive "$AP_WRONG" <<<"ls"
-if grep -q "Failed keyboard-interactive for $T_USER1 from 127.0.0.1:" "$DLOG"; then pass "  ... and logged"
+if grep -q "Failed keyboard-interactive for $PUSER from 127.0.0.1:" "$DLOG"; then pass "  ... and logged"
 else fail "  ... and logged" "$(tail -5 "$DLOG")"; fi
 check_not "publickey is refused (not in methods)" ksftp <<<"ls"
 
 # Debian's pam_unix refuses an expired account already in its auth step;
 # the key login below shows pam_acct_mgmt refusing on its own.
-chage -E 0 "$T_USER1"
+chage -E 0 "$PUSER"
 seen=$(wc -l <"$DLOG")
 check_not "an expired account is refused with the right password" \
   psftp password "$AP_RIGHT" <<<"ls"
-if tail -n "+$((seen + 1))" "$DLOG" | grep -q "PAM password for $T_USER1 from 127.0.0.1:"; then pass "  ... by PAM, logged"
+if tail -n "+$((seen + 1))" "$DLOG" | grep -q "PAM password for $PUSER from 127.0.0.1:"; then pass "  ... by PAM, logged"
 else fail "  ... by PAM, logged" "$(tail -5 "$DLOG")"; fi
-chage -E -1 "$T_USER1"
+chage -E -1 "$PUSER"
 rc=0
 set_password
 psftp password "$AP_RIGHT" <<<"ls" || rc=$?
 if ((rc == 0)); then pass "  ... and served again once the expiry is lifted"
 else fail "  ... and served again once the expiry is lifted" "exit $rc" "$(head -c 600 "$ERR")" "daemon: $(tail -5 "$DLOG")"; fi
 
-usermod -L "$T_USER1"
+usermod -L "$PUSER"
 check_not "a locked account is refused with the right password" \
   psftp keyboard-interactive "$AP_RIGHT" <<<"ls"
-usermod -U "$T_USER1"
+usermod -U "$PUSER"
 stop_daemon
 
 log "methods = publickey"
@@ -192,10 +196,10 @@ check_not "password is refused (not in methods)" psftp password "$AP_RIGHT" <<<"
 check_not "keyboard-interactive is refused (not in methods)" \
   psftp keyboard-interactive "$AP_RIGHT" <<<"ls"
 check "the key is served" ksftp <<<"ls"
-chage -E 0 "$T_USER1"
+chage -E 0 "$PUSER"
 check_not "an expired account is refused with its key (pam_acct_mgmt)" ksftp <<<"ls"
-chage -E -1 "$T_USER1"
-if grep -q "PAM account for $T_USER1 from 127.0.0.1:" "$KLOG"; then pass "  ... by the account check, logged"
+chage -E -1 "$PUSER"
+if grep -q "PAM account for $PUSER from 127.0.0.1:" "$KLOG"; then pass "  ... by the account check, logged"
 else fail "  ... logged" "$(tail -5 "$KLOG")"; fi
 stop_daemon
 
