@@ -186,3 +186,33 @@ mkfile() {
   head -c "$(($2 * 1024))" /dev/urandom >"$1"
   chown "$3:" "$1"
 }
+
+# port_listening PORT: something accepts connections on 127.0.0.1:PORT.
+port_listening() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+# free_loopback_port: prints a port nothing listens on (bounded random scan).
+free_loopback_port() {
+  local i p
+  for ((i = 0; i < 200; i++)); do
+    p=$((20000 + (RANDOM % 20000)))
+    if ! port_listening "$p"; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+# start_sftpd_serve CFG PORT LOG [prefix command...]: starts `sftpd serve`
+# in the background of the calling shell (so `wait "$DPID"` gives its exit
+# status) and waits until it listens on PORT; sets DPID. Killed at exit.
+start_sftpd_serve() {
+  local cfg=$1 port=$2 logf=$3; shift 3
+  "$@" "$SFTPD" serve --config "$cfg" 2>"$logf" &
+  DPID=$!
+  at_exit "kill $DPID 2>/dev/null; timeout 5 tail --pid=$DPID -f /dev/null"
+  local i
+  for ((i = 0; i < 50; i++)); do
+    port_listening "$port" && return 0
+    kill -0 "$DPID" 2>/dev/null || die "sftpd serve exited: $(cat "$logf")"
+    sleep 0.1
+  done
+  die "sftpd serve does not listen on $port: $(cat "$logf")"
+}
