@@ -1,5 +1,6 @@
 // One daemon connection, in its own forked process: key exchange,
-// authentication (publickey), the privilege drop and confinement, the
+// authentication (the [auth] methods: publickey, and password or
+// keyboard-interactive through PAM), the privilege drop and confinement, the
 // "session" channel with the "sftp" subsystem, then the Session engine over
 // the channel. Owns the connection's fd and libssh session; single-threaded.
 #ifndef SFTPD_SFTPD_SSH_SESSION_H_
