@@ -52,16 +52,6 @@ askpass() {
 AP_RIGHT=$(askpass right "$PW")
 AP_WRONG=$(askpass wrong "$WRONG")
 
-listening() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-free_port() {
-  local i p
-  for ((i = 0; i < 200; i++)); do
-    p=$((20000 + (RANDOM % 20000)))
-    if ! listening "$p"; then echo "$p"; return 0; fi
-  done
-  return 1
-}
-
 # write_config FILE PORT METHODS (a TOML array body)
 write_config() {
   install_config "$1" <<CONFIG
@@ -91,7 +81,7 @@ start_daemon() {
   at_exit "kill $DPID 2>/dev/null; timeout 5 tail --pid=$DPID -f /dev/null"
   local i
   for ((i = 0; i < 50; i++)); do
-    listening "$2" && return 0
+    port_listening "$2" && return 0
     kill -0 "$DPID" 2>/dev/null || die "sftpd serve exited: $(cat "$3")"
     sleep 0.1
   done
@@ -125,7 +115,7 @@ ssh-keygen -q -t ed25519 -N '' -f "$TMP/client_key" -C sftpd-pam-test
 install -m 0644 "$TMP/client_key.pub" "$K/$PUSER"
 
 log "methods = password, keyboard-interactive"
-PORT=$(free_port) || die "no free port found"
+PORT=$(free_loopback_port) || die "no free port found"
 CFG=$TMP/etc/pw.toml
 DLOG=$TMP/pw.log
 write_config "$CFG" "$PORT" '"password", "keyboard-interactive"'
@@ -187,7 +177,7 @@ usermod -U "$PUSER"
 stop_daemon
 
 log "methods = publickey"
-PORT=$(free_port) || die "no free port found"
+PORT=$(free_loopback_port) || die "no free port found"
 CFG=$TMP/etc/key.toml
 KLOG=$TMP/key.log
 write_config "$CFG" "$PORT" '"publickey"'

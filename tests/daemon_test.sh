@@ -20,18 +20,6 @@ chown "$T_USER1:" "$H"
 chown "$T_USER3:" "$SRV/users/$T_USER3"
 chmod 0755 "$K" "$TMP/hk"
 
-# listening PORT: something accepts connections on 127.0.0.1:PORT.
-listening() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-# A free loopback port: bounded scan of random ports.
-free_port() {
-  local i p
-  for ((i = 0; i < 200; i++)); do
-    p=$((20000 + (RANDOM % 20000)))
-    if ! listening "$p"; then echo "$p"; return 0; fi
-  done
-  return 1
-}
-
 # write_config FILE PORT HOSTKEY
 write_config() {
   install_config "$1" <<CONFIG
@@ -74,14 +62,14 @@ start_daemon() {
   at_exit "kill $DPID 2>/dev/null; timeout 5 tail --pid=$DPID -f /dev/null"
   local i
   for ((i = 0; i < 50; i++)); do
-    listening "$port" && return 0
+    port_listening "$port" && return 0
     kill -0 "$DPID" 2>/dev/null || die "sftpd serve exited: $(cat "$logf")"
     sleep 0.1
   done
   die "sftpd serve does not listen on $port: $(cat "$logf")"
 }
 
-PORT=$(free_port) || die "no free port found"
+PORT=$(free_loopback_port) || die "no free port found"
 write_config "$CFG" "$PORT" "$TMP/hk/host_key"
 DLOG=$TMP/daemon.log
 start_daemon "$CFG" "$PORT" "$DLOG"
@@ -213,7 +201,7 @@ check "the listener is still running" kill -0 "$DPID"
 kill "$DPID" 2>/dev/null || true
 
 log "non-root mode: $T_USER1 runs its own daemon"
-PORT=$(free_port) || die "no free port found"
+PORT=$(free_loopback_port) || die "no free port found"
 mkdir -p "$TMP/own"
 chown "$T_USER1:" "$TMP/own"
 chown "$T_USER1:" "$AUDIT"

@@ -32,16 +32,7 @@ exports = ["home", "shared"]
 allow_from = ["127.0.0.1/32", "::1"]
 EOF
 
-# listening PORT: something accepts connections on 127.0.0.1:PORT.
-listening() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-
-# A free loopback port: bounded scan of random ports.
-port=
-for ((i = 0; i < 200; i++)); do
-  p=$((20000 + (RANDOM % 20000)))
-  if ! listening "$p"; then port=$p; break; fi
-done
-[[ -n "$port" ]] || die "no free port found"
+port=$(free_loopback_port) || die "no free port found"
 
 ssh-keygen -q -t ed25519 -N '' -f "$SD/host_key"
 ssh-keygen -q -t ed25519 -N '' -f "$SD/client_key" -C sftpd-test
@@ -77,11 +68,11 @@ EOF
 sshd_pid=$!
 at_exit "kill $sshd_pid 2>/dev/null; wait $sshd_pid 2>/dev/null"
 for ((i = 0; i < 50; i++)); do
-  listening "$port" && break
+  port_listening "$port" && break
   kill -0 "$sshd_pid" 2>/dev/null || die "sshd exited: $(cat "$SD/sshd.log")"
   sleep 0.1
 done
-listening "$port" || die "sshd does not listen on $port"
+port_listening "$port" || die "sshd does not listen on $port"
 log "sshd on 127.0.0.1:$port"
 
 SSH_OPTS=(-o IdentityFile="$SD/client_key" -o IdentitiesOnly=yes
