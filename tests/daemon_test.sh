@@ -53,26 +53,10 @@ ssh-keygen -q -t ed25519 -N '' -f "$TMP/client_key" -C sftpd-test
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/wrong_key" -C sftpd-wrong
 install -m 0644 "$TMP/client_key.pub" "$K/$T_USER1"
 
-# start_daemon CFG PORT LOG [prefix command...]: starts `sftpd serve` in the
-# background and waits until it listens; sets DPID.
-start_daemon() {
-  local cfg=$1 port=$2 logf=$3; shift 3
-  "$@" "$SFTPD" serve --config "$cfg" 2>"$logf" &
-  DPID=$!
-  at_exit "kill $DPID 2>/dev/null; timeout 5 tail --pid=$DPID -f /dev/null"
-  local i
-  for ((i = 0; i < 50; i++)); do
-    port_listening "$port" && return 0
-    kill -0 "$DPID" 2>/dev/null || die "sftpd serve exited: $(cat "$logf")"
-    sleep 0.1
-  done
-  die "sftpd serve does not listen on $port: $(cat "$logf")"
-}
-
 PORT=$(free_loopback_port) || die "no free port found"
 write_config "$CFG" "$PORT" "$TMP/hk/host_key"
 DLOG=$TMP/daemon.log
-start_daemon "$CFG" "$PORT" "$DLOG"
+start_sftpd_serve "$CFG" "$PORT" "$DLOG"
 log "sftpd serve on 127.0.0.1:$PORT (pid $DPID)"
 
 check_eq "the missing host key was generated 0600" "600 root" \
@@ -206,7 +190,7 @@ mkdir -p "$TMP/own"
 chown "$T_USER1:" "$TMP/own"
 chown "$T_USER1:" "$AUDIT"
 write_config "$TMP/etc/own.toml" "$PORT" "$TMP/own/host_key"
-start_daemon "$TMP/etc/own.toml" "$PORT" "$TMP/own.log" runuser -u "$T_USER1" --
+start_sftpd_serve "$TMP/etc/own.toml" "$PORT" "$TMP/own.log" runuser -u "$T_USER1" --
 mkfile "$L/own.bin" 20 root
 rc=0
 dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<BATCH || rc=$?
