@@ -26,9 +26,19 @@ constexpr int64_t kMaxUmask = 0777;
 
 constexpr std::array<std::string_view, 6> kTopKeys = {
     "server", "auth", "audit", "exports", "users", "groups"};
-constexpr std::array<std::string_view, 2> kServerKeys = {"listen", "host_keys"};
-constexpr std::array<std::string_view, 2> kAuthKeys = {"methods",
-                                                       "authorized_keys"};
+constexpr std::array<std::string_view, 10> kServerKeys = {
+    "listen",
+    "host_keys",
+    "max_startups",
+    "max_connections",
+    "max_connections_per_address",
+    "max_sessions_per_user",
+    "kex",
+    "ciphers",
+    "macs",
+    "host_key_algorithms"};
+constexpr std::array<std::string_view, 4> kAuthKeys = {
+    "methods", "authorized_keys", "login_grace_time", "max_tries"};
 constexpr std::array<std::string_view, 2> kAuditKeys = {"log", "syslog"};
 constexpr std::array<std::string_view, 4> kExportKeys = {"path", "access",
                                                          "owner_only", "umask"};
@@ -36,6 +46,36 @@ constexpr std::array<std::string_view, 2> kGrantKeys = {"exports",
                                                         "allow_from"};
 constexpr std::array<std::string_view, 3> kAuthMethods = {
     "publickey", "password", "keyboard-interactive"};
+
+// An integer key of a section, the field it sets and its inclusive range.
+template <typename Section>
+struct IntKey {
+  std::string_view key;
+  int Section::*field;
+  int min;
+  int max;
+};
+
+constexpr std::array<IntKey<ServerSection>, 4> kServerInts = {{
+    {"max_startups", &ServerSection::max_startups, 1, 10000},
+    {"max_connections", &ServerSection::max_connections, 1, 100000},
+    {"max_connections_per_address", &ServerSection::max_connections_per_address,
+     1, 100000},
+    {"max_sessions_per_user", &ServerSection::max_sessions_per_user, 1, 100000},
+}};
+constexpr std::array<IntKey<AuthSection>, 2> kAuthInts = {{
+    {"login_grace_time", &AuthSection::login_grace_time, 1, 3600},
+    {"max_tries", &AuthSection::max_tries, 1, 100},
+}};
+
+template <typename Range>
+std::string JoinNames(const Range& names) {
+  std::string out;
+  for (std::string_view n : names) {
+    out += (out.empty() ? "" : ", ") + std::string(n);
+  }
+  return out;
+}
 
 // Optimal string alignment distance: a swapped pair of letters counts as one
 // edit, the commonest typo in key names.
@@ -318,6 +358,32 @@ class Parser {
     return std::nullopt;
   }
 
+  // Sets section.*field for each key of `keys` present in `t` as a TOML
+  // integer within the key's range; anything else is noted and leaves the
+  // default.
+  template <typename Section, size_t N>
+  void GetInts(const toml::table& t, const std::string& prefix,
+               const std::array<IntKey<Section>, N>& keys, Section& section) {
+    for (const IntKey<Section>& k : keys) {
+      const toml::node* n = t.get(k.key);
+      if (n == nullptr) continue;
+      const std::string dotted = Dotted(prefix, k.key);
+      const auto* i = n->as_integer();
+      if (i == nullptr) {
+        WrongType(*n, dotted, "an integer");
+        continue;
+      }
+      const int64_t v = i->get();
+      if (v < k.min || v > k.max) {
+        Fail(n->source(), dotted,
+             "must be " + std::to_string(k.min) + ".." + std::to_string(k.max) +
+                 ", got " + std::to_string(v));
+        continue;
+      }
+      section.*k.field = static_cast<int>(v);
+    }
+  }
+
   // Each string with where it stood, so later checks can point at it.
   struct Item {
     std::string value;
@@ -356,6 +422,40 @@ class Parser {
     return out;
   }
 
+  // An SSH algorithm list: a non-empty subset of `allowed`, each name once,
+  // order kept (it is the order of preference). nullopt when absent or not
+  // an array; bad names are noted.
+  template <size_t N>
+  std::optional<std::vector<std::string>> GetAlgorithms(
+      const toml::table& t, std::string_view key, const std::string& prefix,
+      const std::array<std::string_view, N>& allowed) {
+    auto items = GetStrings(t, key, prefix);
+    if (!items) return std::nullopt;
+    for (size_t i = 0; i < items->size(); ++i) {
+      const Item& item = (*items)[i];
+      if (std::find(allowed.begin(), allowed.end(), item.value) ==
+          allowed.end()) {
+        Fail(item.node->source(), item.key,
+             "'" + item.value + "' is not allowed (allowed: " +
+                 JoinNames(allowed) + ")" + Hint(item.value, allowed));
+        continue;
+      }
+      for (size_t j = 0; j < i; ++j) {
+        if ((*items)[j].value == item.value) {
+          Fail(item.node->source(), item.key,
+               "'" + item.value + "' is listed twice (also " + (*items)[j].key +
+                   ")");
+          break;
+        }
+      }
+    }
+    if (t.get(key)->as_array()->empty()) {
+      Fail(t.get(key)->source(), Dotted(prefix, key),
+           "must name at least one of: " + JoinNames(allowed));
+    }
+    return Values(*items);
+  }
+
   ServerSection ParseServer(const toml::table& t) {
     ServerSection s;
     CheckKeys(t, "server", kServerKeys);
@@ -379,6 +479,16 @@ class Parser {
         }
       }
       s.host_keys = Values(*keys);
+    }
+    GetInts(t, "server", kServerInts, s);
+    if (auto v = GetAlgorithms(t, "kex", "server", kAllowedKex)) s.kex = *v;
+    if (auto v = GetAlgorithms(t, "ciphers", "server", kAllowedCiphers)) {
+      s.ciphers = *v;
+    }
+    if (auto v = GetAlgorithms(t, "macs", "server", kAllowedMacs)) s.macs = *v;
+    if (auto v = GetAlgorithms(t, "host_key_algorithms", "server",
+                               kAllowedHostKeyAlgorithms)) {
+      s.host_key_algorithms = *v;
     }
     return s;
   }
@@ -430,6 +540,7 @@ class Parser {
       }
       a.authorized_keys = Values(*files);
     }
+    GetInts(t, "auth", kAuthInts, a);
     return a;
   }
 

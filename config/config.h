@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <optional>
 #include <span>
 #include <string>
@@ -39,15 +40,57 @@ struct Grant {
   int line = 0;
 };
 
+// SSH algorithm names [server] may list, in the default order of preference.
+// Anything else (CBC modes, SHA-1 MACs and key exchanges, ssh-rsa, ssh-dss,
+// ...) is refused when the config is loaded, so the daemon can pass the lists
+// to the SSH library as they are.
+inline constexpr std::array<std::string_view, 5> kAllowedKex = {
+    "curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256",
+    "ecdh-sha2-nistp384", "ecdh-sha2-nistp521"};
+// The NIST curves are allowed for old clients but not offered unless listed.
+inline constexpr std::array<std::string_view, 2> kDefaultKex = {
+    "curve25519-sha256", "curve25519-sha256@libssh.org"};
+inline constexpr std::array<std::string_view, 6> kAllowedCiphers = {
+    "chacha20-poly1305@openssh.com",
+    "aes256-gcm@openssh.com",
+    "aes128-gcm@openssh.com",
+    "aes256-ctr",
+    "aes192-ctr",
+    "aes128-ctr"};
+inline constexpr std::array<std::string_view, 4> kAllowedMacs = {
+    "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com",
+    "hmac-sha2-256", "hmac-sha2-512"};
+inline constexpr std::array<std::string_view, 6> kAllowedHostKeyAlgorithms = {
+    "ssh-ed25519",         "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp256", "rsa-sha2-512",        "rsa-sha2-256"};
+
 struct ServerSection {
   std::vector<std::string> listen = {"0.0.0.0:22", "[::]:22"};
   std::vector<std::string> host_keys = {"/etc/sftpd/ssh_host_ed25519_key"};
+  // Connections not yet authenticated at once; more are dropped before key
+  // exchange (an unauthenticated peer must not hold many processes).
+  int max_startups = 10;
+  int max_connections = 256;             // all connections at once
+  int max_connections_per_address = 16;  // from one peer address
+  int max_sessions_per_user = 16;        // authenticated, per user name
+  // Offered in this order; each a non-empty, duplicate-free subset of the
+  // matching kAllowed* list.
+  std::vector<std::string> kex =
+      std::vector<std::string>(kDefaultKex.begin(), kDefaultKex.end());
+  std::vector<std::string> ciphers =
+      std::vector<std::string>(kAllowedCiphers.begin(), kAllowedCiphers.end());
+  std::vector<std::string> macs =
+      std::vector<std::string>(kAllowedMacs.begin(), kAllowedMacs.end());
+  std::vector<std::string> host_key_algorithms = std::vector<std::string>(
+      kAllowedHostKeyAlgorithms.begin(), kAllowedHostKeyAlgorithms.end());
 };
 
 struct AuthSection {
   std::vector<std::string> methods = {"publickey", "password"};
   std::vector<std::string> authorized_keys = {"%h/.ssh/authorized_keys",
                                               "/etc/sftpd/authorized_keys/%u"};
+  int login_grace_time = 60;  // seconds from connect to authenticated
+  int max_tries = 6;          // failed authentication attempts per connection
 };
 
 struct AuditSection {

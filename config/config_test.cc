@@ -81,13 +81,43 @@ bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-TEST_CASE("config: the example sftpd.toml loads and documents the defaults") {
+std::string ReadExample() {
   std::ifstream in(std::string(SFTPD_SOURCE_DIR) + "/config/sftpd.toml");
   REQUIRE(in.good());
   std::stringstream buf;
   buf << in.rdbuf();
+  return buf.str();
+}
+
+// `text` with its commented-out "# KEY = [...]" settings (one or more lines
+// each) switched on, for each of `keys`; every key must be there.
+std::string Uncommented(const std::string& text,
+                        const std::vector<std::string>& keys) {
+  std::istringstream in(text);
+  std::string out;
+  std::string line;
+  size_t found = 0;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    bool starts = false;
+    for (const std::string& k : keys) {
+      starts = starts || line.rfind("# " + k + " = [", 0) == 0;
+    }
+    if (starts) ++found;
+    if (starts || inside) {
+      REQUIRE(line.rfind("# ", 0) == 0);
+      line = line.substr(2);
+      inside = line.find(']') == std::string::npos;
+    }
+    out += line + "\n";
+  }
+  REQUIRE(found == keys.size());
+  return out;
+}
+
+TEST_CASE("config: the example sftpd.toml loads and documents the defaults") {
   TempDir dir;
-  const std::string text = ReplaceAll(buf.str(), "/srv/sftpd", dir.path());
+  const std::string text = ReplaceAll(ReadExample(), "/srv/sftpd", dir.path());
 
   // Nothing created yet: every export's fixed part is missing.
   const LoadResult missing = ParseConfig(text, "sftpd.toml");
@@ -103,6 +133,14 @@ TEST_CASE("config: the example sftpd.toml loads and documents the defaults") {
   CHECK(c.server.host_keys == ServerSection{}.host_keys);
   CHECK(c.auth.methods == AuthSection{}.methods);
   CHECK(c.auth.authorized_keys == AuthSection{}.authorized_keys);
+  CHECK(c.server.max_startups == ServerSection{}.max_startups);
+  CHECK(c.server.max_connections == ServerSection{}.max_connections);
+  CHECK(c.server.max_connections_per_address ==
+        ServerSection{}.max_connections_per_address);
+  CHECK(c.server.max_sessions_per_user ==
+        ServerSection{}.max_sessions_per_user);
+  CHECK(c.auth.login_grace_time == AuthSection{}.login_grace_time);
+  CHECK(c.auth.max_tries == AuthSection{}.max_tries);
   CHECK(c.audit.log == "/var/log/sftpd/audit.jsonl");
   CHECK(c.audit.syslog);
 
@@ -141,6 +179,238 @@ TEST_CASE("config: an empty file gets every default") {
   CHECK(c.exports.empty());
   CHECK(c.users.empty());
   CHECK(c.groups.empty());
+}
+
+TEST_CASE("config: the example's commented-out algorithm lists are valid") {
+  TempDir dir;
+  dir.MakeDir("users");
+  dir.MakeDir("shared");
+  dir.MakeDir("archive");
+  const std::string text =
+      Uncommented(ReplaceAll(ReadExample(), "/srv/sftpd", dir.path()),
+                  {"kex", "ciphers", "macs", "host_key_algorithms"});
+  INFO(text);
+  const LoadResult r = ParseConfig(text, "sftpd.toml");
+  const Config& c = Ok(r);
+  // Set explicitly now, and still the defaults the comments promise.
+  CHECK(c.server.kex == ServerSection{}.kex);
+  CHECK(c.server.ciphers == ServerSection{}.ciphers);
+  CHECK(c.server.macs == ServerSection{}.macs);
+  CHECK(c.server.host_key_algorithms == ServerSection{}.host_key_algorithms);
+  // An example line that is not valid TOML once uncommented fails here.
+  CHECK_FALSE(
+      ParseConfig(ReplaceAll(text, "kex = [", "kex = [[["), "x").config);
+}
+
+TEST_CASE("config: limits and algorithms take their defaults when absent") {
+  const LoadResult r = ParseConfig("[server]\n[auth]\n", "empty.toml");
+  const Config& c = Ok(r);
+  CHECK(c.server.max_startups == 10);
+  CHECK(c.server.max_connections == 256);
+  CHECK(c.server.max_connections_per_address == 16);
+  CHECK(c.server.max_sessions_per_user == 16);
+  CHECK(c.auth.login_grace_time == 60);
+  CHECK(c.auth.max_tries == 6);
+  CHECK(c.server.kex ==
+        std::vector<std::string>{"curve25519-sha256",
+                                 "curve25519-sha256@libssh.org"});
+  CHECK(c.server.ciphers ==
+        std::vector<std::string>{"chacha20-poly1305@openssh.com",
+                                 "aes256-gcm@openssh.com",
+                                 "aes128-gcm@openssh.com", "aes256-ctr",
+                                 "aes192-ctr", "aes128-ctr"});
+  CHECK(c.server.macs ==
+        std::vector<std::string>{"hmac-sha2-256-etm@openssh.com",
+                                 "hmac-sha2-512-etm@openssh.com",
+                                 "hmac-sha2-256", "hmac-sha2-512"});
+  CHECK(c.server.host_key_algorithms ==
+        std::vector<std::string>{"ssh-ed25519", "ecdsa-sha2-nistp521",
+                                 "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp256",
+                                 "rsa-sha2-512", "rsa-sha2-256"});
+  // The defaults are the allowed lists (kex: without the NIST curves).
+  CHECK(c.server.ciphers.size() == kAllowedCiphers.size());
+  CHECK(c.server.macs.size() == kAllowedMacs.size());
+  CHECK(c.server.host_key_algorithms.size() ==
+        kAllowedHostKeyAlgorithms.size());
+  CHECK(kAllowedKex.size() == 5);
+}
+
+TEST_CASE("config: limits and algorithm lists are read as written") {
+  const LoadResult r = ParseConfig(
+      "[server]\n"
+      "max_startups = 3\n"
+      "max_connections = 100000\n"
+      "max_connections_per_address = 1\n"
+      "max_sessions_per_user = 2\n"
+      "kex = [\"ecdh-sha2-nistp521\", \"curve25519-sha256\", "
+      "\"ecdh-sha2-nistp256\", \"ecdh-sha2-nistp384\", "
+      "\"curve25519-sha256@libssh.org\"]\n"
+      "ciphers = [\"aes128-ctr\"]\n"
+      "macs = [\"hmac-sha2-512\", \"hmac-sha2-256-etm@openssh.com\"]\n"
+      "host_key_algorithms = [\"rsa-sha2-256\", \"ssh-ed25519\"]\n"
+      "[auth]\n"
+      "login_grace_time = 3600\n"
+      "max_tries = 1\n",
+      "set.toml");
+  const Config& c = Ok(r);
+  CHECK(c.server.max_startups == 3);
+  CHECK(c.server.max_connections == 100000);
+  CHECK(c.server.max_connections_per_address == 1);
+  CHECK(c.server.max_sessions_per_user == 2);
+  CHECK(c.server.kex ==
+        std::vector<std::string>{"ecdh-sha2-nistp521", "curve25519-sha256",
+                                 "ecdh-sha2-nistp256", "ecdh-sha2-nistp384",
+                                 "curve25519-sha256@libssh.org"});
+  CHECK(c.server.ciphers == std::vector<std::string>{"aes128-ctr"});
+  CHECK(c.server.macs == std::vector<std::string>{
+                             "hmac-sha2-512", "hmac-sha2-256-etm@openssh.com"});
+  CHECK(c.server.host_key_algorithms ==
+        std::vector<std::string>{"rsa-sha2-256", "ssh-ed25519"});
+  CHECK(c.auth.login_grace_time == 3600);
+  CHECK(c.auth.max_tries == 1);
+  // Untouched keys keep their defaults.
+  CHECK(Ok(ParseConfig("[server]\nmax_startups = 5\n", "s.toml"))
+            .server.max_connections == 256);
+}
+
+TEST_CASE("config: integer limits must be TOML integers in range") {
+  const LoadResult r = ParseConfig(
+      "[server]\n"                              // 1
+      "max_startups = 0\n"                      // 2
+      "max_connections = 100001\n"              // 3
+      "max_connections_per_address = \"16\"\n"  // 4
+      "max_sessions_per_user = 16.0\n"          // 5
+      "[auth]\n"                                // 6
+      "login_grace_time = 3601\n"               // 7
+      "max_tries = true\n",                     // 8
+      "ints.toml");
+  INFO(AllErrors(r));
+  REQUIRE_FALSE(r.config.has_value());
+  REQUIRE(r.errors.size() == 6);
+  CHECK(r.errors[0].ToString() ==
+        "ints.toml:2:16: server.max_startups: must be 1..10000, got 0");
+  CHECK(r.errors[1].ToString() ==
+        "ints.toml:3:19: server.max_connections: must be 1..100000, got "
+        "100001");
+  CHECK(r.errors[2].ToString() ==
+        "ints.toml:4:31: server.max_connections_per_address: expected an "
+        "integer, got a string");
+  CHECK(r.errors[3].ToString() ==
+        "ints.toml:5:25: server.max_sessions_per_user: expected an integer, "
+        "got a float");
+  CHECK(r.errors[4].ToString() ==
+        "ints.toml:7:20: auth.login_grace_time: must be 1..3600, got 3601");
+  CHECK(r.errors[5].ToString() ==
+        "ints.toml:8:13: auth.max_tries: expected an integer, got a boolean");
+
+  // Each bound is inclusive; one past it, or far past it, is refused.
+  struct Range {
+    std::string section;
+    std::string key;
+    int64_t min;
+    int64_t max;
+  };
+  for (const Range& k :
+       std::vector<Range>{{"server", "max_startups", 1, 10000},
+                          {"server", "max_connections", 1, 100000},
+                          {"server", "max_connections_per_address", 1, 100000},
+                          {"server", "max_sessions_per_user", 1, 100000},
+                          {"auth", "login_grace_time", 1, 3600},
+                          {"auth", "max_tries", 1, 100}}) {
+    const auto load = [&](int64_t v) {
+      return ParseConfig(
+          "[" + k.section + "]\n" + k.key + " = " + std::to_string(v) + "\n",
+          "r.toml");
+    };
+    INFO(k.key);
+    Ok(load(k.min));
+    Ok(load(k.max));
+    const std::string range =
+        std::to_string(k.min) + ".." + std::to_string(k.max);
+    for (int64_t bad : {k.min - 1, k.max + 1, int64_t{-1}, int64_t{1} << 40}) {
+      INFO(bad);
+      const ConfigError e = OneError(load(bad));
+      CHECK(e.key == k.section + "." + k.key);
+      CHECK(e.line == 2);
+      CHECK(e.message == "must be " + range + ", got " + std::to_string(bad));
+    }
+  }
+}
+
+TEST_CASE("config: algorithm lists refuse unknown, weak, repeated or none") {
+  const LoadResult r = ParseConfig(
+      "[server]\n"                                       // 1
+      "ciphers = [\"aes256-ctr\", \"aes128-cbc\"]\n"     // 2
+      "macs = [\"hmac-sha2-256\", \"hmac-sha2-256\"]\n"  // 3
+      "kex = []\n"                                       // 4
+      "host_key_algorithms = \"ssh-ed25519\"\n",         // 5
+      "algos.toml");
+  INFO(AllErrors(r));
+  REQUIRE_FALSE(r.config.has_value());
+  REQUIRE(r.errors.size() == 4);
+  CHECK(r.errors[0].file == "algos.toml");
+  CHECK(r.errors[0].key == "server.ciphers[1]");
+  CHECK(r.errors[0].line == 2);
+  CHECK(r.errors[0].column == 26);
+  CHECK(Contains(r.errors[0].message,
+                 "'aes128-cbc' is not allowed (allowed: "
+                 "chacha20-poly1305@openssh.com, aes256-gcm@openssh.com, "
+                 "aes128-gcm@openssh.com, aes256-ctr, aes192-ctr, "
+                 "aes128-ctr)"));
+  CHECK(r.errors[1].key == "server.macs[1]");
+  CHECK(r.errors[1].line == 3);
+  CHECK(r.errors[1].column == 26);
+  CHECK(r.errors[1].message ==
+        "'hmac-sha2-256' is listed twice (also server.macs[0])");
+  CHECK(r.errors[2].key == "server.kex");
+  CHECK(r.errors[2].line == 4);
+  CHECK(r.errors[2].column == 7);
+  CHECK(Contains(r.errors[2].message, "at least one of: curve25519-sha256, "));
+  CHECK(r.errors[3].key == "server.host_key_algorithms");
+  CHECK(r.errors[3].line == 5);
+  CHECK(r.errors[3].message == "expected an array of strings, got a string");
+
+  // Weak or foreign names, each in the list it would belong to; a name from
+  // another list does not pass either.
+  struct Bad {
+    std::string key;
+    std::string good;
+    std::string name;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {"kex", "curve25519-sha256", "diffie-hellman-group14-sha1"},
+           {"kex", "curve25519-sha256", "diffie-hellman-group1-sha1"},
+           {"kex", "curve25519-sha256", "diffie-hellman-group-exchange-sha1"},
+           {"kex", "curve25519-sha256", "diffie-hellman-group14-sha256"},
+           {"ciphers", "aes256-ctr", "aes128-cbc"},
+           {"ciphers", "aes256-ctr", "3des-cbc"},
+           {"ciphers", "aes256-ctr", "arcfour"},
+           {"ciphers", "aes256-ctr", "none"},
+           {"ciphers", "aes256-ctr", "hmac-sha2-256"},
+           {"macs", "hmac-sha2-256", "hmac-sha1"},
+           {"macs", "hmac-sha2-256", "hmac-md5"},
+           {"macs", "hmac-sha2-256", "hmac-sha1-etm@openssh.com"},
+           {"macs", "hmac-sha2-256", "umac-64@openssh.com"},
+           {"macs", "hmac-sha2-256", "aes256-ctr"},
+           {"host_key_algorithms", "ssh-ed25519", "ssh-rsa"},
+           {"host_key_algorithms", "ssh-ed25519", "ssh-dss"},
+           {"host_key_algorithms", "ssh-ed25519", "SSH-ED25519"},
+           {"host_key_algorithms", "ssh-ed25519", ""}}) {
+    INFO(b.key + " " + b.name);
+    const ConfigError e = OneError(ParseConfig(
+        "[server]\n" + b.key + " = [\"" + b.good + "\", \"" + b.name + "\"]\n",
+        "w.toml"));
+    CHECK(e.key == "server." + b.key + "[1]");
+    CHECK(e.line == 2);
+    CHECK(Contains(e.message, "'" + b.name + "' is not allowed (allowed: "));
+  }
+
+  // A near miss gets a hint.
+  CHECK(Contains(OneError(ParseConfig("[server]\nciphers = "
+                                      "[\"aes256-gcm@openssh.co\"]\n",
+                                      "h.toml"))
+                     .message,
+                 "did you mean 'aes256-gcm@openssh.com'?"));
 }
 
 TEST_CASE("config: exports, users and groups keep file order") {
