@@ -98,9 +98,9 @@ std::unique_ptr<Candidate> Decide(const Config& config, const Peer& peer,
       }
       continue;
     }
-    if (int skipped = c->keys.Add(*text); skipped > 0) {
-      Say(LOG_NOTICE, who + *path + ": " + std::to_string(skipped) +
-                          " key(s) with options skipped (not supported)");
+    for (const SkippedLine& skip : c->keys.Add(*text, *path)) {
+      Say(LOG_NOTICE, who + *path + ":" + std::to_string(skip.line) +
+                          ": key skipped: " + skip.reason);
     }
   }
   c->user = std::move(*user);
@@ -236,7 +236,8 @@ std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
         cand && cand->user && (method & enabled) != 0 && !stray_response;
     std::unique_ptr<PamLogin> pam;
     if (admissible && method == SSH_AUTH_METHOD_PUBLICKEY &&
-        cand->keys.Contains(OfferedKey(m.get()))) {
+        cand->keys.Accepts(OfferedKey(m.get()), *peer.address,
+                           time(nullptr))) {
       enum ssh_publickey_state_e state = PublicKeyState(m.get());
       if (state == SSH_PUBLICKEY_STATE_NONE) {
         ssh_message_auth_reply_pk_ok_simple(m.get());
