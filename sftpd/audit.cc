@@ -1,6 +1,7 @@
 #include "sftpd/audit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/random.h>
 #include <syslog.h>
 #include <time.h>
@@ -180,40 +181,65 @@ std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
   return out;
 }
 
-JsonAudit::JsonAudit(AuditIdentity who, int fd, bool to_syslog)
-    : who_(std::move(who)), fd_(fd), to_syslog_(to_syslog) {
-  // Opened now, while the process may still reach /dev/log: with a file the
-  // connection is the fallback for failed writes, so it is made eagerly
-  // (LOG_NDELAY) rather than on the first failure, after the sandbox.
-  if (to_syslog_ || fd_ >= 0) {
-    openlog("sftpd-audit", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+AuditLog::AuditLog(std::string path, bool to_syslog)
+    : path_(std::move(path)), to_syslog_(to_syslog) {
+  // Usual under OpenSSH, where the user may not append to the file: noted
+  // in syslog only, not on stderr, which the client would show.
+  if (std::optional<std::string> e = Reopen()) {
+    syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s; audit events go to syslog",
+           e->c_str());
   }
 }
 
-JsonAudit::~JsonAudit() {
+AuditLog::AuditLog(int fd, bool to_syslog) : fd_(fd), to_syslog_(to_syslog) {}
+
+AuditLog::~AuditLog() {
   if (fd_ >= 0) close(fd_);
-  if (to_syslog_ || fd_ >= 0) closelog();
 }
 
-void JsonAudit::Record(const AuditEvent& event) {
-  std::string line = FormatAuditEvent(who_, event, NowMicros());
+std::optional<std::string> AuditLog::Reopen() {
+  if (path_.empty()) return std::nullopt;
+  const int fd =
+      open(path_.c_str(),
+           O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    return "audit log " + path_ + ": " + std::strerror(errno);
+  }
+  if (fd_ >= 0) close(fd_);
+  fd_ = fd;
+  reported_failure_ = false;
+  return std::nullopt;
+}
+
+void AuditLog::ReportOnce(const std::string& what) {
+  if (reported_failure_) return;
+  reported_failure_ = true;
+  std::fprintf(stderr, "sftpd: %s; audit events go to syslog\n", what.c_str());
+  syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s; audit events go to syslog",
+         what.c_str());
+}
+
+void AuditLog::Write(std::string line) {
   bool send_to_syslog = to_syslog_;
   if (fd_ >= 0) {
     line += '\n';
     const int err = WriteAll(fd_, line);
     line.pop_back();
     if (err != 0) {
-      if (!reported_failure_) {
-        reported_failure_ = true;
-        std::fprintf(stderr,
-                     "sftpd: audit log write failed (%s); events go to "
-                     "syslog\n",
-                     std::strerror(err));
-      }
+      ReportOnce(std::string("audit log write failed (") + std::strerror(err) +
+                 ")");
       send_to_syslog = true;
     }
+  } else {
+    send_to_syslog = true;  // no file, or it could not be opened
   }
-  if (send_to_syslog) syslog(LOG_AUTHPRIV | LOG_INFO, "%s", line.c_str());
+  if (send_to_syslog) {
+    syslog(LOG_AUTHPRIV | LOG_INFO, "audit %s", line.c_str());
+  }
+}
+
+void JsonAudit::Record(const AuditEvent& event) {
+  log_.Write(FormatAuditEvent(who_, event, NowMicros()));
 }
 
 std::string NewSessionId() {

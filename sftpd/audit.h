@@ -8,8 +8,10 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sftpd {
@@ -54,28 +56,54 @@ class AuditSink {
 std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
                              int64_t time_us);
 
-// Writes every event to a file (opened O_APPEND before the sandbox is
-// entered; each line is written with one write(2)) and/or to syslog
-// (LOG_AUTHPRIV|LOG_INFO, ident "sftpd-audit"; one message per event). A
-// failing file write is reported once on stderr and that event, and every
-// later one whose write fails, goes to syslog; events are never dropped
-// silently. Construct it before the sandbox: it connects to syslog at once.
+// Where audit lines go: an append-only file of JSON lines and/or syslog
+// (LOG_AUTHPRIV|LOG_INFO, "audit " and the line; one message per event, under
+// the process's own syslog ident). Without a file (none configured, or it
+// cannot be opened: noted in syslog) lines go to syslog; a failing write is
+// reported on stderr and syslog once and its line, and every later one whose
+// write fails, goes to syslog: events are never dropped silently. Open it
+// before any sandbox, with syslog opened (openlog LOG_NDELAY) by the caller.
+class AuditLog {
+ public:
+  // Opens `path` for appending (created 0600, never through a symlink); ""
+  // for no file.
+  AuditLog(std::string path, bool to_syslog);
+  // Writes to `fd` (open, appendable; owned from now on), for tests.
+  AuditLog(int fd, bool to_syslog);
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Appends `line` (one JSON object, no newline) with one write(2).
+  void Write(std::string line);
+  // Opens the path again and switches to the new file (after logrotate moved
+  // the old one away). On failure the old file is kept and the error
+  // returned.
+  std::optional<std::string> Reopen();
+  const std::string& path() const { return path_; }
+
+ private:
+  void ReportOnce(const std::string& what);
+
+  std::string path_;
+  int fd_ = -1;
+  bool to_syslog_;
+  bool reported_failure_ = false;
+};
+
+// A session's sink: stamps each event with the session's identity and the
+// time and writes it to an AuditLog the caller keeps open.
 class JsonAudit final : public AuditSink {
  public:
-  // fd: an open, appendable file, owned by JsonAudit from now on; -1 for none.
-  JsonAudit(AuditIdentity who, int fd, bool to_syslog);
-  ~JsonAudit() override;
-  JsonAudit(const JsonAudit&) = delete;
-  JsonAudit& operator=(const JsonAudit&) = delete;
+  JsonAudit(AuditIdentity who, AuditLog& log)
+      : who_(std::move(who)), log_(log) {}
 
   void Record(const AuditEvent& event) override;
   const AuditIdentity& identity() const { return who_; }
 
  private:
   AuditIdentity who_;
-  int fd_;
-  bool to_syslog_;
-  bool reported_failure_ = false;
+  AuditLog& log_;
 };
 
 // Keeps events in memory, for tests.

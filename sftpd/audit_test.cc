@@ -237,7 +237,8 @@ TEST_CASE("audit: JsonAudit appends one valid line per event") {
   const int fd = mkstemp(path);
   REQUIRE(fd >= 0);
   {
-    JsonAudit audit(Alice(), fd, /*to_syslog=*/false);
+    AuditLog log(fd, /*to_syslog=*/false);
+    JsonAudit audit(Alice(), log);
     CHECK(audit.identity().user == "alice");
     audit.Record({.op = "open", .path = "/home/x\ny\"z", .detail = "r"});
     audit.Record({.op = "close",
@@ -287,7 +288,8 @@ TEST_CASE("audit: a failing file write is reported and the event kept") {
   REQUIRE(saved_stderr >= 0);
   dup2(err_fd, STDERR_FILENO);
   {
-    JsonAudit audit(Alice(), fd, /*to_syslog=*/false);
+    AuditLog log(fd, /*to_syslog=*/false);
+    JsonAudit audit(Alice(), log);
     audit.Record({.op = "open", .path = "/x"});
     audit.Record({.op = "close", .path = "/x"});
     audit.Record({.op = "logout"});

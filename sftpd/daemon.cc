@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -21,6 +22,8 @@
 #include <cstring>
 #include <memory>
 
+#include "sftpd/audit.h"
+#include "sftpd/audit_relay.h"
 #include "sftpd/fd.h"
 #include "sftpd/identity.h"
 #include "sftpd/ssh_session.h"
@@ -29,17 +32,7 @@ namespace sftpd {
 
 namespace {
 
-// Modern algorithms only: no SHA-1, no CBC, no DSA.
-constexpr const char* kKex = "curve25519-sha256,curve25519-sha256@libssh.org";
-constexpr const char* kCiphers =
-    "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,"
-    "aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr";
-constexpr const char* kMacs =
-    "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"
-    "hmac-sha2-256,hmac-sha2-512";
-constexpr const char* kHostKeyAlgorithms =
-    "ssh-ed25519,ecdsa-sha2-nistp521,ecdsa-sha2-nistp384,"
-    "ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256";
+// User key types accepted for publickey logins: no SHA-1 (ssh-rsa), no DSA.
 constexpr const char* kUserKeyAlgorithms =
     "ssh-ed25519,ecdsa-sha2-nistp521,ecdsa-sha2-nistp384,"
     "ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256";
@@ -94,18 +87,28 @@ Result<BindPtr> MakeBind(const Config& config) {
   BindPtr bind(ssh_bind_new());
   if (!bind) return Error{"ssh_bind_new failed"};
   bool no = false;
+  // The config allows only modern names (config.h's kAllowed* lists).
+  auto joined = [](const std::vector<std::string>& names) {
+    std::string out;
+    for (const std::string& n : names) out += (out.empty() ? "" : ",") + n;
+    return out;
+  };
+  const std::string kex = joined(config.server.kex);
+  const std::string ciphers = joined(config.server.ciphers);
+  const std::string macs = joined(config.server.macs);
+  const std::string host_keys = joined(config.server.host_key_algorithms);
   struct Option {
     ssh_bind_options_e key;
     const void* value;
   };
   const Option options[] = {
       {SSH_BIND_OPTIONS_PROCESS_CONFIG, &no},
-      {SSH_BIND_OPTIONS_KEY_EXCHANGE, kKex},
-      {SSH_BIND_OPTIONS_CIPHERS_C_S, kCiphers},
-      {SSH_BIND_OPTIONS_CIPHERS_S_C, kCiphers},
-      {SSH_BIND_OPTIONS_HMAC_C_S, kMacs},
-      {SSH_BIND_OPTIONS_HMAC_S_C, kMacs},
-      {SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, kHostKeyAlgorithms},
+      {SSH_BIND_OPTIONS_KEY_EXCHANGE, kex.c_str()},
+      {SSH_BIND_OPTIONS_CIPHERS_C_S, ciphers.c_str()},
+      {SSH_BIND_OPTIONS_CIPHERS_S_C, ciphers.c_str()},
+      {SSH_BIND_OPTIONS_HMAC_C_S, macs.c_str()},
+      {SSH_BIND_OPTIONS_HMAC_S_C, macs.c_str()},
+      {SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, host_keys.c_str()},
       {SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES, kUserKeyAlgorithms},
   };
   for (const Option& o : options) {
@@ -220,26 +223,54 @@ Rights ListenerFilter(const Config& config) {
   return r;
 }
 
+ConnectionLimits ConnectionLimits::Of(const ServerSection& server) {
+  return {.max_total = size_t(server.max_connections),
+          .max_per_address = size_t(server.max_connections_per_address),
+          .max_startups = size_t(server.max_startups),
+          .max_per_user = size_t(server.max_sessions_per_user)};
+}
+
 ConnectionTable::Admission ConnectionTable::Check(
     const Address& address) const {
-  if (children_.size() >= max_total_) return Admission::kTooMany;
-  if (CountFrom(address) >= max_per_address_) {
+  if (children_.size() >= limits_.max_total) return Admission::kTooMany;
+  if (CountFrom(address) >= limits_.max_per_address) {
     return Admission::kTooManyFromAddress;
+  }
+  if (CountStartups() >= limits_.max_startups) {
+    return Admission::kTooManyStartups;
   }
   return Admission::kAdmit;
 }
 
 void ConnectionTable::Add(pid_t pid, const Address& address) {
-  children_.emplace(pid, address);
+  children_.emplace(pid, Child{address, ""});
+}
+
+bool ConnectionTable::Admit(pid_t pid, const std::string& user) {
+  auto it = children_.find(pid);
+  if (it == children_.end() || !it->second.user.empty() || user.empty() ||
+      CountUser(user) >= limits_.max_per_user) {
+    return false;
+  }
+  it->second.user = user;
+  return true;
 }
 
 bool ConnectionTable::Forget(pid_t pid) { return children_.erase(pid) > 0; }
 
 size_t ConnectionTable::CountFrom(const Address& address) const {
   size_t n = 0;
-  for (const auto& [pid, a] : children_) n += a == address ? 1 : 0;
+  for (const auto& [pid, c] : children_) n += c.address == address ? 1 : 0;
   return n;
 }
+
+size_t ConnectionTable::CountUser(const std::string& user) const {
+  size_t n = 0;
+  for (const auto& [pid, c] : children_) n += c.user == user ? 1 : 0;
+  return n;
+}
+
+size_t ConnectionTable::CountStartups() const { return CountUser(""); }
 
 std::vector<pid_t> ConnectionTable::Pids() const {
   std::vector<pid_t> pids;
@@ -251,6 +282,30 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// How long an authenticated child waits for the listener's admission.
+constexpr int kAdmitTimeoutMillis = 10000;
+// Relay messages read from one child per poll turn, so one chatty child
+// cannot starve the others.
+constexpr int kRelayBurst = 256;
+
+// The listener's end of one child's audit relay.
+struct Relay {
+  Fd fd;              // closed once the child closed its end
+  AuditIdentity who;  // address and port from accept; user at admission
+  bool admitted = false;
+  bool logged_out = false;
+};
+
+// How a reaped child ended, for its audit line.
+std::string HowItEnded(int status) {
+  if (WIFSIGNALED(status)) {
+    return "ended abnormally: killed by signal " +
+           std::to_string(WTERMSIG(status));
+  }
+  return "ended abnormally: exit status " +
+         std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
 // The listener's state between start and exit. Signals arrive on a signalfd
 // (they stay blocked), so no handler runs and the poll loop wakes for them.
 class Listener {
@@ -259,7 +314,7 @@ class Listener {
       : config_path_(std::move(config_path)),
         config_(std::move(config)),
         filter_(ListenerFilter(config_)),
-        children_(kMaxConnections, kMaxConnectionsPerAddress) {}
+        children_(ConnectionLimits::Of(config_.server)) {}
 
   // Everything that can fail at start; an error says why.
   std::optional<std::string> Start();
@@ -276,16 +331,26 @@ class Listener {
   void Signal(int sig, const char* why);
   void Reap();
   void Accept(int listen_fd);
-  [[noreturn]] void ServeChild(Fd conn, const Peer& peer);
+  // Audits and logs a connection dropped before key exchange.
+  void Drop(const Peer& peer, std::string_view rule, const std::string& why);
+  // Reads what child `pid` sent (bounded) and acts on it.
+  void ReadRelay(pid_t pid, Relay& relay);
+  void OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m);
+  void Record(const AuditIdentity& who, const AuditEvent& event) {
+    JsonAudit(who, *audit_).Record(event);
+  }
+  [[noreturn]] void ServeChild(Fd conn, Fd relay, const Peer& peer);
 
   std::string config_path_;
   Config config_;
   Rights filter_;
   BindPtr bind_;
+  std::unique_ptr<AuditLog> audit_;
   sigset_t signals_{};
   Fd signal_fd_;
   std::vector<Fd> listeners_;
   ConnectionTable children_;
+  std::map<pid_t, Relay> relays_;
   bool stopping_ = false;
   Clock::time_point term_at_{};  // when the grace period ends
   bool termed_ = false;          // children got SIGTERM
@@ -297,6 +362,7 @@ std::optional<std::string> Listener::Start() {
   Result<BindPtr> bind = MakeBind(config_);
   if (!bind) return bind.error();
   bind_ = std::move(*bind);
+  audit_ = std::make_unique<AuditLog>(config_.audit.log, config_.audit.syslog);
   sigemptyset(&signals_);
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&signals_, sig);
   if (sigprocmask(SIG_BLOCK, &signals_, nullptr) != 0) {
@@ -318,9 +384,20 @@ int Listener::Run() {
   for (;;) {
     std::vector<pollfd> fds = {{signal_fd_.get(), POLLIN, 0}};
     for (const Fd& l : listeners_) fds.push_back({l.get(), POLLIN, 0});
+    const size_t first_relay = fds.size();
+    std::vector<pid_t> relay_pids;
+    for (const auto& [pid, relay] : relays_) {
+      if (!relay.fd.valid()) continue;
+      fds.push_back({relay.fd.get(), POLLIN, 0});
+      relay_pids.push_back(pid);
+    }
     int ready = poll(fds.data(), fds.size(), kPollMillis);
     if (ready < 0 && errno != EINTR) {
       return Fail(std::string("poll: ") + strerror(errno));
+    }
+    for (size_t i = first_relay; ready > 0 && i < fds.size(); ++i) {
+      pid_t pid = relay_pids[i - first_relay];
+      if (fds[i].revents != 0) ReadRelay(pid, relays_.at(pid));
     }
     HandleSignals();
     Reap();
@@ -328,7 +405,7 @@ int Listener::Run() {
       if (Stopped()) return 0;
       continue;
     }
-    for (size_t i = 1; ready > 0 && i < fds.size(); ++i) {
+    for (size_t i = 1; ready > 0 && i < first_relay; ++i) {
       if (fds[i].revents & POLLIN) Accept(fds[i].fd);
     }
   }
@@ -361,28 +438,40 @@ void Listener::HandleSignals() {
 }
 
 void Listener::Reload() {
+  // The audit file is reopened whatever becomes of the config: this is how
+  // a rotated file is let go.
   LoadResult loaded = LoadConfig(config_path_);
   if (!loaded.config) {
     for (const ConfigError& e : loaded.errors) Say(LOG_ERR, e.ToString());
     Say(LOG_ERR, "SIGHUP: configuration " + config_path_ +
                      " has errors; keeping the previous one");
-    return;
   }
-  Result<BindPtr> bind = MakeBind(*loaded.config);
-  if (!bind) {
-    Say(LOG_ERR, "SIGHUP: " + bind.error() + "; keeping the previous config");
-    return;
+  Result<BindPtr> bind = Error{""};
+  if (loaded.config) {
+    bind = MakeBind(*loaded.config);
+    if (!bind) {
+      Say(LOG_ERR, "SIGHUP: " + bind.error() + "; keeping the previous config");
+    }
   }
-  if (loaded.config->server.listen != config_.server.listen) {
-    Say(LOG_WARNING,
-        "SIGHUP: [server] listen changed; still listening on the previous "
-        "addresses until restart");
+  if (loaded.config && bind) {
+    if (loaded.config->server.listen != config_.server.listen) {
+      Say(LOG_WARNING,
+          "SIGHUP: [server] listen changed; still listening on the previous "
+          "addresses until restart");
+    }
+    config_ = std::move(*loaded.config);
+    filter_ = ListenerFilter(config_);
+    children_.set_limits(ConnectionLimits::Of(config_.server));
+    bind_ = std::move(*bind);
+    Say(LOG_NOTICE, "SIGHUP: reloaded configuration " + config_path_ +
+                        " for new connections");
   }
-  config_ = std::move(*loaded.config);
-  filter_ = ListenerFilter(config_);
-  bind_ = std::move(*bind);
-  Say(LOG_NOTICE, "SIGHUP: reloaded configuration " + config_path_ +
-                      " for new connections");
+  if (audit_->path() != config_.audit.log) {
+    audit_ =
+        std::make_unique<AuditLog>(config_.audit.log, config_.audit.syslog);
+  } else if (std::optional<std::string> e = audit_->Reopen()) {
+    Say(LOG_ERR, "SIGHUP: " + *e + "; still writing the previous file");
+  }
 }
 
 void Listener::BeginShutdown() {
@@ -419,10 +508,39 @@ void Listener::Signal(int sig, const char* why) {
 
 void Listener::Reap() {
   for (int i = 0; i < 1024; ++i) {
-    pid_t pid = waitpid(-1, nullptr, WNOHANG);
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
     children_.Forget(pid);
+    auto it = relays_.find(pid);
+    if (it == relays_.end()) continue;
+    Relay& relay = it->second;
+    // What the child sent before it ended is still in the socket.
+    if (relay.fd.valid()) ReadRelay(pid, relay);
+    if (!relay.admitted && WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+      Record(relay.who, {.op = "login",
+                         .result = "refused",
+                         .rule = "login_grace_time",
+                         .detail = "not authenticated in time"});
+    }
+    if (relay.admitted && !relay.logged_out) {
+      Record(relay.who, {.op = "logout", .result = HowItEnded(status)});
+      Say(LOG_WARNING, "session " + relay.who.session + " of " +
+                           relay.who.user + " " + HowItEnded(status));
+    }
+    relays_.erase(it);
   }
+}
+
+void Listener::Drop(const Peer& peer, std::string_view rule,
+                    const std::string& why) {
+  Say(LOG_WARNING, "dropped connection from " + peer.text + ": " + why);
+  Record({.address = peer.address ? peer.address->ToString() : "",
+          .port = peer.port},
+         {.op = "login",
+          .result = "refused",
+          .rule = rule,
+          .detail = "dropped before key exchange: " + why});
 }
 
 void Listener::Accept(int listen_fd) {
@@ -433,47 +551,141 @@ void Listener::Accept(int listen_fd) {
   if (!conn.valid()) return;  // the client left first, or EMFILE
   Peer peer = PeerOf(ss);
   if (!peer.address || !filter_.Allows(*peer.address)) {
-    Say(LOG_WARNING, "dropped connection from " + peer.text +
-                         ": address not in any allow_from");
-    return;
+    return Drop(peer, "allow_from", "address not in any allow_from");
   }
+  const ConnectionLimits& limits = children_.limits();
   switch (children_.Check(*peer.address)) {
     case ConnectionTable::Admission::kAdmit:
       break;
     case ConnectionTable::Admission::kTooMany:
-      Say(LOG_WARNING, "dropped connection from " + peer.text + ": " +
-                           std::to_string(kMaxConnections) +
-                           " connections already");
-      return;
+      return Drop(peer, "max_connections",
+                  std::to_string(limits.max_total) + " connections already");
     case ConnectionTable::Admission::kTooManyFromAddress:
-      Say(LOG_WARNING, "dropped connection from " + peer.text + ": " +
-                           std::to_string(kMaxConnectionsPerAddress) +
-                           " connections from that address already");
-      return;
+      return Drop(peer, "max_connections_per_address",
+                  std::to_string(limits.max_per_address) +
+                      " connections from that address already");
+    case ConnectionTable::Admission::kTooManyStartups:
+      return Drop(peer, "max_startups",
+                  std::to_string(limits.max_startups) +
+                      " connections not yet authenticated");
   }
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    Say(LOG_ERR, std::string("socketpair: ") + strerror(errno));
+    return;
+  }
+  Fd ours(pair[0]), theirs(pair[1]);
   pid_t pid = fork();
   if (pid < 0) {
     Say(LOG_ERR, std::string("fork: ") + strerror(errno));
     return;
   }
-  if (pid == 0) ServeChild(std::move(conn), peer);
+  if (pid == 0) {
+    ours.Reset();
+    ServeChild(std::move(conn), std::move(theirs), peer);
+  }
   children_.Add(pid, *peer.address);
+  Relay& relay = relays_[pid];
+  relay.fd = std::move(ours);
+  relay.who = {.session = NewSessionId(),
+               .address = peer.address->ToString(),
+               .port = peer.port};
 }
 
-void Listener::ServeChild(Fd conn, const Peer& peer) {
+void Listener::ReadRelay(pid_t pid, Relay& relay) {
+  std::vector<uint8_t> buf(kMaxRelayMessage);
+  for (int i = 0; i < kRelayBurst && relay.fd.valid(); ++i) {
+    iovec iov{buf.data(), buf.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    ssize_t n = recvmsg(relay.fd.get(), &msg, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n <= 0) {  // the child closed its end (or it broke): nothing more
+      relay.fd.Reset();
+      return;
+    }
+    std::optional<RelayMessage> m =
+        (msg.msg_flags & MSG_TRUNC) != 0
+            ? std::nullopt
+            : DecodeRelayMessage(std::span(buf.data(), size_t(n)));
+    if (!m) {
+      Say(LOG_ERR, "session " + relay.who.session + " (pid " +
+                       std::to_string(pid) +
+                       ") sent a malformed audit message; ending it");
+      kill(pid, SIGKILL);
+      relay.fd.Reset();
+      return;
+    }
+    OnRelayMessage(pid, relay, *m);
+  }
+}
+
+void Listener::OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m) {
+  auto reply = [&](bool admitted, std::string_view text) {
+    Bytes bytes = EncodeRelayReply(admitted, text);
+    send(relay.fd.get(), bytes.data(), bytes.size(),
+         MSG_DONTWAIT | MSG_NOSIGNAL);
+  };
+  if (m.type == RelayType::kEvent) {
+    if (relay.admitted) {
+      relay.logged_out = relay.logged_out || m.event.op == "logout";
+      Record(relay.who, m.event);
+    } else {
+      // Before admission the child is still root, so the claimed name it
+      // reports for a refused login is taken as given.
+      AuditIdentity who = relay.who;
+      who.user = std::string(m.user);
+      Record(who, m.event);
+    }
+    return;
+  }
+  if (m.type == RelayType::kAdmit && !relay.admitted) {
+    relay.who.user = std::string(m.user);
+    relay.who.uid = m.uid;
+    if (!children_.Admit(pid, relay.who.user)) {
+      const std::string why = "user has " +
+                              std::to_string(children_.limits().max_per_user) +
+                              " sessions already";
+      Record(relay.who, {.op = "login",
+                         .result = "refused",
+                         .rule = "max_sessions_per_user",
+                         .detail = why});
+      reply(false, why);
+      return;
+    }
+    relay.admitted = true;
+    reply(true, relay.who.session);
+    return;
+  }
+  // A second admission, or a listener's message: not what a child sends.
+  Say(LOG_ERR, "session " + relay.who.session + " (pid " + std::to_string(pid) +
+                   ") sent an unexpected audit message; ending it");
+  kill(pid, SIGKILL);
+  relay.fd.Reset();
+}
+
+void Listener::ServeChild(Fd conn, Fd relay, const Peer& peer) {
   listeners_.clear();
   signal_fd_.Reset();
+  // Other sessions' channels: a child holding them could speak for them.
+  relays_.clear();
+  audit_.reset();
   // A session is stopped by plain signals, as any process: the listener's
   // blocked set would otherwise be inherited and SIGTERM ignored.
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
   sigprocmask(SIG_UNBLOCK, &signals_, nullptr);
-  _exit(ServeConnection(config_, bind_.get(), conn.Release(), peer));
+  _exit(ServeConnection(config_, bind_.get(), conn.Release(), relay.Release(),
+                        peer));
 }
 
 }  // namespace
 
 int RunDaemon(const std::string& config_path) {
-  openlog("sftpd", LOG_PID, LOG_AUTHPRIV);
+  // Connected now: sessions inherit the connection and keep using it after
+  // the sandbox closes the way to /dev/log.
+  openlog("sftpd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
   signal(SIGPIPE, SIG_IGN);
   LoadResult loaded = LoadConfig(config_path);
   if (!loaded.config) {

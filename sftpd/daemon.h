@@ -39,38 +39,59 @@ Rights ListenerFilter(const Config& config);
 // or SIGINT ends the grace period at once.
 constexpr int kShutdownGraceSeconds = 30;
 constexpr int kShutdownKillSeconds = 5;
-// Caps on concurrent session processes, in total and per source address.
-// The listener cannot see whether a child has authenticated, so these count
-// every child, not only unauthenticated ones.
-constexpr size_t kMaxConnections = 256;
-constexpr size_t kMaxConnectionsPerAddress = 16;
+// Caps on the listener's children ([server] max_* in the config).
+struct ConnectionLimits {
+  size_t max_total = 0;        // every connection
+  size_t max_per_address = 0;  // from one source address
+  size_t max_startups = 0;     // not yet authenticated and admitted
+  size_t max_per_user = 0;     // admitted sessions of one user
+
+  static ConnectionLimits Of(const ServerSection& server);
+};
 
 // The listener's record of its session children: which process serves which
-// source address, so it can refuse a connection before forking and find
+// source address and, once admitted, which user, so it can refuse a
+// connection before forking, refuse a user's session over the cap, and find
 // every child at shutdown. A plain value; not thread-safe.
 class ConnectionTable {
  public:
-  enum class Admission { kAdmit, kTooMany, kTooManyFromAddress };
+  enum class Admission {
+    kAdmit,
+    kTooMany,
+    kTooManyFromAddress,
+    kTooManyStartups,
+  };
 
-  ConnectionTable(size_t max_total, size_t max_per_address)
-      : max_total_(max_total), max_per_address_(max_per_address) {}
+  explicit ConnectionTable(ConnectionLimits limits) : limits_(limits) {}
 
-  // Whether one more connection from `address` fits under both caps (checks
-  // only; Add records). kTooMany when the total is reached, otherwise
-  // kTooManyFromAddress when that address's count is.
+  // New limits (SIGHUP); running children are kept even when over them.
+  void set_limits(ConnectionLimits limits) { limits_ = limits; }
+  const ConnectionLimits& limits() const { return limits_; }
+  // Whether one more connection from `address` fits under the caps (checks
+  // only; Add records): kTooMany, else kTooManyFromAddress, else
+  // kTooManyStartups when that cap is reached.
   Admission Check(const Address& address) const;
   // Records the child `pid` serving `address`. REQUIRES: pid not recorded.
   void Add(pid_t pid, const Address& address);
+  // Records that `pid` authenticated as `user` and starts its session;
+  // false (nothing recorded) when the user has max_per_user sessions
+  // already, or pid is unknown or admitted before.
+  bool Admit(pid_t pid, const std::string& user);
   // Removes `pid`; false when it was not recorded.
   bool Forget(pid_t pid);
   size_t size() const { return children_.size(); }
   size_t CountFrom(const Address& address) const;
+  size_t CountUser(const std::string& user) const;
+  size_t CountStartups() const;  // children not admitted yet
   std::vector<pid_t> Pids() const;
 
  private:
-  size_t max_total_;
-  size_t max_per_address_;
-  std::map<pid_t, Address> children_;
+  struct Child {
+    Address address;
+    std::string user;  // empty until admitted
+  };
+  ConnectionLimits limits_;
+  std::map<pid_t, Child> children_;
 };
 
 // Runs the daemon in the foreground until SIGTERM or SIGINT. Returns the

@@ -79,7 +79,10 @@ TEST_CASE("daemon: the listener admits the union of every allow_from") {
 
 TEST_CASE("daemon: the connection table caps children per address") {
   using Admission = ConnectionTable::Admission;
-  ConnectionTable table(/*max_total=*/5, /*max_per_address=*/2);
+  ConnectionTable table({.max_total = 5,
+                         .max_per_address = 2,
+                         .max_startups = 5,
+                         .max_per_user = 5});
   const Address a = Addr("192.0.2.1"), b = Addr("2001:db8::1");
   CHECK(table.Check(a) == Admission::kAdmit);
   table.Add(100, a);
@@ -105,7 +108,10 @@ TEST_CASE("daemon: the connection table caps children per address") {
 
 TEST_CASE("daemon: the connection table caps children in total") {
   using Admission = ConnectionTable::Admission;
-  ConnectionTable table(/*max_total=*/3, /*max_per_address=*/2);
+  ConnectionTable table({.max_total = 3,
+                         .max_per_address = 2,
+                         .max_startups = 3,
+                         .max_per_user = 3});
   const Address a = Addr("192.0.2.1"), b = Addr("192.0.2.2");
   table.Add(10, a);
   table.Add(11, b);
@@ -120,6 +126,68 @@ TEST_CASE("daemon: the connection table caps children in total") {
   CHECK(table.Check(Addr("198.51.100.7")) == Admission::kAdmit);
   CHECK(table.Check(b) == Admission::kAdmit);
   CHECK(table.Check(a) == Admission::kAdmit);
+}
+
+TEST_CASE("daemon: connection limits come from [server]") {
+  ServerSection server;
+  server.max_connections = 7;
+  server.max_connections_per_address = 3;
+  server.max_startups = 2;
+  server.max_sessions_per_user = 4;
+  ConnectionLimits limits = ConnectionLimits::Of(server);
+  CHECK(limits.max_total == 7);
+  CHECK(limits.max_per_address == 3);
+  CHECK(limits.max_startups == 2);
+  CHECK(limits.max_per_user == 4);
+}
+
+TEST_CASE("daemon: the connection table caps connections not yet admitted") {
+  using Admission = ConnectionTable::Admission;
+  ConnectionTable table({.max_total = 10,
+                         .max_per_address = 10,
+                         .max_startups = 2,
+                         .max_per_user = 5});
+  const Address a = Addr("192.0.2.1");
+  table.Add(10, a);
+  table.Add(11, a);
+  CHECK(table.CountStartups() == 2);
+  CHECK(table.Check(a) == Admission::kTooManyStartups);
+  CHECK(table.Check(Addr("192.0.2.9")) == Admission::kTooManyStartups);
+  // An admitted session no longer counts as a startup.
+  CHECK(table.Admit(10, "alice"));
+  CHECK(table.CountStartups() == 1);
+  CHECK(table.Check(a) == Admission::kAdmit);
+  // A child is admitted once; unknown pids and empty names never.
+  CHECK_FALSE(table.Admit(10, "bob"));
+  CHECK_FALSE(table.Admit(99, "bob"));
+  CHECK_FALSE(table.Admit(11, ""));
+  CHECK(table.CountUser("alice") == 1);
+  CHECK(table.CountUser("bob") == 0);
+}
+
+TEST_CASE("daemon: the connection table caps sessions per user") {
+  ConnectionTable table({.max_total = 10,
+                         .max_per_address = 10,
+                         .max_startups = 10,
+                         .max_per_user = 2});
+  const Address a = Addr("192.0.2.1"), b = Addr("192.0.2.2");
+  for (pid_t pid : {20, 21, 22, 23}) table.Add(pid, pid < 22 ? a : b);
+  CHECK(table.Admit(20, "alice"));
+  CHECK(table.Admit(21, "alice"));
+  // The third from another address still counts against the user's cap.
+  CHECK_FALSE(table.Admit(22, "alice"));
+  CHECK(table.CountStartups() == 2);
+  CHECK(table.Admit(22, "bob"));
+  // Lower limits from a reload apply to new admissions only.
+  table.set_limits({.max_total = 10,
+                    .max_per_address = 10,
+                    .max_startups = 10,
+                    .max_per_user = 1});
+  CHECK(table.CountUser("alice") == 2);
+  CHECK_FALSE(table.Admit(23, "bob"));
+  CHECK(table.Forget(20));
+  CHECK(table.Forget(21));
+  CHECK(table.Admit(23, "alice"));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "sftpd/audit.h"
+#include "sftpd/audit_relay.h"
 #include "sftpd/daemon_keys.h"
 #include "sftpd/exports.h"
 #include "sftpd/pam_auth.h"
@@ -30,8 +31,7 @@ namespace sftpd {
 
 namespace {
 
-constexpr int kMaxAuthFailures = 6;
-constexpr unsigned kLoginGraceSeconds = 60;
+constexpr int kAdmitTimeoutMillis = 10000;
 // Channel opens and requests before the subsystem starts.
 constexpr int kMaxSetupMessages = 64;
 constexpr const char* kOnlySftp =
@@ -58,27 +58,33 @@ struct Candidate {
 };
 
 std::unique_ptr<Candidate> Decide(const Config& config, const Peer& peer,
-                                  const std::string& name) {
+                                  const std::string& name, RelayAudit& audit) {
   auto c = std::make_unique<Candidate>();
   c->name = name;
+  audit.set_claimed_user(name);
   const std::string who = "user " + name + " from " + peer.text + ": ";
-  auto refuse = [&](const std::string& why) {
+  auto refuse = [&](std::string_view rule, const std::string& why) {
     Say(LOG_WARNING, "refused " + who + why);
+    audit.Record(
+        {.op = "login", .result = "refused", .rule = rule, .detail = why});
     return std::move(c);
   };
   Result<UserInfo> user = LookUpUser(name);
-  if (!user) return refuse(user.error());
+  if (!user) return refuse("unknown user", user.error());
   if (getuid() != 0 && user->uid != getuid()) {
-    return refuse("this server serves only the account it runs as");
+    return refuse("own account only",
+                  "this server serves only the account it runs as");
   }
   if (user->uid == 0 &&
       std::none_of(config.users.begin(), config.users.end(),
                    [](const Grant& g) { return g.name == "root"; })) {
-    return refuse("root may log in only with a [users.root] entry");
+    return refuse("root", "root may log in only with a [users.root] entry");
   }
   Rights rights = RightsFor(config, user->name, user->groups);
-  if (!rights.found) return refuse("no [users] or [groups] entry");
-  if (!rights.Allows(*peer.address)) return refuse("address not in allow_from");
+  if (!rights.found) return refuse("no entry", "no [users] or [groups] entry");
+  if (!rights.Allows(*peer.address)) {
+    return refuse("allow_from", "address not in allow_from");
+  }
   const std::vector<std::string>& methods = config.auth.methods;
   bool keys_wanted =
       std::find(methods.begin(), methods.end(), "publickey") != methods.end();
@@ -213,11 +219,11 @@ std::unique_ptr<PamLogin> ThroughPam(
 }
 
 std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
-                                          const Peer& peer) {
+                                          const Peer& peer, RelayAudit& audit) {
   const int enabled = MethodBits(config);
   std::unique_ptr<Candidate> cand;
   int failures = 0;
-  while (failures < kMaxAuthFailures) {
+  while (failures < config.auth.max_tries) {
     MessagePtr m(ssh_message_get(s));
     if (!m) return std::nullopt;  // the client went away
     if (ssh_message_type(m.get()) != SSH_REQUEST_AUTH) {
@@ -230,14 +236,15 @@ std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
     if (!stray_response) {
       const char* name = ssh_message_auth_user(m.get());
       std::string user = name ? name : "";
-      if (!cand || cand->name != user) cand = Decide(config, peer, user);
+      if (!cand || cand->name != user) {
+        cand = Decide(config, peer, user, audit);
+      }
     }
     const bool admissible =
         cand && cand->user && (method & enabled) != 0 && !stray_response;
     std::unique_ptr<PamLogin> pam;
     if (admissible && method == SSH_AUTH_METHOD_PUBLICKEY &&
-        cand->keys.Accepts(OfferedKey(m.get()), *peer.address,
-                           time(nullptr))) {
+        cand->keys.Accepts(OfferedKey(m.get()), *peer.address, time(nullptr))) {
       enum ssh_publickey_state_e state = PublicKeyState(m.get());
       if (state == SSH_PUBLICKEY_STATE_NONE) {
         ssh_message_auth_reply_pk_ok_simple(m.get());
@@ -270,11 +277,19 @@ std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
       Say(LOG_WARNING, "Failed " + MethodName(method) + " for " +
                            (cand ? cand->name : std::string()) + " from " +
                            peer.text);
+      audit.Record({.op = "login",
+                    .result = "refused",
+                    .rule = "authentication",
+                    .detail = "failed " + MethodName(method)});
     }
     ssh_message_auth_set_methods(m.get(), enabled);
     ssh_message_reply_default(m.get());
   }
   Say(LOG_WARNING, "too many authentication failures from " + peer.text);
+  audit.Record({.op = "login",
+                .result = "refused",
+                .rule = "max_tries",
+                .detail = std::to_string(failures) + " failed attempts"});
   return std::nullopt;
 }
 
@@ -417,9 +432,11 @@ PumpIo ChannelIo(ssh_session s, ssh_channel chan) {
 
 }  // namespace
 
-int ServeConnection(const Config& config, ssh_bind bind, int fd,
+int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
                     const Peer& peer) {
-  alarm(kLoginGraceSeconds);  // default action: the child ends
+  RelayAudit audit(relay_fd);
+  alarm(unsigned(
+      config.auth.login_grace_time));  // default action: the child ends
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   std::unique_ptr<ssh_session_struct, SessionFree> s(ssh_new());
@@ -434,37 +451,36 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd,
     return 1;
   }
   ssh_set_auth_methods(s.get(), MethodBits(config));
-  std::optional<Authenticated> auth = Authenticate(config, s.get(), peer);
+  std::optional<Authenticated> auth =
+      Authenticate(config, s.get(), peer, audit);
   if (!auth) {
     ssh_disconnect(s.get());
     return 1;
   }
   const UserInfo* user = &auth->user;
   const std::string who = "user " + user->name + " from " + peer.text + ": ";
+  // The listener counts the user's sessions; it audits its own refusal.
+  Result<std::string> session_id =
+      audit.Admit(user->name, user->uid, kAdmitTimeoutMillis);
+  if (!session_id) {
+    Say(LOG_WARNING, "refused " + who + session_id.error());
+    ssh_disconnect(s.get());
+    return 1;
+  }
   // The PAM session is opened while the process is still root, and closed
   // by this same process when `auth` goes out of scope, by then running as
   // the user: close-time work that needs root cannot happen (pam_unix only
   // logs there). A privileged parent would be needed for more.
   if (Result<bool> opened = auth->pam->OpenSession(); !opened) {
     Say(LOG_WARNING, "refused " + who + opened.error());
+    audit.Record({.op = "login",
+                  .result = "refused",
+                  .rule = "pam session",
+                  .detail = opened.error()});
     ssh_disconnect(s.get());
     return 1;
   }
 
-  // The audit file is opened while the process still has its rights.
-  int audit_fd = -1;
-  if (!config.audit.log.empty()) {
-    audit_fd =
-        open(config.audit.log.c_str(),
-             O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (audit_fd < 0) {
-      syslog(LOG_NOTICE, "audit log %s: %s; auditing to syslog",
-             config.audit.log.c_str(), strerror(errno));
-    }
-  }
-  JsonAudit audit(AuditIdentity{NewSessionId(), user->name, user->uid,
-                                peer.address->ToString(), peer.port},
-                  audit_fd, config.audit.syslog || audit_fd < 0);
   std::string layers;
   Result<std::unique_ptr<Exports>> exports =
       DropAndConfine(config, *user, &layers);
@@ -485,9 +501,8 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd,
   }
   alarm(0);
   ssh_set_message_callback(s.get(), RefuseLateMessage, nullptr);
-  syslog(LOG_INFO, "session %s: %s%zu exports; %s",
-         audit.identity().session.c_str(), who.c_str(), (*exports)->size(),
-         layers.c_str());
+  syslog(LOG_INFO, "session %s: %s%zu exports; %s", session_id->c_str(),
+         who.c_str(), (*exports)->size(), layers.c_str());
   audit.Record({.op = "login", .detail = layers});
 
   Session session(**exports, audit, user->name);
@@ -495,8 +510,8 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd,
       PumpSession(session, ChannelIo(s.get(), chan));
   session.Close();
   if (broken) {
-    syslog(LOG_WARNING, "session %s: ended: %s",
-           audit.identity().session.c_str(), broken->c_str());
+    syslog(LOG_WARNING, "session %s: ended: %s", session_id->c_str(),
+           broken->c_str());
   }
   audit.Record({.op = "logout", .result = broken ? *broken : "ok"});
   ssh_channel_request_send_exit_status(chan, broken ? 1 : 0);

@@ -14,13 +14,14 @@
 namespace sftpd {
 
 // Serves the accepted connection `fd` from `peer` (address set), with the
-// host keys and algorithms of `bind`. Call in the child after fork(), as root
-// (any user may log in whom the config admits) or as an ordinary user (only
-// that user's own account is served, without a privilege change). Returns
-// the process exit status: 0 after a clean end of the SFTP session, 1 when
-// the connection was refused or failed; each refusal is logged with the
-// user, address and port.
-int ServeConnection(const Config& config, ssh_bind bind, int fd,
+// host keys and algorithms of `bind`; audit events and the admission of the
+// authenticated user go to the listener over `relay_fd` (audit_relay.h). Call
+// in the child after fork(), as root (any user may log in whom the config
+// admits) or as an ordinary user (only that user's own account is served,
+// without a privilege change). Returns the process exit status: 0 after a clean
+// end of the SFTP session, 1 when the connection was refused or failed; each
+// refusal is logged with the user, address and port.
+int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
                     const Peer& peer);
 
 }  // namespace sftpd

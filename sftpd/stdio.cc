@@ -94,7 +94,8 @@ std::optional<std::string> PumpSession(Session& session, int in_fd,
 }
 
 int ServeStdio(const std::string& config_path) {
-  openlog("sftpd", LOG_PID, LOG_AUTHPRIV);
+  // Connected now: the sandbox may close the way to /dev/log later.
+  openlog("sftpd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
   signal(SIGPIPE, SIG_IGN);
 
   LoadResult loaded = LoadConfig(config_path);
@@ -113,20 +114,11 @@ int ServeStdio(const std::string& config_path) {
 
   // The audit trail starts here, so refused logins are on it too. Its file
   // is opened before the sandbox closes the filesystem.
-  int audit_fd = -1;
-  if (!config.audit.log.empty()) {
-    audit_fd =
-        open(config.audit.log.c_str(),
-             O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (audit_fd < 0) {  // usual under OpenSSH: the user may not append
-      syslog(LOG_NOTICE, "audit log %s: %s; auditing to syslog",
-             config.audit.log.c_str(), strerror(errno));
-    }
-  }
+  AuditLog log(config.audit.log, config.audit.syslog);
   JsonAudit audit(
       AuditIdentity{NewSessionId(), user->name, user->uid,
                     peer->address ? peer->address->ToString() : "", peer->port},
-      audit_fd, config.audit.syslog || audit_fd < 0);
+      log);
   const std::string who = "user " + user->name + " from " + peer->text + ": ";
   auto refuse = [&](std::string_view rule, const std::string& why) {
     audit.Record(

@@ -1,0 +1,128 @@
+#include "sftpd/audit_relay.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace sftpd {
+
+Bytes EncodeRelayEvent(std::string_view user, const AuditEvent& event) {
+  Bytes out;
+  Writer w(out);
+  w.U8(uint8_t(RelayType::kEvent));
+  // Cut so a message always fits kMaxRelayMessage; the audit line cuts each
+  // string shorter still.
+  auto cut = [](std::string_view s) { return s.substr(0, kMaxRelayField); };
+  w.String(cut(user));
+  for (std::string_view s : {event.op, event.path, event.target, event.result,
+                             event.rule, event.detail}) {
+    w.String(cut(s));
+  }
+  w.U64(uint64_t(event.bytes_read));
+  w.U64(uint64_t(event.bytes_written));
+  return out;
+}
+
+Bytes EncodeRelayAdmit(std::string_view user, uid_t uid) {
+  Bytes out;
+  Writer w(out);
+  w.U8(uint8_t(RelayType::kAdmit));
+  w.String(user);
+  w.U32(uid);
+  return out;
+}
+
+Bytes EncodeRelayReply(bool admitted, std::string_view text) {
+  Bytes out;
+  Writer w(out);
+  w.U8(uint8_t(admitted ? RelayType::kAdmitted : RelayType::kRefused));
+  w.String(text);
+  return out;
+}
+
+std::optional<RelayMessage> DecodeRelayMessage(std::span<const uint8_t> bytes) {
+  if (bytes.size() > kMaxRelayMessage) return std::nullopt;
+  Reader r(bytes);
+  RelayMessage m;
+  m.type = RelayType(r.U8());
+  switch (m.type) {
+    case RelayType::kEvent: {
+      m.user = r.String();
+      AuditEvent& e = m.event;
+      for (std::string_view* s :
+           {&e.op, &e.path, &e.target, &e.result, &e.rule, &e.detail}) {
+        *s = r.String();
+      }
+      e.bytes_read = int64_t(r.U64());
+      e.bytes_written = int64_t(r.U64());
+      break;
+    }
+    case RelayType::kAdmit:
+      m.user = r.String();
+      m.uid = r.U32();
+      break;
+    case RelayType::kAdmitted:
+    case RelayType::kRefused:
+      m.text = r.String();
+      break;
+    default:
+      return std::nullopt;
+  }
+  if (!r.Done()) return std::nullopt;
+  return m;
+}
+
+void RelayAudit::Send(const Bytes& message) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    if (send(fd_, message.data(), message.size(), MSG_NOSIGNAL) ==
+        ssize_t(message.size())) {
+      return;
+    }
+    if (errno != EINTR) break;
+  }
+  const char* why = strerror(errno);
+  fprintf(stderr,
+          "sftpd[%d]: the audit channel to the listener failed (%s); "
+          "ending the session\n",
+          int(getpid()), why);
+  syslog(LOG_ERR,
+         "the audit channel to the listener failed (%s); ending the "
+         "session",
+         why);
+  _exit(1);
+}
+
+void RelayAudit::Record(const AuditEvent& event) {
+  Send(EncodeRelayEvent(claimed_user_, event));
+}
+
+Result<std::string> RelayAudit::Admit(const std::string& user, uid_t uid,
+                                      int timeout_ms) {
+  Send(EncodeRelayAdmit(user, uid));
+  pollfd p{fd_, POLLIN, 0};
+  int ready;
+  do {
+    ready = poll(&p, 1, timeout_ms);
+  } while (ready < 0 && errno == EINTR);
+  if (ready <= 0) return Error{"no answer from the listener"};
+  std::vector<uint8_t> buf(kMaxRelayMessage);
+  ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
+  if (n <= 0) return Error{"the listener closed the audit channel"};
+  std::optional<RelayMessage> reply =
+      DecodeRelayMessage(std::span(buf.data(), size_t(n)));
+  if (!reply || (reply->type != RelayType::kAdmitted &&
+                 reply->type != RelayType::kRefused)) {
+    return Error{"a malformed answer from the listener"};
+  }
+  if (reply->type == RelayType::kRefused)
+    return Error{std::string(reply->text)};
+  return std::string(reply->text);
+}
+
+}  // namespace sftpd

@@ -1,0 +1,85 @@
+// The daemon's audit path. A session process never writes the audit trail:
+// it sends each event over a SOCK_SEQPACKET socketpair to the listener, which
+// keeps its rights, stamps the event with the identity it recorded for that
+// connection and writes it, so a user's process can neither forge another
+// identity nor erase what was written. The same channel carries the one
+// admission request of an authenticated connection (the per-user session
+// cap). Message encoding is here; RelayAudit is the child's end. Not
+// thread-safe.
+#ifndef SFTPD_SFTPD_AUDIT_RELAY_H_
+#define SFTPD_SFTPD_AUDIT_RELAY_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "config/result.h"
+#include "sftpd/audit.h"
+#include "sftpd/wire.h"
+
+namespace sftpd {
+
+// Largest message on the channel: an event's seven strings are each cut to
+// kMaxRelayField bytes when encoded.
+constexpr size_t kMaxRelayMessage = 64 * 1024;
+constexpr size_t kMaxRelayField = 8 * 1024;
+
+enum class RelayType : uint8_t {
+  kEvent = 1,     // child -> listener: an audit event
+  kAdmit = 2,     // child -> listener: "user authenticated, may it start?"
+  kAdmitted = 3,  // listener -> child: yes; carries the session id
+  kRefused = 4,   // listener -> child: no; carries the reason
+};
+
+// One decoded message. Views point into the bytes it was decoded from.
+// kEvent: `user` is the name the client claimed, meaningful only before the
+// connection is admitted (a refused login); `event` the rest. kAdmit: `user`
+// and `uid`. kAdmitted: `text` is the session id; kRefused: the reason.
+struct RelayMessage {
+  RelayType type{};
+  std::string_view user;
+  uint32_t uid = 0;
+  std::string_view text;
+  AuditEvent event;
+};
+
+Bytes EncodeRelayEvent(std::string_view user, const AuditEvent& event);
+Bytes EncodeRelayAdmit(std::string_view user, uid_t uid);
+Bytes EncodeRelayReply(bool admitted, std::string_view text);
+
+// Decodes one message; nullopt when it is malformed (unknown type, short or
+// trailing bytes, over kMaxRelayMessage).
+std::optional<RelayMessage> DecodeRelayMessage(std::span<const uint8_t> bytes);
+
+// The session process's end of the channel (fd borrowed, blocking). Record
+// sends the event; a channel that fails (the listener is gone) cannot be
+// audited through, so the process reports it and exits with status 1 rather
+// than go on unaudited.
+class RelayAudit final : public AuditSink {
+ public:
+  explicit RelayAudit(int fd) : fd_(fd) {}
+
+  // The user name the client claims, sent with events before admission.
+  void set_claimed_user(std::string user) { claimed_user_ = std::move(user); }
+  void Record(const AuditEvent& event) override;
+
+  // Asks the listener whether `user` (authenticated, about to be served)
+  // may start a session. Returns the session id, or the listener's reason
+  // for refusing (it has audited that), or why no answer came within
+  // `timeout_ms`.
+  Result<std::string> Admit(const std::string& user, uid_t uid, int timeout_ms);
+
+ private:
+  void Send(const Bytes& message);
+
+  int fd_;
+  std::string claimed_user_;
+};
+
+}  // namespace sftpd
+
+#endif  // SFTPD_SFTPD_AUDIT_RELAY_H_

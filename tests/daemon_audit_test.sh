@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# `sftpd serve`'s audit trail and connection limits: the listener, not the
+# user's session process, writes the audit file (the session holds no fd on
+# it); refused logins, drops before key exchange and a killed session are on
+# it; SIGHUP reopens it after a rotation; [server] max_sessions_per_user,
+# max_startups and [auth] login_grace_time, max_tries are enforced and
+# audited with their rule.
+# Usage: daemon_audit_test.sh /path/to/sftpd
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+setup_common "${1:-}"
+
+SRV=$TMP/srv
+CFG=$TMP/etc/sftpd.toml
+AUDIT=$TMP/audit/audit.jsonl
+K=$TMP/keys
+L=$TMP/local
+mkdir -p "$SRV/users/$T_USER1" "$K" "$L" "$TMP/audit" "$TMP/hk"
+chown "$T_USER1:" "$SRV/users/$T_USER1"
+chmod 0755 "$K" "$TMP/hk"
+
+PORT=$(free_loopback_port) || die "no free port found"
+install_config "$CFG" <<CONFIG
+[server]
+listen = ["127.0.0.1:$PORT"]
+host_keys = ["$TMP/hk/host_key"]
+max_startups = 2
+max_sessions_per_user = 1
+
+[auth]
+methods = ["publickey"]
+authorized_keys = ["$K/%u"]
+login_grace_time = 3
+max_tries = 2
+
+[audit]
+log = "$AUDIT"
+syslog = false
+
+[exports.home]
+path = "$SRV/users/%u"
+owner_only = true
+
+[users.$T_USER1]
+exports = ["home"]
+allow_from = ["127.0.0.1/32"]
+CONFIG
+
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/client_key" -C sftpd-test
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/wrong_key" -C sftpd-wrong
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/wrong_key2" -C sftpd-wrong2
+install -m 0644 "$TMP/client_key.pub" "$K/$T_USER1"
+
+DLOG=$TMP/daemon.log
+start_sftpd_serve "$CFG" "$PORT" "$DLOG"
+log "sftpd serve on 127.0.0.1:$PORT (pid $DPID)"
+
+SSH_OPTS=(-o IdentitiesOnly=yes -o StrictHostKeyChecking=no
+  -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR
+  -o ConnectTimeout=10)
+dsftp() {
+  local key=$1; shift
+  timeout 30 sftp -q "${SSH_OPTS[@]}" -i "$key" -P "$PORT" -b - "$@" \
+    >"$OUT" 2>"$ERR"
+}
+# audit_count PATTERN [FILE]: lines of the audit file matching PATTERN.
+audit_count() { grep -c -- "$1" "${2:-$AUDIT}" 2>/dev/null || true; }
+# wait_audit PATTERN [FILE]: waits (bounded, 10 s) for a matching line.
+wait_audit() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ $(audit_count "$@") -gt 0 ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# children: the listener's child processes, one per line.
+children() { pgrep -P "$DPID" || true; }
+# wait_children N: waits (bounded, 10 s) until the listener has N children.
+wait_children() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ $(children | wc -l) -eq $1 ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+log "a held session: the audit file is the listener's alone"
+# An sftp subsystem kept open by a client that sends nothing yet: its
+# stdin is a FIFO this shell holds open on fd 5.
+mkfifo "$TMP/hold"
+timeout 40 ssh "${SSH_OPTS[@]}" -i "$TMP/client_key" -p "$PORT" \
+  -s "$T_USER1@127.0.0.1" sftp <"$TMP/hold" >/dev/null 2>&1 &
+HELD=$!
+exec 5>"$TMP/hold"
+at_exit "kill $HELD 2>/dev/null"
+check "the session is logged in" wait_audit '"op":"login","result":"ok"'
+SPID=$(children | head -1)
+check "the session process runs as $T_USER1" \
+  test "$(awk '/^Uid:/ {print $2}' "/proc/$SPID/status" 2>/dev/null)" = "$(id -u "$T_USER1")"
+held_audit=$(ls -l "/proc/$SPID/fd" 2>/dev/null | grep -c "$AUDIT" || true)
+check_eq "the session process holds no fd on the audit file" "0" "$held_audit"
+check_eq "the listener holds it" "1" \
+  "$(ls -l "/proc/$DPID/fd" 2>/dev/null | grep -c "$AUDIT" || true)"
+check_eq "the audit file is root's, 0600" "600 root" "$(stat -c '%a %U' "$AUDIT" 2>&1)"
+check_not "$T_USER1 cannot append to it" runuser -u "$T_USER1" -- sh -c "echo forged 2>/dev/null >> '$AUDIT'"
+
+log "max_sessions_per_user = 1"
+check_not "a second session of $T_USER1 is refused" dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
+check "  ... audited with its rule" wait_audit '"result":"refused","rule":"max_sessions_per_user"'
+if grep -q "refused user $T_USER1 from 127.0.0.1:[0-9]*: user has 1 sessions already" "$DLOG"; then
+  pass "  ... and logged"
+else fail "  ... and logged" "$(tail -5 "$DLOG")"; fi
+
+log "a killed session"
+kill -KILL "$SPID"
+check "the listener writes its logout" \
+  wait_audit '"op":"logout","result":"ended abnormally: killed by signal 9"'
+exec 5>&-
+kill "$HELD" 2>/dev/null || true
+wait "$HELD" 2>/dev/null || true
+check "the listener has no children left" wait_children 0
+
+log "a full session after it"
+mkfile "$L/up.bin" 64 root
+check "put and get as $T_USER1" dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<BATCH
+put $L/up.bin up.bin
+get up.bin $L/down.bin
+BATCH
+check_eq "  ... the file came back" "$(sha "$L/up.bin")" "$(sha "$L/down.bin" 2>&1)"
+check "  ... its logout is written" wait_audit '"op":"logout","result":"ok"'
+session=$(grep '"op":"logout","result":"ok"' "$AUDIT" | sed -n 's/.*"session":"\([0-9a-f]*\)".*/\1/p')
+check_eq "  ... login, two opens and closes, logout under one session id" "6" \
+  "$(grep "\"session\":\"$session\"" "$AUDIT" | grep -cE '"op":"(login|open|close|logout)"' || true)"
+
+log "refused logins are audited"
+check_not "two wrong keys are refused" \
+  dsftp "$TMP/wrong_key" -i "$TMP/wrong_key2" "$T_USER1@127.0.0.1" <<<"ls"
+check "  ... audited as a failed authentication of $T_USER1" \
+  wait_audit "\"user\":\"$T_USER1\".*\"op\":\"login\",\"result\":\"refused\",\"rule\":\"authentication\""
+check "  ... and as max_tries after [auth] max_tries = 2 failures" \
+  wait_audit '"rule":"max_tries","detail":"2 failed attempts"'
+check_not "an unknown user is refused" dsftp "$TMP/client_key" "nosuchuser-sftpd@127.0.0.1" <<<"ls"
+check "  ... audited with the name tried" \
+  wait_audit '"user":"nosuchuser-sftpd".*"rule":"unknown user"'
+check_not "a client from 127.0.0.2 is refused" \
+  dsftp "$TMP/client_key" -o BindAddress=127.0.0.2 "$T_USER1@127.0.0.1" <<<"ls"
+check "  ... audited by the listener before key exchange" \
+  wait_audit '"addr":"127.0.0.2".*"rule":"allow_from","detail":"dropped before key exchange'
+
+log "max_startups = 2 and login_grace_time = 3"
+wait_children 0 || true
+exec 3<>"/dev/tcp/127.0.0.1/$PORT" 4<>"/dev/tcp/127.0.0.1/$PORT"
+check "two silent connections are held" wait_children 2
+check_not "a third connection is refused" dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
+check "  ... audited with rule max_startups" wait_audit '"rule":"max_startups"'
+start=$SECONDS
+check "the silent ones are closed after the grace time" wait_children 0
+check "  ... within 3..8 s" test $((SECONDS - start)) -le 8
+exec 3>&- 4>&-
+check_eq "  ... both audited with rule login_grace_time" "2" \
+  "$(audit_count '"rule":"login_grace_time"')"
+check "a client is served again" dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
+
+log "SIGHUP reopens the audit file"
+mv "$AUDIT" "$AUDIT.1"
+lines_before=$(wc -l <"$AUDIT.1")
+kill -HUP "$DPID"
+check "a session after SIGHUP" dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
+check "  ... is written to a new file" wait_audit '"op":"logout","result":"ok"'
+check_eq "  ... the new file is root's, 0600" "600 root" "$(stat -c '%a %U' "$AUDIT" 2>&1)"
+check_eq "  ... nothing more went to the rotated one" "$lines_before" "$(wc -l <"$AUDIT.1")"
+check "every audit line is one JSON object" \
+  python3 -c 'import json,sys
+for f in sys.argv[1:]:
+    for line in open(f):
+        assert isinstance(json.loads(line), dict)' "$AUDIT" "$AUDIT.1"
+
+check "the listener is still running" kill -0 "$DPID"
+finish
