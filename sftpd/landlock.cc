@@ -104,7 +104,7 @@ uint64_t Rights(Kind kind, uint64_t handled) {
 
 }  // namespace
 
-Result<std::string> Enter(std::span<const Tree> trees) {
+Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat) {
   // Open everything first, so a missing export is an error on every kernel.
   std::vector<Rule> rules;
   for (const Tree& tree : trees) {
@@ -124,6 +124,8 @@ Result<std::string> Enter(std::span<const Tree> trees) {
     rules.push_back({Fd(fd), Kind::kSystemFile, file});
   }
 
+  Result<std::string> apparmor = EnterHat(hat);
+  if (!apparmor) return apparmor;
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return Error{Errno("sandbox: PR_SET_NO_NEW_PRIVS", errno)};
   }
@@ -134,7 +136,8 @@ Result<std::string> Enter(std::span<const Tree> trees) {
     const int err = errno;
     if (err == ENOSYS || err == EOPNOTSUPP) {
       return std::string("no_new_privs; landlock unavailable (") +
-             (err == ENOSYS ? "not in this kernel" : "disabled at boot") + ")";
+             (err == ENOSYS ? "not in this kernel" : "disabled at boot") +
+             "); " + *apparmor;
     }
     return Error{Errno("sandbox: landlock ABI probe", err)};
   }
@@ -159,7 +162,7 @@ Result<std::string> Enter(std::span<const Tree> trees) {
   if (syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0) {
     return Error{Errno("sandbox: landlock_restrict_self", errno)};
   }
-  return "no_new_privs, landlock ABI " + std::to_string(abi);
+  return "no_new_privs, landlock ABI " + std::to_string(abi) + "; " + *apparmor;
 }
 
 }  // namespace sftpd::sandbox

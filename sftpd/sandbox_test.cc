@@ -10,6 +10,7 @@
 #include <linux/landlock.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <sys/apparmor.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -88,7 +89,7 @@ std::string Confined(
   if (pid == 0) {
     close(pipe_fds[0]);
     Steps steps;
-    auto entered = Enter(trees);
+    auto entered = Enter(trees, "sftpd-test-hat");
     if (!entered.ok()) {
       steps.True("Enter: " + entered.error(), false);
     } else {
@@ -167,7 +168,9 @@ TEST_CASE("sandbox: a writable tree allows file work, not exec or devices") {
   const std::string report = Confined(fx.Trees(), [&](Steps& s,
                                                       const std::string& desc) {
     s.True("description: " + desc,
-           desc == "no_new_privs, landlock ABI " + std::to_string(abi));
+           desc.rfind("no_new_privs, landlock ABI " + std::to_string(abi) +
+                          "; apparmor ",
+                      0) == 0);
     const int fd = open((rw + "/new").c_str(),
                         O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
     s.Ok("create", fd);
@@ -322,7 +325,7 @@ TEST_CASE("sandbox: a tree that cannot be opened is an error") {
     REQUIRE(pid >= 0);
     if (pid == 0) {
       const std::vector<Tree> trees = {{fx.base + "/rw1", true}, {path, false}};
-      auto entered = Enter(trees);
+      auto entered = Enter(trees, "sftpd-test-hat");
       const std::string out =
           entered.ok() ? "ok: " + *entered : entered.error();
       ssize_t ignored = write(pipe_fds[1], out.data(), out.size());
@@ -340,6 +343,18 @@ TEST_CASE("sandbox: a tree that cannot be opened is an error") {
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
     CHECK(error.find(path) != std::string::npos);
+  }
+}
+
+TEST_CASE("sandbox: without AppArmor the hat step says so and goes on") {
+  // This machine's kernel has no AppArmor; with it, an unconfined process
+  // is reported as such. Either way there is no hat to enter and no error.
+  Result<std::string> hat = EnterHat("sftpd-test-hat");
+  REQUIRE(hat.ok());
+  if (aa_is_enabled()) {
+    CHECK(*hat == "apparmor unconfined");
+  } else {
+    CHECK(hat->rfind("apparmor unavailable (", 0) == 0);
   }
 }
 

@@ -322,7 +322,7 @@ Result<std::unique_ptr<Exports>> DropAndConfine(const Config& config,
   if (!exports) return exports;
   tzset();
   umask(0);  // each export's own umask is applied by Exports
-  Result<std::string> entered = sandbox::Enter(trees);
+  Result<std::string> entered = sandbox::Enter(trees, user.name);
   if (!entered) return Error{"cannot confine: " + entered.error()};
   *layers = *entered;
   return exports;

@@ -155,7 +155,7 @@ int ServeStdio(const std::string& config_path) {
 
   tzset();   // long names use local time; /etc/localtime is read now
   umask(0);  // each export's own umask is applied by Exports
-  Result<std::string> layers = sandbox::Enter(trees);
+  Result<std::string> layers = sandbox::Enter(trees, user->name);
   if (!layers) return refuse("sandbox", "cannot confine: " + layers.error());
   syslog(LOG_INFO, "session %s: user %s from %s, %zu exports; %s",
          audit.identity().session.c_str(), user->name.c_str(),

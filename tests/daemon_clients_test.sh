@@ -163,7 +163,7 @@ for u in "$T_USER1" "$T_USER2"; do
   check_eq "  ... NoNewPrivs" "1" "$(status_field "$pid" NoNewPrivs)"
   login=$(grep '"op":"login","result":"ok"' "$AUDIT" | grep "\"user\":\"$u\"" | tail -1)
   if ((landlock_abi > 0)); then
-    if grep -q "\"detail\":\"no_new_privs, landlock ABI $landlock_abi\"" <<<"$login"; then
+    if grep -q "\"detail\":\"no_new_privs, landlock ABI $landlock_abi; apparmor " <<<"$login"; then
       pass "  ... Landlock ABI $landlock_abi in force (audit login detail)"
     else fail "  ... Landlock ABI $landlock_abi in force (audit login detail)" "$login"; fi
   else
