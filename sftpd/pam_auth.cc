@@ -106,6 +106,9 @@ Result<std::unique_ptr<PamLogin>> PamLogin::Start(const std::string& user,
     return Error{"pam_start failed (" + std::to_string(rc) + ")"};
   }
   if (!rhost.empty()) pam_set_item(login->pamh_, PAM_RHOST, rhost.c_str());
+  // No terminal is ever allocated; modules that look at the tty (pam_access,
+  // pam_securetty) see what OpenSSH gives them for a session without one.
+  pam_set_item(login->pamh_, PAM_TTY, "ssh");
   return login;
 }
 

@@ -32,6 +32,7 @@ namespace sftpd {
 namespace {
 
 constexpr int kAdmitTimeoutMillis = 10000;
+constexpr int kCloseWaitMillis = 3000;
 // Channel opens and requests before the subsystem starts.
 constexpr int kMaxSetupMessages = 64;
 constexpr const char* kOnlySftp =
@@ -243,14 +244,19 @@ std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
     const bool admissible =
         cand && cand->user && (method & enabled) != 0 && !stray_response;
     std::unique_ptr<PamLogin> pam;
-    if (admissible && method == SSH_AUTH_METHOD_PUBLICKEY &&
-        cand->keys.Accepts(OfferedKey(m.get()), *peer.address, time(nullptr))) {
+    if (admissible && method == SSH_AUTH_METHOD_PUBLICKEY) {
+      KeyDecision key =
+          cand->keys.Accepts(OfferedKey(m.get()), *peer.address, time(nullptr));
       enum ssh_publickey_state_e state = PublicKeyState(m.get());
-      if (state == SSH_PUBLICKEY_STATE_NONE) {
+      if (!key && !key.refusal.empty()) {
+        Say(LOG_NOTICE, "key of " + cand->name + " from " + peer.text +
+                            " refused by " + key.origin + ":" +
+                            std::to_string(key.line) + ": " + key.refusal);
+      } else if (key && state == SSH_PUBLICKEY_STATE_NONE) {
         ssh_message_auth_reply_pk_ok_simple(m.get());
         continue;
       }
-      if (state == SSH_PUBLICKEY_STATE_VALID) {
+      if (key && state == SSH_PUBLICKEY_STATE_VALID) {
         // Account checks (expired, locked) apply to key logins too.
         pam = ThroughPam(*cand, peer, "account",
                          [](PamLogin& p) { return p.CheckAccount(); });
@@ -430,6 +436,23 @@ PumpIo ChannelIo(ssh_session s, ssh_channel chan) {
   };
 }
 
+// After the server closed the channel, the client answers with its own
+// close and then ends the connection; ending it first would make OpenSSH's
+// client report "closed by remote host". Bounded: a client that stays is
+// disconnected after kCloseWaitMillis.
+void AwaitClientClose(ssh_session s) {
+  ssh_event event = ssh_event_new();
+  if (event == nullptr) return;
+  if (ssh_event_add_session(event, s) == SSH_OK) {
+    for (int waited = 0; waited < kCloseWaitMillis && ssh_is_connected(s);
+         waited += 100) {
+      if (ssh_event_dopoll(event, 100) == SSH_ERROR) break;
+    }
+    ssh_event_remove_session(event, s);
+  }
+  ssh_event_free(event);
+}
+
 }  // namespace
 
 int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
@@ -517,6 +540,7 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
   ssh_channel_request_send_exit_status(chan, broken ? 1 : 0);
   ssh_channel_send_eof(chan);
   ssh_channel_close(chan);
+  AwaitClientClose(s.get());
   ssh_channel_free(chan);
   ssh_disconnect(s.get());
   return broken ? 1 : 0;

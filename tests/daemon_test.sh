@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `sftpd serve`, the libssh daemon, on a free loopback port with OpenSSH's
 # sftp and ssh: key login, files owned by the user on disk, refusals (wrong
-# key, a group-writable authorized_keys file, a user without a key, root,
-# exec, shell, forwarding, a source address outside allow_from), the
-# generated host key, the audit trail, no zombies, and the non-root mode.
+# key, a group-writable authorized_keys file, from= and command= key
+# options, a user without a key, root, exec, shell, forwarding, a source
+# address outside allow_from), a clean end of the session, the generated
+# host key, the audit trail, no zombies, and the non-root mode.
 # Usage: daemon_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -92,6 +93,9 @@ get up.bin $L/down.bin
 BATCH
 if ((rc == 0)); then pass "sftp put/ls/get as $T_USER1"
 else fail "sftp put/ls/get as $T_USER1" "exit $rc" "$(head -c 600 "$ERR")" "daemon: $(tail -5 "$DLOG")"; fi
+if grep -q "closed by remote host" "$ERR"; then
+  fail "the session ends with the client's close, not the server's" "$(head -c 300 "$ERR")"
+else pass "the session ends with the client's close, not the server's"; fi
 check_eq "start directory /home" "/home" "$(sed -n 's/^Remote working directory: //p' "$OUT")"
 if grep -q 'up\.bin' "$OUT"; then pass "ls -l lists the upload"; else fail "ls -l lists the upload" "$(head -c 600 "$OUT")"; fi
 check_eq "put: content on disk" "$(sha "$L/up.bin")" "$(sha "$H/up.bin" 2>&1)"
@@ -134,6 +138,25 @@ check_not "a world-writable directory above it is refused" \
 chmod 0755 "$K"
 check "  ... with the modes repaired the key works again" \
   dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
+
+# Key options: from= admits the key only from the addresses it names.
+install -m 0644 /dev/null "$K/$T_USER1.opts"
+printf 'from="127.0.0.2,!127.0.0.1" %s\n' "$(cat "$TMP/client_key.pub")" >"$K/$T_USER1.opts"
+cp "$K/$T_USER1" "$K/$T_USER1.plain"
+cp "$K/$T_USER1.opts" "$K/$T_USER1"
+check_not "a key whose from= excludes 127.0.0.1 is refused from there" \
+  dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
+if grep -q "key of $T_USER1 from 127.0.0.1:[0-9]* refused by $K/$T_USER1:1: .*127.0.0.1" "$DLOG"; then
+  pass "  ... the line and the reason are logged"
+else fail "  ... the line and the reason are logged" "$(tail -5 "$DLOG")"; fi
+printf 'restrict,from="127.0.0.0/8" %s\n' "$(cat "$TMP/client_key.pub")" >"$K/$T_USER1"
+check "a key with restrict and a matching from= CIDR is served" \
+  dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
+printf 'command="/bin/true" %s\n' "$(cat "$TMP/client_key.pub")" >"$K/$T_USER1"
+check_not "a key with command= is refused (no command can be forced here)" \
+  dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
+cp "$K/$T_USER1.plain" "$K/$T_USER1"
+rm -f "$K/$T_USER1.opts" "$K/$T_USER1.plain"
 
 check_not "$T_USER3 (no authorized_keys) is refused with $T_USER1's key" \
   dsftp "$TMP/client_key" "$T_USER3@127.0.0.1" <<<"ls"
