@@ -132,6 +132,14 @@ const char* OfferedPassword(ssh_message m) {
 }
 #pragma GCC diagnostic pop
 
+// "ADDRESS port PORT ssh2": how OpenSSH's sshd names the peer in its
+// Accepted/Failed lines, so log watchers written for sshd (fail2ban's sshd
+// filter) read these too.
+std::string SshdStyle(const Peer& peer) {
+  return peer.address->ToString() + " port " + std::to_string(peer.port) +
+         " ssh2";
+}
+
 // The SSH_AUTH_METHOD_* bits of [auth] methods.
 int MethodBits(const Config& config) {
   int bits = 0;
@@ -275,14 +283,16 @@ std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
     if (pam) {
       ssh_message_auth_reply_success(m.get(), 0);
       Say(LOG_INFO, "Accepted " + MethodName(method) + " for " + cand->name +
-                        " from " + peer.text);
+                        " from " + SshdStyle(peer));
       return Authenticated{*cand->user, std::move(pam)};
     }
     if (method != SSH_AUTH_METHOD_NONE) {
       ++failures;
+      // "invalid user": a name that may not log in at all, as sshd says.
       Say(LOG_WARNING, "Failed " + MethodName(method) + " for " +
+                           (cand && cand->user ? "" : "invalid user ") +
                            (cand ? cand->name : std::string()) + " from " +
-                           peer.text);
+                           SshdStyle(peer));
       audit.Record({.op = "login",
                     .result = "refused",
                     .rule = "authentication",
@@ -291,7 +301,9 @@ std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
     ssh_message_auth_set_methods(m.get(), enabled);
     ssh_message_reply_default(m.get());
   }
-  Say(LOG_WARNING, "too many authentication failures from " + peer.text);
+  Say(LOG_WARNING, "maximum authentication attempts exceeded for " +
+                       (cand ? cand->name : std::string()) + " from " +
+                       SshdStyle(peer));
   audit.Record({.op = "login",
                 .result = "refused",
                 .rule = "max_tries",

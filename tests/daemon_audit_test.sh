@@ -141,6 +141,14 @@ check "  ... audited as a failed authentication of $T_USER1" \
   wait_audit "\"user\":\"$T_USER1\".*\"op\":\"login\",\"result\":\"refused\",\"rule\":\"authentication\""
 check "  ... and as max_tries after [auth] max_tries = 2 failures" \
   wait_audit '"rule":"max_tries","detail":"2 failed attempts"'
+if grep -q "maximum authentication attempts exceeded for $T_USER1 from 127.0.0.1 port [0-9]* ssh2" "$DLOG"; then
+  pass "  ... logged as sshd would"
+else fail "  ... logged as sshd would" "$(tail -5 "$DLOG")"; fi
+if command -v fail2ban-regex >/dev/null; then
+  check "  ... which fail2ban's sshd filter counts against 127.0.0.1" \
+    bash -c "fail2ban-regex -d '{NONE}' --out row '$DLOG' 'sshd[_daemon=sftpd]' |
+      grep -q \"^\\['127.0.0.1',.*'user': '$T_USER1'\""
+fi
 check_not "an unknown user is refused" dsftp "$TMP/client_key" "nosuchuser-sftpd@127.0.0.1" <<<"ls"
 check "  ... audited with the name tried" \
   wait_audit '"user":"nosuchuser-sftpd".*"rule":"unknown user"'

@@ -133,7 +133,7 @@ else fail "password: put/get with the right password" "exit $rc" "$(head -c 600 
 check_eq "  ... the upload is on disk" "$(sha "$L/up.bin")" "$(sha "$H/up.bin" 2>&1)"
 check_eq "  ... owned by $PUSER" "$PUSER:$PUSER" "$(stat -c %U:%G "$H/up.bin" 2>&1)"
 check_eq "  ... and comes back" "$(sha "$L/up.bin")" "$(sha "$L/down.bin" 2>&1)"
-if grep -q "Accepted password for $PUSER from 127.0.0.1:" "$DLOG"; then pass "  ... logged as accepted"
+if grep -q "Accepted password for $PUSER from 127.0.0.1 port [0-9]* ssh2" "$DLOG"; then pass "  ... logged as accepted"
 else fail "  ... logged as accepted" "$(tail -5 "$DLOG")"; fi
 
 mkfile "$L/kbd.bin" 50 root
@@ -147,12 +147,19 @@ else fail "keyboard-interactive: put with the right password" "exit $rc" "$(head
 check_eq "  ... owned by $PUSER" "$PUSER" "$(stat -c %U "$H/kbd.bin" 2>&1)"
 
 check_not "password: a wrong password is refused" psftp password "$AP_WRONG" <<<"ls"
-if grep -q "Failed password for $PUSER from 127.0.0.1:" "$DLOG"; then pass "  ... logged as Failed password for $PUSER from 127.0.0.1"
+if grep -q "Failed password for $PUSER from 127.0.0.1 port [0-9]* ssh2" "$DLOG"; then pass "  ... logged as Failed password for $PUSER from 127.0.0.1"
 else fail "  ... logged as Failed password" "$(tail -5 "$DLOG")"; fi
 check_not "keyboard-interactive: a wrong password is refused" \
   psftp keyboard-interactive "$AP_WRONG" <<<"ls"
-if grep -q "Failed keyboard-interactive for $PUSER from 127.0.0.1:" "$DLOG"; then pass "  ... and logged"
+if grep -q "Failed keyboard-interactive for $PUSER from 127.0.0.1 port [0-9]* ssh2" "$DLOG"; then pass "  ... and logged"
 else fail "  ... and logged" "$(tail -5 "$DLOG")"; fi
+# fail2ban's own sshd filter, told the daemon is called sftpd, must find
+# both failures with user and address.
+if command -v fail2ban-regex >/dev/null; then
+  found=$(fail2ban-regex -d '{NONE}' --out row "$DLOG" 'sshd[_daemon=sftpd]' 2>&1 |
+    grep -c "^\['127.0.0.1',.*'user': '$PUSER'" || true)
+  check "  ... fail2ban's sshd filter finds both failures ($found)" test "$found" -ge 2
+else fail "fail2ban-regex is installed (deploy/install-deps)"; fi
 check_not "publickey is refused (not in methods)" ksftp <<<"ls"
 
 # Debian's pam_unix refuses an expired account already in its auth step;
