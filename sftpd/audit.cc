@@ -162,7 +162,7 @@ std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
   AppendTime(out, time_us);
   AppendStringField(out, "session", who.session);
   AppendStringField(out, "user", who.user);
-  AppendNumberField(out, "uid", who.uid);
+  if (who.uid >= 0) AppendNumberField(out, "uid", who.uid);
   AppendStringField(out, "addr", who.address);
   if (who.port > 0) AppendNumberField(out, "port", who.port);
   AppendStringField(out, "op", event.op);

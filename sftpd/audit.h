@@ -20,7 +20,7 @@ namespace sftpd {
 struct AuditIdentity {
   std::string session{};  // random hex id, unique per session
   std::string user{};
-  uid_t uid = 0;
+  int64_t uid = -1;  // -1: not known yet (a login refused before it)
   std::string address{};  // client address ("" when local)
   int port = 0;
 };
@@ -48,7 +48,8 @@ class AuditSink {
 // object without a trailing newline: {"time":"2026-11-23T14:36:04.123456Z",
 // "session":..,"user":..,"uid":..,"addr":..,"port":..,"op":..,"path":..,
 // "target":..,"result":..,"rule":..,"detail":..,"bytes_read":..,
-// "bytes_written":..}; empty strings, port 0 and -1 counts are left out.
+// "bytes_written":..}; empty strings, port 0, uid -1 and -1 counts are left
+// out.
 // Strings are JSON-escaped (control bytes, DEL and C1 controls as \u00XX,
 // each byte of an invalid UTF-8 sequence as \u00XX of the byte, so the line is
 // always valid JSON) and cut to 4096 bytes of escaped text at a character

@@ -193,6 +193,15 @@ TEST_CASE("audit: fields come in the fixed order and empty ones are left out") {
                                                "op", "result"});
   CHECK(Value(*few, "uid") == "0");
   CHECK(Value(*few, "result") == "ok");
+
+  // Before authentication the uid is not known: left out, not shown as 0.
+  AuditIdentity early{.session = "00000000000000ab", .address = "192.0.2.9"};
+  auto refused = ParseFlatObject(FormatAuditEvent(
+      early, {.op = "login", .result = "refused", .rule = "allow_from"},
+      kTime));
+  REQUIRE(refused.has_value());
+  CHECK(Keys(*refused) == std::vector<std::string>{"time", "session", "addr",
+                                                   "op", "result", "rule"});
 }
 
 TEST_CASE("audit: time is RFC 3339 UTC with microseconds") {
