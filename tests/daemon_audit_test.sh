@@ -55,14 +55,6 @@ DLOG=$TMP/daemon.log
 start_sftpd_serve "$CFG" "$PORT" "$DLOG"
 log "sftpd serve on 127.0.0.1:$PORT (pid $DPID)"
 
-SSH_OPTS=(-o IdentitiesOnly=yes -o StrictHostKeyChecking=no
-  -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR
-  -o ConnectTimeout=10)
-dsftp() {
-  local key=$1; shift
-  timeout 30 sftp -q "${SSH_OPTS[@]}" -i "$key" -P "$PORT" -b - "$@" \
-    >"$OUT" 2>"$ERR"
-}
 # audit_count PATTERN [FILE]: lines of the audit file matching PATTERN.
 audit_count() { grep -c -- "$1" "${2:-$AUDIT}" 2>/dev/null || true; }
 # wait_audit PATTERN [FILE]: waits (bounded, 10 s) for a matching line.
@@ -90,7 +82,7 @@ log "a held session: the audit file is the listener's alone"
 # An sftp subsystem kept open by a client that sends nothing yet: its
 # stdin is a FIFO this shell holds open on fd 5.
 mkfifo "$TMP/hold"
-timeout 40 ssh "${SSH_OPTS[@]}" -i "$TMP/client_key" -p "$PORT" \
+timeout 40 ssh "${DAEMON_SSH_OPTS[@]}" -i "$TMP/client_key" -p "$PORT" \
   -s "$T_USER1@127.0.0.1" sftp <"$TMP/hold" >/dev/null 2>&1 &
 HELD=$!
 exec 5>"$TMP/hold"

@@ -50,15 +50,8 @@ CONFIG
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/client_key" -C sftpd-test
 install -m 0644 "$TMP/client_key.pub" "$K/$T_USER1"
 
-SSH_OPTS=(-o IdentitiesOnly=yes -o StrictHostKeyChecking=no
-  -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR
-  -o ConnectTimeout=10)
-# dsftp [sftp options...] < batch: an sftp batch as $T_USER1 against the
-# daemon on $PORT; output in $OUT and $ERR.
-dsftp() {
-  timeout 30 sftp -q "${SSH_OPTS[@]}" -i "$TMP/client_key" -P "$PORT" -b - \
-    "$@" "$T_USER1@127.0.0.1" >"$OUT" 2>"$ERR"
-}
+# usftp [sftp options...] < batch: lib.sh's dsftp as $T_USER1 with the key.
+usftp() { dsftp "$TMP/client_key" "$@" "$T_USER1@127.0.0.1"; }
 
 # hup: sends SIGHUP and waits (bounded) for the last line of the daemon's
 # answer: the config reloaded, or the previous one kept.
@@ -81,7 +74,7 @@ write_config "$PORT" "$T_USER1" "$T_USER3"
 DLOG=$TMP/daemon.log
 start_sftpd_serve "$CFG" "$PORT" "$DLOG"
 log "sftpd serve on 127.0.0.1:$PORT (pid $DPID)"
-check "a session is served" dsftp <<<"ls"
+check "a session is served" usftp <<<"ls"
 
 log "SIGHUP with a broken config"
 printf 'this is [not toml\n' | install_config "$CFG"
@@ -90,7 +83,7 @@ check "  ... logs that the config has errors and is kept" \
   logged "SIGHUP: configuration $CFG has errors; keeping the previous one"
 check "  ... and the error itself" logged "$CFG:1"
 check "  ... keeps running" kill -0 "$DPID"
-check "  ... and still serves a session" dsftp <<<"ls"
+check "  ... and still serves a session" usftp <<<"ls"
 
 log "SIGHUP with a config without $T_USER1 (and another listen port)"
 write_config "$((PORT + 1))" "$T_USER3"
@@ -99,17 +92,17 @@ check "  ... reloads" logged "SIGHUP: reloaded configuration $CFG"
 check "  ... says the listen change needs a restart" \
   logged "SIGHUP: \[server\] listen changed"
 check "  ... still listens on the old port" port_listening "$PORT"
-check_not "  ... refuses a new session of $T_USER1" dsftp <<<"ls"
+check_not "  ... refuses a new session of $T_USER1" usftp <<<"ls"
 check "  ... keeps running" kill -0 "$DPID"
 write_config "$PORT" "$T_USER1" "$T_USER3"
 check "the entry restored, the daemon answers SIGHUP" hup
-check "  ... and serves $T_USER1 again" dsftp <<<"ls"
+check "  ... and serves $T_USER1 again" usftp <<<"ls"
 
 log "SIGTERM during a 50 MB download"
 mkfile "$H/big.bin" 51200 "$T_USER1"
 # Rate-limited (160 Mbit/s, about 2.6 s) so the signal lands mid-transfer.
 rc_file=$TMP/get.rc
-( rc=0; dsftp -l 160000 <<<"get big.bin $L/big.bin" || rc=$?; echo "$rc" >"$rc_file" ) &
+( rc=0; usftp -l 160000 <<<"get big.bin $L/big.bin" || rc=$?; echo "$rc" >"$rc_file" ) &
 GET_PID=$!
 at_exit "kill $GET_PID 2>/dev/null"
 for ((i = 0; i < 100; i++)); do
@@ -153,7 +146,7 @@ DLOG=$TMP/daemon2.log
 start_sftpd_serve "$CFG" "$PORT" "$DLOG"
 rm -f "$L/big.bin" "$rc_file"
 # 40 Mbit/s: about 10 s for the whole file, far longer than this part.
-( rc=0; dsftp -l 40000 <<<"get big.bin $L/big.bin" || rc=$?; echo "$rc" >"$rc_file" ) &
+( rc=0; usftp -l 40000 <<<"get big.bin $L/big.bin" || rc=$?; echo "$rc" >"$rc_file" ) &
 GET_PID=$!
 at_exit "kill $GET_PID 2>/dev/null"
 under_way=no

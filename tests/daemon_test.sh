@@ -65,23 +65,6 @@ check_eq "the missing host key was generated 0600" "600 root" \
 check "  ... and is an ed25519 key" \
   bash -c "ssh-keygen -l -f '$TMP/hk/host_key' | grep -q ED25519"
 
-SSH_OPTS=(-o IdentitiesOnly=yes -o StrictHostKeyChecking=no
-  -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR
-  -o ConnectTimeout=10)
-
-# dsftp KEY [options] USER@HOST < batch: an sftp batch against the daemon
-# on $PORT; output in $OUT and $ERR.
-dsftp() {
-  local key=$1; shift
-  timeout 30 sftp -q "${SSH_OPTS[@]}" -i "$key" -P "$PORT" -b - "$@" \
-    >"$OUT" 2>"$ERR"
-}
-# dssh KEY [ssh args...]: ssh against the daemon on $PORT.
-dssh() {
-  local key=$1; shift
-  timeout 20 ssh "${SSH_OPTS[@]}" -i "$key" -p "$PORT" "$@"
-}
-
 log "sftp with the right key"
 mkfile "$L/up.bin" 300 root
 rc=0

@@ -216,3 +216,23 @@ start_sftpd_serve() {
   done
   die "sftpd serve does not listen on $port: $(cat "$logf")"
 }
+
+# Client options for the daemon tests: the given key only, any host key, no
+# prompts, quiet.
+DAEMON_SSH_OPTS=(-o IdentitiesOnly=yes -o StrictHostKeyChecking=no
+  -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR
+  -o ConnectTimeout=10)
+
+# dsftp KEY [options] USER@HOST < batch: an sftp batch against the daemon
+# on 127.0.0.1:$PORT; output in $OUT and $ERR; returns sftp's status.
+dsftp() {
+  local key=$1; shift
+  timeout 30 sftp -q "${DAEMON_SSH_OPTS[@]}" -i "$key" -P "$PORT" -b - "$@" \
+    >"$OUT" 2>"$ERR"
+}
+
+# dssh KEY [ssh args...]: ssh against the daemon on 127.0.0.1:$PORT.
+dssh() {
+  local key=$1; shift
+  timeout 20 ssh "${DAEMON_SSH_OPTS[@]}" -i "$key" -p "$PORT" "$@"
+}
