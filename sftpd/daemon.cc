@@ -323,7 +323,10 @@ class Listener {
 
  private:
   void HandleSignals();
+  // SIGHUP: the config (kept when the new one fails) and the audit file.
   void Reload();
+  // Loads and applies the config file; why not, when it cannot be used.
+  std::optional<std::string> LoadNewConfig();
   void BeginShutdown();
   // Shutdown progress: signals children as the deadlines pass. True when
   // every child has been reaped.
@@ -351,6 +354,7 @@ class Listener {
   std::vector<Fd> listeners_;
   ConnectionTable children_;
   std::map<pid_t, Relay> relays_;
+  std::vector<uint8_t> relay_buffer_;  // one message at a time, reused
   bool stopping_ = false;
   Clock::time_point term_at_{};  // when the grace period ends
   bool termed_ = false;          // children got SIGTERM
@@ -438,40 +442,39 @@ void Listener::HandleSignals() {
 }
 
 void Listener::Reload() {
-  // The audit file is reopened whatever becomes of the config: this is how
+  if (std::optional<std::string> why = LoadNewConfig()) {
+    Say(LOG_ERR, "SIGHUP: " + *why + "; keeping the previous one");
+  }
+  // The audit file is reopened whatever became of the config: this is how
   // a rotated file is let go.
-  LoadResult loaded = LoadConfig(config_path_);
-  if (!loaded.config) {
-    for (const ConfigError& e : loaded.errors) Say(LOG_ERR, e.ToString());
-    Say(LOG_ERR, "SIGHUP: configuration " + config_path_ +
-                     " has errors; keeping the previous one");
-  }
-  Result<BindPtr> bind = Error{""};
-  if (loaded.config) {
-    bind = MakeBind(*loaded.config);
-    if (!bind) {
-      Say(LOG_ERR, "SIGHUP: " + bind.error() + "; keeping the previous config");
-    }
-  }
-  if (loaded.config && bind) {
-    if (loaded.config->server.listen != config_.server.listen) {
-      Say(LOG_WARNING,
-          "SIGHUP: [server] listen changed; still listening on the previous "
-          "addresses until restart");
-    }
-    config_ = std::move(*loaded.config);
-    filter_ = ListenerFilter(config_);
-    children_.set_limits(ConnectionLimits::Of(config_.server));
-    bind_ = std::move(*bind);
-    Say(LOG_NOTICE, "SIGHUP: reloaded configuration " + config_path_ +
-                        " for new connections");
-  }
   if (audit_->path() != config_.audit.log) {
     audit_ =
         std::make_unique<AuditLog>(config_.audit.log, config_.audit.syslog);
   } else if (std::optional<std::string> e = audit_->Reopen()) {
     Say(LOG_ERR, "SIGHUP: " + *e + "; still writing the previous file");
   }
+}
+
+std::optional<std::string> Listener::LoadNewConfig() {
+  LoadResult loaded = LoadConfig(config_path_);
+  if (!loaded.config) {
+    for (const ConfigError& e : loaded.errors) Say(LOG_ERR, e.ToString());
+    return "configuration " + config_path_ + " has errors";
+  }
+  Result<BindPtr> bind = MakeBind(*loaded.config);
+  if (!bind) return bind.error() + " with the new configuration";
+  if (loaded.config->server.listen != config_.server.listen) {
+    Say(LOG_WARNING,
+        "SIGHUP: [server] listen changed; still listening on the previous "
+        "addresses until restart");
+  }
+  config_ = std::move(*loaded.config);
+  filter_ = ListenerFilter(config_);
+  children_.set_limits(ConnectionLimits::Of(config_.server));
+  bind_ = std::move(*bind);
+  Say(LOG_NOTICE, "SIGHUP: reloaded configuration " + config_path_ +
+                      " for new connections");
+  return std::nullopt;
 }
 
 void Listener::BeginShutdown() {
@@ -593,7 +596,8 @@ void Listener::Accept(int listen_fd) {
 }
 
 void Listener::ReadRelay(pid_t pid, Relay& relay) {
-  std::vector<uint8_t> buf(kMaxRelayMessage);
+  std::vector<uint8_t>& buf = relay_buffer_;
+  buf.resize(kMaxRelayMessage);
   for (int i = 0; i < kRelayBurst && relay.fd.valid(); ++i) {
     iovec iov{buf.data(), buf.size()};
     msghdr msg{};
