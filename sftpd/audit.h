@@ -82,6 +82,7 @@ class AuditLog {
   // returned.
   std::optional<std::string> Reopen();
   const std::string& path() const { return path_; }
+  bool to_syslog() const { return to_syslog_; }
 
  private:
   void ReportOnce(const std::string& what);

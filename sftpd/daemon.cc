@@ -447,7 +447,8 @@ void Listener::Reload() {
   }
   // The audit file is reopened whatever became of the config: this is how
   // a rotated file is let go.
-  if (audit_->path() != config_.audit.log) {
+  if (audit_->path() != config_.audit.log ||
+      audit_->to_syslog() != config_.audit.syslog) {
     audit_ =
         std::make_unique<AuditLog>(config_.audit.log, config_.audit.syslog);
   } else if (std::optional<std::string> e = audit_->Reopen()) {

@@ -1,6 +1,5 @@
 #include "sftpd/ssh_session.h"
 
-#include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -1,6 +1,5 @@
 #include "sftpd/stdio.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <syslog.h>
 #include <time.h>
