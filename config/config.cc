@@ -24,8 +24,8 @@ constexpr size_t kMaxHintLength = 64;
 constexpr size_t kMaxNameLength = 255;
 constexpr int64_t kMaxUmask = 0777;
 
-constexpr std::array<std::string_view, 6> kTopKeys = {
-    "server", "auth", "audit", "exports", "users", "groups"};
+constexpr std::array<std::string_view, 7> kTopKeys = {
+    "server", "auth", "audit", "policy", "exports", "users", "groups"};
 constexpr std::array<std::string_view, 10> kServerKeys = {
     "listen",
     "host_keys",
@@ -40,6 +40,7 @@ constexpr std::array<std::string_view, 10> kServerKeys = {
 constexpr std::array<std::string_view, 4> kAuthKeys = {
     "methods", "authorized_keys", "login_grace_time", "max_tries"};
 constexpr std::array<std::string_view, 2> kAuditKeys = {"log", "syslog"};
+constexpr std::array<std::string_view, 1> kPolicyKeys = {"audit_writes"};
 constexpr std::array<std::string_view, 4> kExportKeys = {"path", "access",
                                                          "owner_only", "umask"};
 constexpr std::array<std::string_view, 2> kGrantKeys = {"exports",
@@ -273,6 +274,12 @@ class Parser {
     }
     if (const toml::table* t = SubTable(root, "audit", "")) {
       c.audit = ParseAudit(*t);
+    }
+    if (const toml::table* t = SubTable(root, "policy", "")) {
+      CheckKeys(*t, "policy", kPolicyKeys);
+      if (auto w = GetBool(*t, "audit_writes", "policy")) {
+        c.policy.audit_writes = *w;
+      }
     }
     // Export names are collected first so users and groups can refer to
     // exports defined further down, and a broken export is still "known"

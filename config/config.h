@@ -98,11 +98,17 @@ struct AuditSection {
   bool syslog = true;  // also (or only) to syslog, facility AUTHPRIV
 };
 
+// What `sftpd policy apparmor` generates besides the rules themselves.
+struct PolicySection {
+  bool audit_writes = false;  // prefix the hats' write rules with `audit`
+};
+
 struct Config {
   std::string source;  // the file it was read from
   ServerSection server;
   AuthSection auth;
   AuditSection audit;
+  PolicySection policy;
   std::vector<Export> exports;  // in file order
   std::vector<Grant> users;
   std::vector<Grant> groups;

@@ -9,52 +9,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/testing.h"
+
 namespace sftpd {
 namespace {
 
-namespace fs = std::filesystem;
-
-// A fresh directory under /tmp, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "sftpd-config-XXXXXX");
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-  std::string MakeDir(const std::string& name) const {
-    fs::create_directories(Sub(name));
-    return Sub(name);
-  }
-  std::string Write(const std::string& name, const std::string& text,
-                    mode_t mode = 0644) const {
-    const std::string p = Sub(name);
-    std::ofstream(p) << text;
-    REQUIRE(chmod(p.c_str(), mode) == 0);
-    return p;
-  }
-
- private:
-  std::string path_;
-};
-
-std::string ReplaceAll(std::string text, const std::string& from,
-                       const std::string& to) {
-  for (size_t at = text.find(from); at != std::string::npos;
-       at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
+using testing::ReadExampleConfig;
+using testing::ReplaceAll;
+using testing::TempDir;
 
 std::string AllErrors(const LoadResult& r) {
   std::string out;
@@ -79,14 +41,6 @@ ConfigError OneError(const LoadResult& r) {
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
-}
-
-std::string ReadExample() {
-  std::ifstream in(std::string(SFTPD_SOURCE_DIR) + "/config/sftpd.toml");
-  REQUIRE(in.good());
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
 }
 
 // `text` with its commented-out "# KEY = [...]" settings (one or more lines
@@ -117,7 +71,8 @@ std::string Uncommented(const std::string& text,
 
 TEST_CASE("config: the example sftpd.toml loads and documents the defaults") {
   TempDir dir;
-  const std::string text = ReplaceAll(ReadExample(), "/srv/sftpd", dir.path());
+  const std::string text =
+      ReplaceAll(ReadExampleConfig(), "/srv/sftpd", dir.path());
 
   // Nothing created yet: every export's fixed part is missing.
   const LoadResult missing = ParseConfig(text, "sftpd.toml");
@@ -187,7 +142,7 @@ TEST_CASE("config: the example's commented-out algorithm lists are valid") {
   dir.MakeDir("shared");
   dir.MakeDir("archive");
   const std::string text =
-      Uncommented(ReplaceAll(ReadExample(), "/srv/sftpd", dir.path()),
+      Uncommented(ReplaceAll(ReadExampleConfig(), "/srv/sftpd", dir.path()),
                   {"kex", "ciphers", "macs", "host_key_algorithms"});
   INFO(text);
   const LoadResult r = ParseConfig(text, "sftpd.toml");

@@ -82,7 +82,8 @@ DirStream::~DirStream() {
 int DirStream::fd() const { return dirfd(dir_); }
 
 Result<std::unique_ptr<Exports>> Exports::Open(std::vector<ExportSpec> specs,
-                                               uid_t uid) {
+                                               uid_t uid,
+                                               bool namespace_checks) {
   std::vector<Root> roots;
   for (ExportSpec& s : specs) {
     Fd fd(open(s.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -109,12 +110,14 @@ Result<std::unique_ptr<Exports>> Exports::Open(std::vector<ExportSpec> specs,
       }
     }
   }
-  return std::unique_ptr<Exports>(new Exports(std::move(roots), uid));
+  return std::unique_ptr<Exports>(
+      new Exports(std::move(roots), uid, namespace_checks));
 }
 
-Exports::Exports(std::vector<Root> roots, uid_t uid)
+Exports::Exports(std::vector<Root> roots, uid_t uid, bool namespace_checks)
     : roots_(std::move(roots)),
       uid_(uid),
+      checks_(namespace_checks),
       start_("/" + roots_[0].spec.name),
       started_(time(nullptr)) {}
 
@@ -141,7 +144,7 @@ FsResult<Location> Exports::Locate(std::string_view client_path,
 Outcome Exports::Gate(int index, Effect effect) const {
   if (effect != Effect::kWrite) return {};
   if (index < 0) return Refuse(kRuleVirtualRoot);
-  if (roots_[index].spec.access == Access::kReadOnly) {
+  if (checks_ && roots_[index].spec.access == Access::kReadOnly) {
     return Refuse(kRuleReadOnly);
   }
   return {};
@@ -154,7 +157,7 @@ FsResult<Fd> Exports::Resolve(const Root& root, std::string_view rel, int flags,
   int f = flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY) |
           (follow_last ? 0 : O_NOFOLLOW);
   int fd = Openat2(root.fd.get(), path.c_str(), f, mode,
-                   RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+                   checks_ ? RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS : 0);
   if (fd >= 0) return {{}, Fd(fd)};
   // EXDEV: the path or a symlink in it left the tree, or a symlink is
   // absolute. The walk follows absolute symlinks that point back inside the
@@ -237,7 +240,8 @@ FsResult<Exports::Entry> Exports::ResolveEntry(const Location& loc,
   std::string_view dir = vpath::Dir(loc.rel);
   FsResult<Fd> parent = Resolve(root, dir, O_PATH | O_DIRECTORY, 0, true);
   if (!parent.ok()) return {parent.outcome, {}};
-  if (change == Change::kAdd && root.spec.owner_only && !dir.empty()) {
+  if (change == Change::kAdd && checks_ && root.spec.owner_only &&
+      !dir.empty()) {
     struct stat st;
     if (fstat(parent.value.get(), &st) != 0) return {LastErrno(), {}};
     if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return {o, {}};
@@ -247,7 +251,7 @@ FsResult<Exports::Entry> Exports::ResolveEntry(const Location& loc,
 }
 
 Outcome Exports::CheckParentOwner(const Location& loc) const {
-  if (!roots_[loc.index].spec.owner_only) return {};
+  if (!checks_ || !roots_[loc.index].spec.owner_only) return {};
   FsResult<Entry> e = ResolveEntry(loc, Change::kAdd);
   return e.outcome;
 }
@@ -261,7 +265,8 @@ FsResult<struct stat> Exports::OwnedEntry(int index, const Entry& e) const {
 }
 
 Outcome Exports::CheckOwner(int index, const struct stat& st) const {
-  if (index >= 0 && roots_[index].spec.owner_only && st.st_uid != uid_) {
+  if (checks_ && index >= 0 && roots_[index].spec.owner_only &&
+      st.st_uid != uid_) {
     return Refuse(kRuleOwnerOnly);
   }
   return {};
@@ -325,7 +330,7 @@ FsResult<std::vector<DirEntry>> Exports::ReadDir(DirStream& dir,
                                                  size_t max_bytes) {
   std::vector<DirEntry> out;
   size_t bytes = 0;
-  bool owner_only = roots_[dir.index()].spec.owner_only;
+  bool owner_only = checks_ && roots_[dir.index()].spec.owner_only;
   while (out.size() < max_entries && bytes < max_bytes) {
     errno = 0;
     struct dirent* e = readdir(dir.dir());

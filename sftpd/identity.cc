@@ -190,4 +190,52 @@ Result<UserInfo> LookUpUser(std::string_view name) {
   return FromPasswd(*found);
 }
 
+NamedUsers LookUpNamedUsers(std::span<const std::string> users,
+                            std::span<const std::string> groups) {
+  NamedUsers out;
+  std::vector<std::string> names;
+  for (const std::string& u : users) {
+    Result<UserInfo> info = LookUpUser(u);
+    if (info) {
+      names.push_back(u);
+    } else {
+      out.missing.push_back("user " + u);
+    }
+  }
+  std::vector<gid_t> gids;
+  for (const std::string& g : groups) {
+    struct group grp {};
+    struct group* found = nullptr;
+    std::vector<char> buffer;
+    WithGrowingBuffer(buffer, [&](char* buf, size_t size) {
+      return getgrnam_r(g.c_str(), &grp, buf, size, &found);
+    });
+    if (found == nullptr) {
+      out.missing.push_back("group " + g);
+      continue;
+    }
+    gids.push_back(found->gr_gid);
+    for (char** m = found->gr_mem; m != nullptr && *m != nullptr; ++m) {
+      names.push_back(*m);
+    }
+  }
+  if (!gids.empty()) {
+    setpwent();
+    while (const struct passwd* pw = getpwent()) {
+      if (std::find(gids.begin(), gids.end(), pw->pw_gid) != gids.end()) {
+        names.push_back(pw->pw_name);
+      }
+    }
+    endpwent();
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  for (const std::string& name : names) {
+    if (Result<UserInfo> info = LookUpUser(name)) {
+      out.users.push_back(std::move(*info));
+    }
+  }
+  return out;
+}
+
 }  // namespace sftpd

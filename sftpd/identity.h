@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,18 @@ struct UserInfo {
 Result<UserInfo> LookUpUser(uid_t uid);
 // As above, by login name. Errors also: an empty name or one holding NUL.
 Result<UserInfo> LookUpUser(std::string_view name);
+
+// Users named by any of `users`, or members of any of `groups` (listed in
+// the group or having it as their primary group), each once, sorted by name.
+// For the policy generators, which expand groups when they run. Walks the
+// whole password database (getpwent): not thread-safe, command line only.
+// A name that is no user or group is left out and said in `missing`.
+struct NamedUsers {
+  std::vector<UserInfo> users;
+  std::vector<std::string> missing;  // "user alice", "group staff"
+};
+NamedUsers LookUpNamedUsers(std::span<const std::string> users,
+                            std::span<const std::string> groups);
 
 }  // namespace sftpd
 

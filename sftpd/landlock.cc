@@ -104,7 +104,8 @@ uint64_t Rights(Kind kind, uint64_t handled) {
 
 }  // namespace
 
-Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat) {
+Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat,
+                          const Layers& layers) {
   // Open everything first, so a missing export is an error on every kernel.
   std::vector<Rule> rules;
   for (const Tree& tree : trees) {
@@ -124,12 +125,16 @@ Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat) {
     rules.push_back({Fd(fd), Kind::kSystemFile, file});
   }
 
-  Result<std::string> apparmor = EnterHat(hat);
+  Result<std::string> apparmor =
+      layers.apparmor ? EnterHat(hat) : std::string("apparmor switched off");
   if (!apparmor) return apparmor;
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return Error{Errno("sandbox: PR_SET_NO_NEW_PRIVS", errno)};
   }
 
+  if (!layers.landlock) {
+    return "no_new_privs; landlock switched off; " + *apparmor;
+  }
   const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0,
                            LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 0) {

@@ -1,12 +1,16 @@
 // The sftpd command line: a table of subcommands, each taking --config.
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/config.h"
+#include "policy/apparmor.h"
+#include "policy/sshd.h"
 #include "sftpd/daemon.h"
+#include "sftpd/identity.h"
 #include "sftpd/session.h"
 #include "sftpd/stdio.h"
 
@@ -31,6 +35,59 @@ int CheckConfig(const Args& args) {
     return 1;
   }
   printf("%s: OK\n%s", args.config.c_str(), Describe(*r.config).c_str());
+  return 0;
+}
+
+// `policy apparmor` and `policy sshd`: the generators get the config and the
+// accounts it names, as the system knows them now.
+int Policy(const Args& args) {
+  if (args.rest.size() != 1 ||
+      (args.rest[0] != "apparmor" && args.rest[0] != "sshd")) {
+    fprintf(stderr, "usage: sftpd policy apparmor|sshd [--config FILE]\n");
+    return 2;
+  }
+  LoadResult r = LoadConfig(args.config);
+  if (!r.config) {
+    for (const ConfigError& e : r.errors) {
+      fprintf(stderr, "%s\n", e.ToString().c_str());
+    }
+    fprintf(stderr, "%s: fix the config first (sftpd check-config)\n",
+            args.config.c_str());
+    return 1;
+  }
+  const Config& config = *r.config;
+  std::vector<std::string> users, groups;
+  for (const Grant& g : config.users) users.push_back(g.name);
+  for (const Grant& g : config.groups) groups.push_back(g.name);
+  NamedUsers named = LookUpNamedUsers(users, groups);
+  for (const std::string& m : named.missing) {
+    fprintf(stderr,
+            "sftpd: %s: %s is not on this system now; print this again "
+            "once it is\n",
+            args.config.c_str(), m.c_str());
+  }
+  std::vector<policy::Account> accounts;
+  for (UserInfo& u : named.users) {
+    accounts.push_back({u.name, u.home, std::move(u.groups)});
+  }
+  std::error_code ec;
+  const std::filesystem::path config_path =
+      std::filesystem::absolute(args.config, ec);
+  std::string out;
+  if (args.rest[0] == "apparmor") {
+    out = policy::AppArmorProfile(config, accounts, config_path.string());
+  } else {
+    const std::filesystem::path self =
+        std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) {
+      fprintf(stderr, "sftpd: cannot tell where this binary is: %s\n",
+              ec.message().c_str());
+      return 1;
+    }
+    out = policy::SshdMatchBlocks(config, accounts,
+                                  {self.string(), config_path.string()});
+  }
+  fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }
 
@@ -76,6 +133,7 @@ struct Command {
   std::string_view name;
   std::string_view summary;
   int (*run)(const Args&);
+  bool takes_words = false;  // positional arguments go to Args::rest
 };
 
 constexpr Command kCommands[] = {
@@ -89,6 +147,10 @@ constexpr Command kCommands[] = {
      "validate the config; print each error as "
      "file:line:col: key: reason and exit 1",
      CheckConfig},
+    {"policy",
+     "`policy apparmor`: print the AppArmor profile, `policy sshd`: the "
+     "sshd_config Match blocks, for this config and its users",
+     Policy, true},
     {"--list-requests",
      "print the request table: every SFTP request and "
      "extension, its effect and audit",
@@ -132,6 +194,8 @@ int Main(int argc, char** argv) {
       args.config = argv[++i];
     } else if (a.substr(0, 9) == "--config=") {
       args.config = std::string(a.substr(9));
+    } else if (cmd->takes_words && !a.starts_with("-")) {
+      args.rest.push_back(a);
     } else {
       fprintf(stderr, "sftpd: %s: unexpected argument '%s'\n", argv[1],
               argv[i]);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/result.h"
+#include "sftpd/layers.h"
 
 namespace sftpd::sandbox {
 
@@ -32,8 +33,10 @@ struct Tree {
 // landlock unavailable (...); apparmor unconfined") and is not an error. An
 // error (a tree that cannot be opened as a directory, a profile without the
 // hat, a failing syscall) means confinement was asked for and could not be
-// set up: the caller must then refuse to serve.
-Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat);
+// set up: the caller must then refuse to serve. A layer `layers` switches
+// off (test builds only) is skipped and said so in the description.
+Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat,
+                          const Layers& layers = {});
 
 // The AppArmor step alone (apparmor.cc): "apparmor unavailable (...)" when
 // the kernel has none, "apparmor unconfined" when no profile applies to the

@@ -21,6 +21,7 @@
 #include "sftpd/audit_relay.h"
 #include "sftpd/daemon_keys.h"
 #include "sftpd/exports.h"
+#include "sftpd/layers.h"
 #include "sftpd/pam_auth.h"
 #include "sftpd/sandbox.h"
 #include "sftpd/session.h"
@@ -334,14 +335,17 @@ Result<std::unique_ptr<Exports>> DropAndConfine(const Config& config,
     trees.push_back({*path, e->access == Access::kReadWrite});
   }
   if (specs.empty()) return Error{"no exports"};
+  Result<Layers> switches = LayersFromEnvironment();
+  if (!switches) return Error{switches.error()};
   Result<std::unique_ptr<Exports>> exports =
-      Exports::Open(std::move(specs), user.uid);
+      Exports::Open(std::move(specs), user.uid, switches->namespace_checks);
   if (!exports) return exports;
   tzset();
   umask(0);  // each export's own umask is applied by Exports
-  Result<std::string> entered = sandbox::Enter(trees, user.name);
+  Result<std::string> entered = sandbox::Enter(trees, user.name, *switches);
   if (!entered) return Error{"cannot confine: " + entered.error()};
   *layers = *entered;
+  if (!switches->Describe().empty()) *layers += "; " + switches->Describe();
   return exports;
 }
 

@@ -13,6 +13,7 @@
 #include "sftpd/audit.h"
 #include "sftpd/exports.h"
 #include "sftpd/identity.h"
+#include "sftpd/layers.h"
 #include "sftpd/limits.h"
 #include "sftpd/sandbox.h"
 
@@ -148,14 +149,17 @@ int ServeStdio(const std::string& config_path) {
     specs.push_back({e->name, *path, e->access, e->owner_only, e->umask});
     trees.push_back({*path, e->access == Access::kReadWrite});
   }
+  Result<Layers> switches = LayersFromEnvironment();
+  if (!switches) return refuse("sandbox", switches.error());
   Result<std::unique_ptr<Exports>> exports =
-      Exports::Open(std::move(specs), user->uid);
+      Exports::Open(std::move(specs), user->uid, switches->namespace_checks);
   if (!exports) return refuse("export", exports.error());
 
   tzset();   // long names use local time; /etc/localtime is read now
   umask(0);  // each export's own umask is applied by Exports
-  Result<std::string> layers = sandbox::Enter(trees, user->name);
+  Result<std::string> layers = sandbox::Enter(trees, user->name, *switches);
   if (!layers) return refuse("sandbox", "cannot confine: " + layers.error());
+  if (!switches->Describe().empty()) *layers += "; " + switches->Describe();
   syslog(LOG_INFO, "session %s: user %s from %s, %zu exports; %s",
          audit.identity().session.c_str(), user->name.c_str(),
          peer->text.c_str(), trees.size(), layers->c_str());

@@ -1,0 +1,27 @@
+// The sshd_config snippet that routes the config's users to `sftpd --stdio`
+// (Match blocks with ForceCommand and no forwarding, tty or X11) and refuses
+// them from addresses outside their allow_from. A pure function of its
+// arguments; the output is meant to be appended to sshd_config.
+#ifndef SFTPD_POLICY_SSHD_H_
+#define SFTPD_POLICY_SSHD_H_
+
+#include <span>
+#include <string>
+
+#include "config/config.h"
+#include "policy/account.h"
+
+namespace sftpd::policy {
+
+struct SshdTarget {
+  std::string sftpd_path;   // absolute path of the sftpd binary
+  std::string config_path;  // passed as --config unless the default
+};
+
+std::string SshdMatchBlocks(const Config& config,
+                            std::span<const Account> accounts,
+                            const SshdTarget& target);
+
+}  // namespace sftpd::policy
+
+#endif  // SFTPD_POLICY_SSHD_H_

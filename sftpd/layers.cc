@@ -1,0 +1,53 @@
+// LayersFromEnvironment(): the test-only layer switches.
+#include "sftpd/layers.h"
+
+#include <cstdlib>
+#include <string_view>
+
+namespace sftpd {
+namespace {
+
+// Set by CMake for this file alone (option SFTPD_TEST_HOOKS).
+constexpr bool kTestHooks = SFTPD_TEST_HOOKS_ENABLED != 0;
+
+}  // namespace
+
+std::string Layers::Describe() const {
+  std::string off;
+  for (auto [on, name] :
+       {std::pair{namespace_checks, "namespace"},
+        std::pair{landlock, "landlock"}, std::pair{apparmor, "apparmor"}}) {
+    if (!on) off += (off.empty() ? "" : ",") + std::string(name);
+  }
+  return off.empty() ? "" : "TEST BUILD, layers off: " + off;
+}
+
+Result<Layers> LayersFromEnvironment() {
+  const char* value = std::getenv(kLayersOffVariable);
+  Layers layers;
+  if (value == nullptr || *value == '\0') return layers;
+  if (!kTestHooks) {
+    return Error{std::string(kLayersOffVariable) +
+                 " is set, but this build has no test hooks; refusing to "
+                 "serve"};
+  }
+  std::string_view rest = value;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    const std::string_view word = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+    if (word == "namespace") {
+      layers.namespace_checks = false;
+    } else if (word == "landlock") {
+      layers.landlock = false;
+    } else if (word == "apparmor") {
+      layers.apparmor = false;
+    } else {
+      return Error{std::string(kLayersOffVariable) + ": unknown layer '" +
+                   std::string(word) + "' (namespace, landlock, apparmor)"};
+    }
+  }
+  return layers;
+}
+
+}  // namespace sftpd

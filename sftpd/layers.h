@@ -1,0 +1,34 @@
+// Layer switches: a test build (CMake -DSFTPD_TEST_HOOKS=ON) lets a test turn
+// confinement layers off through the environment variable
+// SFTPD_TEST_LAYERS_OFF, so each remaining layer can be shown to hold alone.
+// Any other build refuses to serve while the variable is set. Plain values.
+#ifndef SFTPD_SFTPD_LAYERS_H_
+#define SFTPD_SFTPD_LAYERS_H_
+
+#include <string>
+
+#include "config/result.h"
+
+namespace sftpd {
+
+inline constexpr const char* kLayersOffVariable = "SFTPD_TEST_LAYERS_OFF";
+
+struct Layers {
+  bool namespace_checks = true;  // path resolution beneath the export root,
+                                 // the read-only gate, owner_only
+  bool landlock = true;
+  bool apparmor = true;  // the change into the user's hat
+
+  // "" when all are on, else e.g. "TEST BUILD, layers off: namespace,landlock".
+  std::string Describe() const;
+};
+
+// Reads SFTPD_TEST_LAYERS_OFF: unset or empty gives every layer on. A comma
+// list of "namespace", "landlock" and "apparmor" turns those off in a test
+// build. Errors: the variable is set in a build without test hooks, or names
+// something else.
+Result<Layers> LayersFromEnvironment();
+
+}  // namespace sftpd
+
+#endif  // SFTPD_SFTPD_LAYERS_H_
