@@ -1,6 +1,7 @@
 // LayersFromEnvironment(): the test-only layer switches.
 #include "sftpd/layers.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 
@@ -23,19 +24,22 @@ std::string Layers::Describe() const {
 }
 
 Result<Layers> LayersFromEnvironment() {
-  const char* value = std::getenv(kLayersOffVariable);
+  return ParseLayers(std::getenv(kLayersOffVariable), kTestHooks);
+}
+
+Result<Layers> ParseLayers(const char* value, bool test_hooks) {
   Layers layers;
   if (value == nullptr || *value == '\0') return layers;
-  if (!kTestHooks) {
+  if (!test_hooks) {
     return Error{std::string(kLayersOffVariable) +
                  " is set, but this build has no test hooks; refusing to "
                  "serve"};
   }
-  std::string_view rest = value;
-  while (!rest.empty()) {
-    const size_t comma = rest.find(',');
-    const std::string_view word = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+  const std::string_view list = value;
+  for (size_t start = 0; start <= list.size();) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string_view word = list.substr(start, comma - start);
+    start = comma + 1;
     if (word == "namespace") {
       layers.namespace_checks = false;
     } else if (word == "landlock") {

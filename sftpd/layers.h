@@ -23,11 +23,14 @@ struct Layers {
   std::string Describe() const;
 };
 
-// Reads SFTPD_TEST_LAYERS_OFF: unset or empty gives every layer on. A comma
-// list of "namespace", "landlock" and "apparmor" turns those off in a test
-// build. Errors: the variable is set in a build without test hooks, or names
-// something else.
+// Reads SFTPD_TEST_LAYERS_OFF: ParseLayers(its value, whether this is a
+// test build).
 Result<Layers> LayersFromEnvironment();
+
+// `value` null or empty gives every layer on. A comma list of "namespace",
+// "landlock" and "apparmor" turns those off when `test_hooks`. Errors: a
+// value without `test_hooks`, or a word that is not a layer.
+Result<Layers> ParseLayers(const char* value, bool test_hooks);
 
 }  // namespace sftpd
 

@@ -360,3 +360,41 @@ TEST_CASE("sandbox: without AppArmor the hat step says so and goes on") {
 
 }  // namespace
 }  // namespace sftpd::sandbox
+
+namespace sftpd {
+namespace {
+
+TEST_CASE("layers: switches are read only in test builds") {
+  SECTION("unset or empty: every layer on, in any build") {
+    for (bool hooks : {false, true}) {
+      for (const char* v : {static_cast<const char*>(nullptr), ""}) {
+        Result<Layers> l = ParseLayers(v, hooks);
+        REQUIRE(l);
+        CHECK(l->namespace_checks);
+        CHECK(l->landlock);
+        CHECK(l->apparmor);
+        CHECK(l->Describe().empty());
+      }
+    }
+  }
+  SECTION("set without test hooks: refused") {
+    Result<Layers> l = ParseLayers("landlock", false);
+    REQUIRE_FALSE(l);
+    CHECK(l.error().find("no test hooks") != std::string::npos);
+  }
+  SECTION("a test build turns the named layers off") {
+    Result<Layers> l = ParseLayers("namespace,apparmor", true);
+    REQUIRE(l);
+    CHECK_FALSE(l->namespace_checks);
+    CHECK(l->landlock);
+    CHECK_FALSE(l->apparmor);
+    CHECK(l->Describe() == "TEST BUILD, layers off: namespace,apparmor");
+  }
+  SECTION("an unknown word is an error, not ignored") {
+    CHECK_FALSE(ParseLayers("namespace,landlok", true));
+    CHECK_FALSE(ParseLayers("namespace,", true));
+  }
+}
+
+}  // namespace
+}  // namespace sftpd
