@@ -100,8 +100,10 @@ void Hat(std::string& out, const Config& config, const Grantee& g) {
   }
   Line(out, 4, "signal (receive) peer=sftpd,");
   if (!config.audit.log.empty()) {
-    Line(out, 4, "# --stdio appends to the audit log itself");
-    Line(out, 4, Path(config.audit.log) + " a,");
+    // The kernel checks writes on the fd opened before the hat change
+    // against `w`, O_APPEND or not.
+    Line(out, 4, "# --stdio writes the audit log itself");
+    Line(out, 4, Path(config.audit.log) + " w,");
   }
   for (const auto& [e, path] : trees) {
     ExportRules(out, *e, path, config.policy.audit_writes);
@@ -151,6 +153,9 @@ std::string AppArmorProfile(const Config& config,
   Line(out, 2, "include <abstractions/nameservice>");
   Line(out, 2, "include <abstractions/authentication>");
   Line(out, 2, "include <abstractions/openssl>");
+  Line(out, 2, "# aa_is_enabled, aa_getcon and aa_change_hat");
+  Line(out, 2, "include <abstractions/apparmor_api/is_enabled>");
+  Line(out, 2, "include <abstractions/apparmor_api/change_profile>");
   out += '\n';
   for (std::string_view c : kCapabilities) {
     Line(out, 2, "capability " + std::string(c) + ",");
@@ -164,9 +169,6 @@ std::string AppArmorProfile(const Config& config,
   Line(out, 2, "signal (send) peer=sftpd//*,");
   out += '\n';
   Line(out, 2, std::string(kAttachment) + " mr,");
-  Line(out, 2, "# aa_getcon and aa_change_hat");
-  Line(out, 2, "@{PROC}/@{pid}/attr/{apparmor/,}current rw,");
-  Line(out, 2, "@{PROC}/@{pid}/fd/ r,");
   Line(out, 2, "/etc/sftpd/ r,");
   Line(out, 2, "/etc/sftpd/** r,");
   Line(out, 2, Path(config_path) + " r,");

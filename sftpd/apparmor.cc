@@ -11,14 +11,19 @@
 namespace sftpd::sandbox {
 
 Result<std::string> EnterHat(const std::string& hat) {
-  if (aa_is_enabled() == 0) {
-    return std::string("apparmor unavailable (") + std::strerror(errno) + ")";
-  }
+  // The confinement first: a process a profile confines must change into
+  // its hat whatever else it may not read (aa_is_enabled reads files the
+  // profile might not allow).
   char* label = nullptr;
   char* mode = nullptr;  // points into label's allocation
   if (aa_getcon(&label, &mode) < 0) {
+    const int err = errno;
+    if (aa_is_enabled() == 0) {
+      return std::string("apparmor unavailable (") + std::strerror(errno) +
+             ")";
+    }
     return Error{std::string("apparmor: cannot read the confinement: ") +
-                 std::strerror(errno)};
+                 std::strerror(err)};
   }
   const std::string profile = label;
   std::free(label);

@@ -18,6 +18,9 @@ profile sftpd /usr{,/local}/{s,}bin/sftpd {
   include <abstractions/nameservice>
   include <abstractions/authentication>
   include <abstractions/openssl>
+  # aa_is_enabled, aa_getcon and aa_change_hat
+  include <abstractions/apparmor_api/is_enabled>
+  include <abstractions/apparmor_api/change_profile>
 
   capability net_bind_service,
   capability setuid,
@@ -36,9 +39,6 @@ profile sftpd /usr{,/local}/{s,}bin/sftpd {
   signal (send) peer=sftpd//*,
 
   /usr{,/local}/{s,}bin/sftpd mr,
-  # aa_getcon and aa_change_hat
-  @{PROC}/@{pid}/attr/{apparmor/,}current rw,
-  @{PROC}/@{pid}/fd/ r,
   /etc/sftpd/ r,
   /etc/sftpd/** r,
   "/etc/sftpd/sftpd.toml" r,
