@@ -9,7 +9,10 @@
 # be an apparmor="DENIED" line of the hat sftpd//USER in the kernel log, and
 # each has a control: the same request succeeds when served by the same
 # binary from a path the profile does not attach to, and once the profile is
-# unloaded. The checks themselves are tests/vm/checks.sh; tests/vm/image.sh
+# unloaded. Then `sftpd serve` runs under the profile with every layer on:
+# it makes its host key, serves a key login whose session lands in the hat,
+# stops on SIGTERM, and the listener's profile denies it nothing. The checks
+# themselves are tests/vm/checks.sh; tests/vm/image.sh
 # builds the VM.
 #
 # Usage: apparmor_vm_test.sh /path/to/sftpd
@@ -49,7 +52,17 @@ SRV="$TMP/srv"
 CFG="$TMP/etc/sftpd.toml"
 AUDIT="$TMP/log/audit.jsonl"
 mkdir -p "$SRV/own" "$SRV/shared" "$SRV/ro" "$TMP/log"
+HOSTKEY="$TMP/etc/ssh_host_ed25519_key"
+DPORT=2222   # inside the VM, which has its own loopback
 install_config "$CFG" <<EOF
+[server]
+listen = ["127.0.0.1:$DPORT"]
+host_keys = ["$HOSTKEY"]
+
+[auth]
+methods = ["publickey"]
+authorized_keys = ["/etc/sftpd/authorized_keys/%u"]
+
 [audit]
 log = "$AUDIT"
 syslog = false
@@ -125,10 +138,28 @@ cp "$CFG" "$FILES$CFG"
 } >"$FILES/etc/group"
 # Numeric ids: the VM's setpriv needs no name lookup.
 groups_of() { id -G "$1" | tr ' ' ','; }
+{
+  echo "root:*:19000:0:99999:7:::"
+  for u in "$T_USER1" "$T_USER2"; do echo "$u:*:19000:0:99999:7:::"; done
+} >"$FILES/etc/shadow"
+chmod 0600 "$FILES/etc/shadow"
+# The daemon's PAM service as deployed, with this system's common-* files.
+mkdir -p "$FILES/etc/pam.d" "$FILES/etc/sftpd/authorized_keys" "$FILES/vmtest/keys"
+cp "$(dirname "$0")/../deploy/pam.d/sftpd" "$FILES/etc/pam.d/sftpd"
+cp /etc/pam.d/common-auth /etc/pam.d/common-account \
+  /etc/pam.d/common-session-noninteractive "$FILES/etc/pam.d/"
+for u in "$T_USER1" "$T_USER2"; do
+  ssh-keygen -q -t ed25519 -N '' -C "$u" -f "$FILES/vmtest/keys/$u"
+  mv "$FILES/vmtest/keys/$u.pub" "$FILES/etc/sftpd/authorized_keys/$u"
+done
+chmod 0755 "$FILES/etc/sftpd" "$FILES/etc/sftpd/authorized_keys"
+chmod 0644 "$FILES/etc/sftpd/authorized_keys/"*
 cat >"$FILES/vmtest/vmtest.env" <<EOF
 SRV='$SRV'
 CFG='$CFG'
 AUDIT='$AUDIT'
+HOSTKEY='$HOSTKEY'
+DPORT=$DPORT
 U1='$T_USER1'
 U1_UID=$(id -u "$T_USER1")
 U1_GID=$(id -g "$T_USER1")

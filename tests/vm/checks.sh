@@ -335,6 +335,81 @@ elif session_died || ! grep -Eq 'Permission denied|not found' /tmp/err; then
     "$(cat /tmp/err)"
 else ok "all layers: $U1 cannot read $U2's file"; fi
 
+# --- the daemon under the profile ---------------------------------------------
+# `sftpd serve` with every layer on: the listener runs in profile sftpd with
+# what it needs (config, host key made on first start, authorized_keys, PAM,
+# the audit log, its capabilities), a session lands in its user's hat, and
+# the listener's profile is denied nothing on the way.
+
+ip link set lo up
+dmesg -c >/dev/null
+: >"$AUDIT"
+/usr/sbin/sftpd serve --config "$CFG" >/tmp/daemon.log 2>&1 &
+daemon=$!
+i=0
+while [ $i -lt 100 ] && ! netstat -ltn 2>/dev/null | grep -q "127.0.0.1:$DPORT "; do
+  kill -0 $daemon 2>/dev/null || break
+  sleep 0.1
+  i=$((i + 1))
+done
+label=$(cat /proc/$daemon/attr/current 2>&1)
+if [ "$label" = "sftpd (enforce)" ]; then ok "the daemon runs as $label"
+else bad "the daemon runs in profile sftpd" "label: $label" "$(cat /tmp/daemon.log)"; fi
+if [ -s "$HOSTKEY" ]; then ok "the daemon made its host key"
+else bad "the daemon made its host key" "$(cat /tmp/daemon.log)"; fi
+
+# dsess USER CMD...: one sftp session with USER's key over loopback.
+dsess() {
+  u=$1
+  shift
+  printf '%s\n' "$@" >/tmp/batch
+  (cd "/work/$u" && timeout 30 sftp -q -b /tmp/batch -P "$DPORT" \
+    -i "/vmtest/keys/$u" -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR \
+    "$u@127.0.0.1") >/tmp/out 2>/tmp/err
+}
+rm -f "/work/$U1/got"
+echo "daemon $U1" >"/work/$U1/dput"
+if dsess "$U1" "put dput /own/dput" "get /own/dput got" "get /shared/seed seed"; then
+  ok "a daemon session of $U1 puts and gets"
+else
+  bad "a daemon session of $U1 puts and gets" "$(cat /tmp/err)" \
+    "$(cat /tmp/daemon.log)" "$(dmesg | grep 'apparmor="DENIED"')"
+fi
+same_text "daemon: the file landed in /own" "$SRV/own/dput" "daemon $U1"
+same_text "daemon: and came back" "/work/$U1/got" "daemon $U1"
+if [ "$(stat -c %u "$SRV/own/dput" 2>&1)" = "$U1_UID" ]; then
+  ok "daemon: the file is $U1's"
+else bad "daemon: the file is $U1's" "$(ls -ln "$SRV/own")"; fi
+if grep '"op":"login"' "$AUDIT" | grep -F "\"user\":\"$U1\"" |
+    grep -qF "apparmor sftpd^$U1"; then
+  ok "daemon: the session ran in the hat ('apparmor sftpd^$U1')"
+else
+  bad "daemon: the session ran in the hat sftpd//$U1" "$(cat "$AUDIT")"
+fi
+if dsess "$U2" "get /own/f1 got"; then
+  bad "daemon: $U2 cannot read $U1's file" "$(cat /tmp/out)"
+elif session_died; then
+  bad "daemon: $U2 cannot read $U1's file" "no session:" "$(cat /tmp/err)"
+else ok "daemon: $U2 cannot read $U1's file"; fi
+kill -TERM $daemon
+i=0
+while [ $i -lt 100 ] && kill -0 $daemon 2>/dev/null; do
+  sleep 0.1
+  i=$((i + 1))
+done
+if kill -0 $daemon 2>/dev/null; then
+  bad "the daemon stops on SIGTERM" "$(cat /tmp/daemon.log)"
+  kill -KILL $daemon
+else ok "the daemon stops on SIGTERM"; fi
+wait $daemon 2>/dev/null
+denials=$(dmesg | grep 'apparmor="DENIED"' | grep -F 'profile="sftpd"')
+if [ -z "$denials" ]; then
+  ok "the daemon's profile denied it nothing"
+else
+  bad "the daemon's profile denied it nothing" "$denials"
+fi
+
 # --- without the profile, the same request goes through ---------------------------
 
 if apparmor_parser -R /vmtest/sftpd.profile >/tmp/parser 2>&1; then

@@ -1,7 +1,8 @@
 # The VM for apparmor_vm_test (sourced): Debian's own kernel, which has
 # AppArmor built in, and a small initramfs holding busybox, the AppArmor
 # parser, OpenSSH's sftp client, the sftpd under test and the in-VM checks
-# (tests/vm/init). The kernel is cached under $VM_CACHE, keyed by package
+# (tests/vm/init), OpenSSH's ssh for the daemon checks and the PAM modules
+# the given /etc/pam.d files name. The kernel is cached under $VM_CACHE, keyed by package
 # and version; the initramfs is rebuilt every run, as it holds the binary
 # under test. Functions print errors on stderr and return non-zero.
 
@@ -115,6 +116,7 @@ vm_build_initramfs() {
   # Real programs replace busybox applets of the same name.
   vm_add_program "$root" /usr/sbin/apparmor_parser || return 1
   vm_add_program "$root" /usr/bin/sftp || return 1
+  vm_add_program "$root" /usr/bin/ssh || return 1
   vm_add_program "$root" /usr/bin/setpriv || return 1
   vm_add_program "$root" "$sftpd" /usr/sbin/sftpd || return 1
   # glibc >= 2.34 has the files backend built in; older ones load it.
@@ -130,6 +132,15 @@ vm_build_initramfs() {
     >"$root/etc/apparmor/parser.conf"
   printf 'passwd: files\ngroup: files\nshadow: files\n' \
     >"$root/etc/nsswitch.conf"
+
+  # The PAM modules the caller's /etc/pam.d files name, with their libraries.
+  local module
+  for module in $(cat "$files"/etc/pam.d/* 2>/dev/null |
+      grep -o 'pam_[a-z0-9_]*\.so' | sort -u); do
+    [[ -e "/usr/lib/x86_64-linux-gnu/security/$module" ]] || continue
+    vm_add_program "$root" "/usr/lib/x86_64-linux-gnu/security/$module" ||
+      return 1
+  done
 
   mkdir -p "$root/vmtest"
   cp "$profile" "$root/vmtest/sftpd.profile"
