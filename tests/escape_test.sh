@@ -10,7 +10,9 @@
 # uid, must hold by itself. Landlock restricts access by path; it does not
 # mediate attribute changes (chmod, chown, times) or know owners, so those
 # checks are left to the layers that do (the namespace layer, and AppArmor
-# in apparmor_vm_test) and are listed as skipped.
+# in apparmor_vm_test) and are listed as skipped. With
+# SFTPD_TEST_LAYERS_OFF=landlock the namespace layer holds alone, for every
+# check.
 # Usage: escape_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -67,6 +69,10 @@ plant "../../outside/dir" "$SH/rel-dir"
 plant "sub/../../../outside/canary" "$SH/sub-climb"
 plant "sub/inner.txt" "$SH/inside-file"
 plant "sub" "$SH/inside-dir"
+# Only Unix permissions keep these out once every other layer is off.
+echo "root's" >"$OUTSIDE/rootfile"; chmod 0644 "$OUTSIDE/rootfile"
+plant /etc/shadow "$SH/shadow"
+plant "$OUTSIDE/rootfile" "$SH/rootfile"
 plant "$OUTSIDE/canary" "$H/abs-file"
 plant "../../../outside/dir" "$H/rel-dir"
 
@@ -145,6 +151,15 @@ if ((LANDLOCK_ALONE)); then
     expect_ok "control: with Landlock off too, get abs-file leaves the export" \
     "$U1" "$CFG" "get abs-file $L/got"
   check "  ... and reads the outside file" grep -q "$SECRET" "$L/got"
+  rm -f "$L/got"
+  # With only DAC left, the user's uid still holds for files it has no
+  # permission on.
+  SFTPD_TEST_LAYERS_OFF=namespace,landlock \
+    expect_fail "DAC alone: get shadow (-> /etc/shadow)" "$U1" "$CFG" "get shadow $L/got"
+  check "  ... nothing read" test ! -s "$L/got"
+  SFTPD_TEST_LAYERS_OFF=namespace,landlock \
+    expect_fail "DAC alone: put over rootfile (-> root's 0644 file)" "$U1" "$CFG" "put $L/f rootfile"
+  check_eq "  ... unchanged" "root's" "$(cat "$OUTSIDE/rootfile")"
   rm -f "$L/got"
 fi
 
