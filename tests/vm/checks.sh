@@ -199,6 +199,14 @@ ln -s "$OUTSIDE/secret" "$SRV/shared/esc-file"
 ln -s "$OUTSIDE" "$SRV/shared/esc-dir"
 ln -s ../../../../../../../../../..$OUTSIDE/secret "$SRV/own/esc-rel"
 ln -s "$OUTSIDE/secret" "$SRV/ro/esc-ro"
+ids "$U1"
+echo "$U1 outside" >"$OUTSIDE/own-$U1"
+chown "$uid:$gid" "$OUTSIDE/own-$U1"
+chmod 0644 "$OUTSIDE/own-$U1"
+ln -s "$OUTSIDE/own-$U1" "$SRV/shared/esc-own"
+echo "$U1 in ro" >"$SRV/ro/own-$U1"
+chown "$uid:$gid" "$SRV/ro/own-$U1"
+chmod 0644 "$SRV/ro/own-$U1"
 mkdir -p "$(dirname "$FREE")"
 cp /usr/sbin/sftpd "$FREE"
 
@@ -281,6 +289,12 @@ denied "outside: $U2 cannot list a symlinked directory in /shared" \
   "$U2" "$OUTSIDE/" "ls /shared/esc-dir/*"
 denied "outside: $U1 cannot read through a symlink in /ro" \
   "$U1" "$OUTSIDE/secret" "get /ro/esc-ro got"
+# Landlock does not mediate attribute changes; the hat does (as a write).
+denied "outside: $U1 cannot chmod its own outside file through a symlink" \
+  "$U1" "$OUTSIDE/own-$U1" "chmod 600 /shared/esc-own"
+mode=$(stat -c %a "$OUTSIDE/own-$U1")
+if [ "$mode" = 644 ]; then ok "outside: its mode is still 644"
+else bad "outside: its mode is still 644" "mode $mode"; fi
 
 rm -f "/work/$U1/got"
 control "unconfined, $U1 reads the outside file" "$U1" \
@@ -289,6 +303,10 @@ same_text "control: $U1 got the outside file" "/work/$U1/got" secret
 control "unconfined, $U1 writes outside" "$U1" \
   "put mine /shared/esc-dir/planted" "ls /shared/esc-dir/*"
 same_text "control: the file landed outside" "$OUTSIDE/planted" "from $U1"
+control "unconfined, $U1 chmods its outside file" "$U1" "chmod 600 /shared/esc-own"
+mode=$(stat -c %a "$OUTSIDE/own-$U1")
+if [ "$mode" = 600 ]; then ok "control: its mode is now 600"
+else bad "control: its mode is now 600" "mode $mode"; fi
 
 # --- the read-only export -------------------------------------------------------
 
@@ -301,6 +319,11 @@ denied "ro: $U1 cannot make a directory" "$U1" "$SRV/ro/dir/sub" \
 denied "ro: $U2 cannot remove a file" "$U2" "$SRV/ro/file" "rm /ro/file"
 denied "ro: $U2 cannot rename a file" "$U2" "$SRV/ro/file" \
   "rename /ro/file /ro/dir/moved"
+denied "ro: $U1 cannot chmod its own file" "$U1" "$SRV/ro/own-$U1" \
+  "chmod 600 /ro/own-$U1"
+mode=$(stat -c %a "$SRV/ro/own-$U1")
+if [ "$mode" = 644 ]; then ok "ro: its mode is still 644"
+else bad "ro: its mode is still 644" "mode $mode"; fi
 same_text "ro: the file is unchanged" "$SRV/ro/file" "read only"
 absent "ro: no new file" "$SRV/ro/new"
 absent "ro: no new directory" "$SRV/ro/dir/sub"
