@@ -62,7 +62,8 @@ size_t CountContaining(const std::vector<std::string>& lines,
   return n;
 }
 
-TEST_CASE("apparmor: the shipped profile is the example config's [golden]") {
+TEST_CASE("apparmor: the shipped profile is the example config's",
+          "[golden][policy][apparmor]") {
   TempDir dir;
   dir.MakeDir("users");
   dir.MakeDir("shared");
@@ -91,7 +92,8 @@ std::string EdgeConfig(const TempDir& dir) {
          "[users.nohome]\nexports = [\"home\"]\n";
 }
 
-TEST_CASE("apparmor: odd paths, audit_writes and unusable users [golden]") {
+TEST_CASE("apparmor: odd paths, audit_writes and unusable users",
+          "[golden][policy][apparmor]") {
   TempDir dir;
   const std::vector<Account> accounts = {
       {"j.doe", "/home/j.doe", {"users"}},

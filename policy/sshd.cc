@@ -138,8 +138,8 @@ std::string Header(const SshdTarget& target) {
 // The output when the forced command cannot be written safely: every user
 // and group the config names is refused, so a bad path fails closed (and
 // the admin reads why in the file sshd -t accepted).
-std::string Refusal(const Config& config, const SshdTarget& target,
-                    const std::string& why) {
+SshdBlocks Refusal(const Config& config, const SshdTarget& target,
+                   const std::string& why) {
   std::vector<std::string> users, groups;
   for (const Grant& u : config.users) {
     if (IsPlainName(u.name)) users.push_back(u.name);
@@ -156,7 +156,7 @@ std::string Refusal(const Config& config, const SshdTarget& target,
   if (!groups.empty()) {
     out += "Match Group " + Join(groups, ",") + "\n\tDenyUsers *\n";
   }
-  return out;
+  return {out, why};
 }
 
 // One user's blocks: served from the allowed addresses, refused by sshd
@@ -183,9 +183,9 @@ std::string UserBlocks(const Entry& e, const std::string& served) {
 
 }  // namespace
 
-std::string SshdMatchBlocks(const Config& config,
-                            std::span<const Account> accounts,
-                            const SshdTarget& target) {
+SshdBlocks SshdMatchBlocks(const Config& config,
+                           std::span<const Account> accounts,
+                           const SshdTarget& target) {
   constexpr std::string_view kUnsafe =
       "' is not absolute or holds a quote, backslash or control character";
   const std::optional<std::string> binary = ShellWord(target.sftpd_path);
@@ -231,7 +231,7 @@ std::string SshdMatchBlocks(const Config& config,
 )";
     out += "Match Group " + Join(groups, ",") + "\n" + served;
   }
-  return out;
+  return {out, ""};
 }
 
 }  // namespace sftpd::policy

@@ -18,9 +18,20 @@ struct SshdTarget {
   std::string config_path;  // passed as --config unless the default
 };
 
-std::string SshdMatchBlocks(const Config& config,
-                            std::span<const Account> accounts,
-                            const SshdTarget& target);
+// The snippet. `error` is set when it cannot be written safely (a path the
+// shell or sshd would read differently, a name that would widen a pattern);
+// `text` then refuses every user and group of the config instead (fail
+// closed, even when written to sshd_config.d unread), and the caller should
+// report the error and fail.
+struct SshdBlocks {
+  std::string text;
+  std::string error;
+};
+
+// REQUIRES: config as LoadConfig returns it (names checked).
+SshdBlocks SshdMatchBlocks(const Config& config,
+                           std::span<const Account> accounts,
+                           const SshdTarget& target);
 
 }  // namespace sftpd::policy
 

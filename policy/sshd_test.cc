@@ -81,7 +81,7 @@ TEST_CASE("sshd blocks: golden, users by entry, group, both, any address",
           "[policy][sshd][golden]") {
   const Config config = Parse("sshd.toml");
   CheckGolden("sshd.golden",
-              SshdMatchBlocks(config, kAccounts, kDefaultTarget));
+              SshdMatchBlocks(config, kAccounts, kDefaultTarget).text);
 }
 
 TEST_CASE("sshd blocks: golden, IPv6 and a config outside /etc",
@@ -89,15 +89,17 @@ TEST_CASE("sshd blocks: golden, IPv6 and a config outside /etc",
   const Config config = Parse("sshd_ipv6.toml");
   const std::vector<Account> accounts = {{"v6all", "/h", {"v6all"}},
                                          {"v6host", "/h", {"v6host"}}};
-  CheckGolden("sshd_ipv6.golden", SshdMatchBlocks(config, accounts,
-                                                  {"/opt/sftpd/bin/sftpd",
-                                                   "/srv/conf/sftpd.toml"}));
+  CheckGolden("sshd_ipv6.golden",
+              SshdMatchBlocks(config, accounts,
+                              {"/opt/sftpd/bin/sftpd", "/srv/conf/sftpd.toml"})
+                  .text);
 }
 
 TEST_CASE("sshd blocks: ForceCommand, and --config only off the default",
           "[policy][sshd]") {
   const Config config = Parse("sshd.toml");
-  const std::string def = SshdMatchBlocks(config, kAccounts, kDefaultTarget);
+  const std::string def =
+      SshdMatchBlocks(config, kAccounts, kDefaultTarget).text;
   for (const Block& b : Blocks(def)) {
     if (Has(b.body, "DenyUsers *")) continue;
     CHECK(b.body.front() == "ForceCommand /usr/sbin/sftpd --stdio");
@@ -106,7 +108,8 @@ TEST_CASE("sshd blocks: ForceCommand, and --config only off the default",
     CHECK(Has(b.body, "X11Forwarding no"));
   }
   const std::string other =
-      SshdMatchBlocks(config, kAccounts, {"/usr/sbin/sftpd", "/etc/x.toml"});
+      SshdMatchBlocks(config, kAccounts, {"/usr/sbin/sftpd", "/etc/x.toml"})
+          .text;
   CHECK(other.find("\tForceCommand /usr/sbin/sftpd --stdio --config "
                    "/etc/x.toml\n") != std::string::npos);
   CHECK(other.find("from /etc/x.toml.") != std::string::npos);
@@ -116,7 +119,7 @@ TEST_CASE("sshd blocks: each refusal is the exact complement of the allow",
           "[policy][sshd]") {
   const Config config = Parse("sshd.toml");
   const std::vector<Block> blocks =
-      Blocks(SshdMatchBlocks(config, kAccounts, kDefaultTarget));
+      Blocks(SshdMatchBlocks(config, kAccounts, kDefaultTarget).text);
   std::map<std::string, std::string> allowed, refused;
   for (const Block& b : blocks) {
     if (b.user.empty()) continue;
@@ -148,7 +151,8 @@ TEST_CASE("sshd blocks: each refusal is the exact complement of the allow",
 TEST_CASE("sshd blocks: ::/0 also covers IPv4 for sshd", "[policy][sshd]") {
   const Config config = Parse("sshd_ipv6.toml");
   const std::vector<Account> accounts = {{"v6all", "/h", {"v6all"}}};
-  const std::string out = SshdMatchBlocks(config, accounts, kDefaultTarget);
+  const std::string out =
+      SshdMatchBlocks(config, accounts, kDefaultTarget).text;
   CHECK(out.find("Match User v6all Address ::/0,0.0.0.0/0\n") !=
         std::string::npos);
   CHECK(out.find("Match User v6all Address *,!::/0,!0.0.0.0/0\n") !=
@@ -157,8 +161,11 @@ TEST_CASE("sshd blocks: ::/0 also covers IPv4 for sshd", "[policy][sshd]") {
 
 TEST_CASE("sshd blocks: paths are quoted or refused", "[policy][sshd]") {
   const Config config = Parse("sshd.toml");
-  const std::string spaced = SshdMatchBlocks(
-      config, kAccounts, {"/opt/my tools/sftpd", "/etc/sftpd/my conf.toml"});
+  const std::string spaced =
+      SshdMatchBlocks(config, kAccounts,
+                      {"/opt/my tools/sftpd", "/etc/sftpd/my conf.toml"})
+          .text;
+  CHECK(SshdMatchBlocks(config, kAccounts, kDefaultTarget).error.empty());
   CHECK(spaced.find("\tForceCommand '/opt/my tools/sftpd' --stdio --config "
                     "'/etc/sftpd/my conf.toml'\n") != std::string::npos);
 
@@ -169,7 +176,9 @@ TEST_CASE("sshd blocks: paths are quoted or refused", "[policy][sshd]") {
         SshdTarget{"/usr/sbin/sftpd", "/etc/x\nForceCommand /bin/sh"},
         SshdTarget{"sftpd", kDefaultConfigPath}}) {
     INFO(bad.sftpd_path << " " << bad.config_path);
-    const std::string out = SshdMatchBlocks(config, kAccounts, bad);
+    const SshdBlocks blocks = SshdMatchBlocks(config, kAccounts, bad);
+    CHECK_FALSE(blocks.error.empty());
+    const std::string& out = blocks.text;
     CHECK(out.find("\tForceCommand") == std::string::npos);
     CHECK(out.find("# ERROR: ") != std::string::npos);
     CHECK(out.find("Match User alice,carol,dave,erin\n\tDenyUsers *\n") !=
@@ -188,13 +197,14 @@ TEST_CASE("sshd blocks: groups serve members not known yet, last",
           "[policy][sshd]") {
   const Config config = Parse("sshd.toml");
   const std::vector<Block> blocks =
-      Blocks(SshdMatchBlocks(config, kAccounts, kDefaultTarget));
+      Blocks(SshdMatchBlocks(config, kAccounts, kDefaultTarget).text);
   REQUIRE(!blocks.empty());
   // After every user's blocks, so it never decides for a known user.
   CHECK(blocks.back().user.empty());
   CHECK(blocks.back().address.empty());
   CHECK(blocks.back().body.front() == "ForceCommand /usr/sbin/sftpd --stdio");
-  const std::string out = SshdMatchBlocks(config, kAccounts, kDefaultTarget);
+  const std::string out =
+      SshdMatchBlocks(config, kAccounts, kDefaultTarget).text;
   CHECK(out.find("\nMatch Group staff,ops\n") != std::string::npos);
 }
 

@@ -84,8 +84,19 @@ int Policy(const Args& args) {
               ec.message().c_str());
       return 1;
     }
-    out = policy::SshdMatchBlocks(config, accounts,
-                                  {self.string(), config_path.string()});
+    policy::SshdBlocks blocks = policy::SshdMatchBlocks(
+        config, accounts, {self.string(), config_path.string()});
+    if (!blocks.error.empty()) {
+      // The text refuses everyone; print it anyway, so a redirect into
+      // sshd_config.d fails closed, and fail.
+      fprintf(stderr,
+              "sftpd: %s; the output refuses every user and group of the "
+              "config\n",
+              blocks.error.c_str());
+      fwrite(blocks.text.data(), 1, blocks.text.size(), stdout);
+      return 1;
+    }
+    out = std::move(blocks.text);
   }
   fwrite(out.data(), 1, out.size(), stdout);
   return 0;
