@@ -147,3 +147,27 @@ TEST_CASE("identity: unknown users are errors") {
 
 }  // namespace
 }  // namespace sftpd
+
+namespace sftpd {
+namespace {
+
+TEST_CASE("identity: named users are looked up once, groups expanded") {
+  const std::vector<std::string> users = {"root", "no-such-user-sftpd"};
+  const std::vector<std::string> groups = {"root", "no-such-group-sftpd"};
+  const NamedUsers named = LookUpNamedUsers(users, groups);
+  // root is named, and a member of group root (its primary group): once.
+  REQUIRE(named.users.size() >= 1);
+  CHECK(std::count_if(named.users.begin(), named.users.end(),
+                      [](const UserInfo& u) { return u.name == "root"; }) == 1);
+  for (const UserInfo& u : named.users) {
+    INFO(u.name);
+    CHECK((u.name == "root" || u.gid == 0 ||
+           std::find(u.groups.begin(), u.groups.end(), "root") !=
+               u.groups.end()));
+  }
+  CHECK(named.missing == std::vector<std::string>{"user no-such-user-sftpd",
+                                                  "group no-such-group-sftpd"});
+}
+
+}  // namespace
+}  // namespace sftpd
