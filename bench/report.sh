@@ -1,0 +1,227 @@
+# shellcheck shell=bash
+# The report of bench/run (sourced by it): medians of $W/rows, ratios to
+# OpenSSH (a), the targets, the scaling tables and the machine's facts, as
+# Markdown and TSV under $OUT_DIR. Reads the globals bench/run set.
+
+# summarize: raw rows -> one line per cipher, workload, param and server:
+# n, median seconds, figure, unit, median CPU s, largest RSS (MiB), and the
+# ratios to (a) of the figure, the CPU and the RSS.
+summarize() {
+  awk -F'\t' -v OFS='\t' "$MEDIAN_AWK"'
+    { k = $1 FS $2 FS $3 FS $4
+      if (!(k in n)) order[++keys] = k
+      n[k]++; sec[k] = sec[k] " " $6; cpu[k] = cpu[k] " " $7
+      if ($8 + 0 > rss[k]) rss[k] = $8 + 0
+      amount[k] = $9; unit[k] = $10 }
+    END {
+      for (i = 1; i <= keys; i++) {
+        k = order[i]; split(k, f, FS)
+        s = median(sec[k]); c = median(cpu[k])
+        if (unit[k] == "s") fig = s
+        else if (unit[k] == "MB/s") fig = amount[k] / 1e6 / s
+        else fig = amount[k] / s
+        FIG[k] = fig; CPU[k] = c; SEC[k] = s
+      }
+      for (i = 1; i <= keys; i++) {
+        k = order[i]; split(k, f, FS)
+        a = f[1] FS f[2] FS f[3] FS "openssh"
+        r = (a in FIG) ? FIG[k] / FIG[a] : 0
+        cr = (a in CPU && CPU[a] > 0) ? CPU[k] / CPU[a] : 0
+        rr = (a in rss && rss[a] > 0) ? rss[k] / rss[a] : 0
+        printf "%s\t%s\t%s\t%s\t%d\t%.3f\t%.1f\t%s\t%.2f\t%.1f\t%.2f\t%.2f\t%.2f\n",
+          f[1], f[2], f[3], f[4], n[k], SEC[k], FIG[k], unit[k], CPU[k],
+          rss[k] / 1024, r, cr, rr
+      }
+    }' "$W/rows"
+}
+
+machine_facts() {
+  local cpu mem
+  cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+  mem=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+  cat <<EOF
+| fact | value |
+|---|---|
+| date | $(date -u '+%Y-%m-%d %H:%M UTC') |
+| host | $(hostname) |
+| CPU | $cpu, $(nproc) cores online |
+| RAM | $mem |
+| kernel | $(uname -sr) |
+| OS | $(. /etc/os-release && echo "$PRETTY_NAME") |
+| OpenSSH | $(ssh -V 2>&1) (sshd, sftp-server, internal-sftp; the clients sftp and ssh) |
+| gesftpserver | $(dpkg-query -W -f '${Version}' gesftpserver 2>/dev/null || echo '?') |
+| sshfs | $(dpkg-query -W -f '${Version}' sshfs 2>/dev/null || echo '?') |
+| libssh | $(dpkg-query -W -f '${Version}' 'libssh-4' 2>/dev/null || echo '?') |
+| sftpd | $("$SFTPD" --version 2>&1 | head -1), commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- sftpd config policy 2>/dev/null || echo ' (with local changes)'), $SFTPD |
+| data | /dev/shm (tmpfs); all servers on 127.0.0.1, user $U |
+| CPU accounting | cgroup $CG_KIND, one cgroup per server (listener + every session process) |
+EOF
+}
+
+# tables_md SUMMARY: the main tables, the targets, the scaling tables.
+tables_md() {
+  awk -F'\t' -v reps="$REPS" -v sreps="$SCALE_REPS" '
+    BEGIN {
+      split("openssh internal gesftp stdio daemon", S, " ")
+      L["openssh"] = "(a) sshd + sftp-server"; L["internal"] = "(b) sshd + internal-sftp"
+      L["gesftp"] = "(c) sshd + gesftpserver"; L["stdio"] = "(d) sshd + sftpd --stdio"
+      L["daemon"] = "(e) sftpd serve"
+      D["W1"] = "W1 get 1 GiB"; D["W2"] = "W2 put 1 GiB"
+      D["W3"] = "W3 put 2000 x 4 KiB"; D["W4"] = "W4 get 2000 x 4 KiB"
+      D["W5"] = "W5 ls -l"; D["W6"] = "W6 connect+auth+ls"
+      D["W7"] = "W7 concurrent 256 MiB gets"
+      D["W8r"] = "W8 sshfs read 1 GiB"; D["W8w"] = "W8 sshfs write 1 GiB"
+      split("W1 W2 W3 W4 W5 W6 W7 W8r W8w", WL, " ")
+      MAIN["W1"] = 1; MAIN["W2"] = 1; MAIN["W3"] = 2000; MAIN["W4"] = 2000
+      MAIN["W5"] = 20000; MAIN["W6"] = 20; MAIN["W7"] = 8; MAIN["W8r"] = 1
+      MAIN["W8w"] = 1
+    }
+    FNR == 1 { next }  # the header
+    { k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4; have[k] = 1
+      fig[k] = $7; unit[k] = $8; cpu[k] = $9; rss[k] = $10; sec[k] = $6
+      ratio[k] = $11; cratio[k] = $12; n[k] = $5; ciph[$1] = 1 }
+    function label(w, p) {
+      if (w == "W5") return D[w] " " p " entries"
+      if (w == "W6") return p " x connect+auth+ls"
+      if (w == "W7") return "W7 " p " concurrent 256 MiB gets"
+      return D[w]
+    }
+    function main_table(c,   i, j, w, p, k, s) {
+      print "| workload | server | figure | vs (a) | server CPU s | CPU vs (a) | peak session RSS MiB | reps |"
+      print "|---|---|---|---|---|---|---|---|"
+      for (i = 1; i <= 9; i++) {
+        w = WL[i]; p = MAIN[w]
+        for (j = 1; j <= 5; j++) {
+          s = S[j]; k = c SUBSEP w SUBSEP p SUBSEP s
+          if (!(k in have)) continue
+          printf "| %s | %s | %s %s | %.2f | %.2f | %.2f | %.1f | %d |\n",
+            label(w, p), L[s], fig[k], unit[k], ratio[k], cpu[k], cratio[k],
+            rss[k], n[k]
+        }
+      }
+    }
+    # target(label, value, op, limit): one row of the targets table.
+    function target(what, v, op, lim,   ok, miss) {
+      if (v == "") { printf "| %s | not measured | %s %s | - |\n", what, op, lim; return }
+      ok = (op == ">=") ? v >= lim : v <= lim
+      miss = ok ? "met" : sprintf("missed by %.0f%%", op == ">=" ? (1 - v / lim) * 100 : (v / lim - 1) * 100)
+      printf "| %s | %.2f | %s %s | %s |\n", what, v, op, lim, miss
+    }
+    function ratio_of(s, w,   k) { k = "aes128-gcm@openssh.com" SUBSEP w SUBSEP MAIN[w] SUBSEP s
+      return (k in have) ? ratio[k] : "" }
+    function cpu_ratio_of(s, w,   k) { k = "aes128-gcm@openssh.com" SUBSEP w SUBSEP MAIN[w] SUBSEP s
+      return (k in have) ? cratio[k] : "" }
+    function rss_of(s, w,   k) { k = "aes128-gcm@openssh.com" SUBSEP w SUBSEP MAIN[w] SUBSEP s
+      return (k in have) ? rss[k] : "" }
+    END {
+      for (c in ciph) {
+        if (c != "aes128-gcm@openssh.com") continue
+        print "## Results, " c "\n"
+        main_table(c); print ""
+      }
+      for (c in ciph) {
+        if (c == "aes128-gcm@openssh.com") continue
+        print "## Results, " c "\n"
+        main_table(c); print ""
+      }
+      print "## Targets (aes128-gcm@openssh.com, ratios to (a) in this run)\n"
+      print "| target | measured | wanted | verdict |"
+      print "|---|---|---|---|"
+      target("daemon W1 get speed", ratio_of("daemon", "W1"), ">=", 1.3)
+      target("daemon W2 put speed", ratio_of("daemon", "W2"), ">=", 1.3)
+      target("daemon W3 put files/s", ratio_of("daemon", "W3"), ">=", 1.2)
+      target("daemon W4 get files/s", ratio_of("daemon", "W4"), ">=", 1.2)
+      target("daemon W5 ls -l 20000 entries/s", ratio_of("daemon", "W5"), ">=", 1.5)
+      target("daemon W6 time", ratio_of("daemon", "W6"), "<=", 0.7)
+      target("daemon W7 8 sessions speed", ratio_of("daemon", "W7"), ">=", 1.3)
+      target("daemon server CPU per GiB, W1 get", cpu_ratio_of("daemon", "W1"), "<=", 0.6)
+      target("daemon server CPU per GiB, W2 put", cpu_ratio_of("daemon", "W2"), "<=", 0.6)
+      target("daemon session RSS MiB, W1 get", rss_of("daemon", "W1"), "<=", 16)
+      target("daemon session RSS MiB, W2 put", rss_of("daemon", "W2"), "<=", 16)
+      for (i = 1; i <= 9; i++) {
+        w = WL[i]
+        target("--stdio " label(w, MAIN[w]) (w == "W6" ? " time" : ""),
+          ratio_of("stdio", w), w == "W6" ? "<=" : ">=", w == "W5" ? 1.2 : 1.0)
+      }
+      print ""
+      print "## Scaling: W5 ls -l by directory size (aes128-gcm)\n"
+      print "| server | entries | seconds | us per entry | server CPU s | CPU us per entry | peak session RSS MiB | reps |"
+      print "|---|---|---|---|---|---|---|---|"
+      for (j = 1; j <= 5; j++) {
+        split("2000 20000 200000", NS, " ")
+        for (i = 1; i <= 3; i++) {
+          k = "aes128-gcm@openssh.com" SUBSEP "W5" SUBSEP NS[i] SUBSEP S[j]
+          if (!(k in have)) continue
+          printf "| %s | %d | %.3f | %.1f | %.2f | %.1f | %.1f | %d |\n", L[S[j]],
+            NS[i], sec[k], sec[k] / NS[i] * 1e6, cpu[k], cpu[k] / NS[i] * 1e6,
+            rss[k], n[k]
+        }
+      }
+      print ""
+      print "## Scaling: W7 concurrent 256 MiB gets by sessions (aes128-gcm)\n"
+      print "| server | sessions | total MB/s | seconds | server CPU s per GiB | peak RSS of one session MiB | reps |"
+      print "|---|---|---|---|---|---|---|"
+      for (j = 1; j <= 5; j++) {
+        split("1 4 8 16", NS, " ")
+        for (i = 1; i <= 4; i++) {
+          k = "aes128-gcm@openssh.com" SUBSEP "W7" SUBSEP NS[i] SUBSEP S[j]
+          if (!(k in have)) continue
+          printf "| %s | %d | %s | %.2f | %.2f | %.1f | %d |\n", L[S[j]], NS[i],
+            fig[k], sec[k], cpu[k] / (NS[i] / 4), rss[k], n[k]
+        }
+      }
+    }' "$1"
+}
+
+write_report() {
+  mkdir -p "$OUT_DIR"
+  local base
+  base=$OUT_DIR/$(date -u +%Y%m%d-%H%M)-$(hostname -s)
+  REPORT_MD=$base.md
+  {
+    printf 'cipher\tworkload\tparam\tserver\treps\tmedian_s\tfigure\tunit\tmedian_server_cpu_s\tpeak_session_rss_mib\tfigure_ratio_to_a\tcpu_ratio_to_a\trss_ratio_to_a\n'
+    summarize
+  } >"$base.tsv"
+  {
+    printf 'cipher\tworkload\tparam\tserver\trep\tseconds\tserver_cpu_s\tpeak_session_rss_kib\tamount\tunit\n'
+    cat "$W/rows"
+  } >"$base-raw.tsv"
+  {
+    echo "# sftpd benchmark: $(date -u +%Y-%m-%d) on $(hostname -s)"
+    echo
+    echo "\`bench/run\`: every server on 127.0.0.1, same user ($U), same files on"
+    echo "tmpfs, OpenSSH's sftp client (defaults: 32 KiB requests, 64 in flight) and"
+    echo "sshfs $(dpkg-query -W -f '${Version}' sshfs 2>/dev/null) as clients, the servers interleaved rep by rep"
+    echo "(order rotated each rep). Figures are medians: $REPS reps per main"
+    echo "workload, $SCALE_REPS per scaling point. Wall time of the whole run:"
+    echo "$((SECONDS - RUN_START)) s."
+    echo
+    machine_facts
+    echo
+    echo "Reading the tables: *figure* is MB/s (10^6 bytes/s), files/s, entries/s"
+    echo "(whole sessions, connection and login included) or seconds (W6, 20"
+    echo "sequential sessions). *vs (a)* is the figure divided by (a)'s: higher is"
+    echo "better, but for seconds lower is better. *server CPU s* is user+system CPU"
+    echo "of all the server's processes (sshd listener and sessions, or sftpd's"
+    echo "listener and children) during the workload, median over reps. *peak"
+    echo "session RSS* is the largest VmHWM seen (sampled every 0.1 s, largest over"
+    echo "the reps) of:"
+    local s
+    for s in "${SERVERS[@]}"; do echo "${LABEL[$s]}: ${RSS_WHAT[$s]};"; done
+    echo "0 means no such process was seen (a session shorter than the sampling)."
+    echo "sshd runs with UsePAM yes (Debian's default), as sftpd serve runs"
+    echo "its PAM account and session stacks; sftpd serve writes its audit file,"
+    echo "sftpd --stdio sends audit events to syslog (no syslog socket here)."
+    echo
+    tables_md "$base.tsv"
+    echo
+    echo "## Wall time of each part"
+    echo
+    echo "| part | cipher | reps | seconds |"
+    echo "|---|---|---|---|"
+    printf '%s' "$PART_TIMES" | awk -F'\t' '{printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4}'
+    echo
+    echo "Raw rows: \`$(basename "$base")-raw.tsv\`; medians and ratios: \`$(basename "$base").tsv\`."
+  } >"$REPORT_MD"
+  cp "$REPORT_MD" "$OUT_DIR/latest.md"
+}
