@@ -192,9 +192,11 @@ write_report() {
     echo "\`bench/run\`: every server on 127.0.0.1, same user ($U), same files on"
     echo "tmpfs, OpenSSH's sftp client (defaults: 32 KiB requests, 64 in flight) and"
     echo "sshfs $(dpkg-query -W -f '${Version}' sshfs 2>/dev/null) as clients, the servers interleaved rep by rep"
-    echo "(order rotated each rep). Figures are medians: $REPS reps per main"
-    echo "workload, $SCALE_REPS per scaling point. Wall time of the whole run:"
-    echo "$((SECONDS - RUN_START)) s."
+    echo "(order rotated each rep). Figures are medians over the reps shown in"
+    echo "each row: the plan was $REPS reps of each main workload for (a), (d)"
+    echo "and (e), $PEER_REPS for the peers (b) and (c), $CHACHA_REPS with"
+    echo "chacha20-poly1305 and $SCALE_REPS per scaling point (both for (a), (d), (e)); no workload starts"
+    echo "after ${BUDGET} s. Wall time of the whole run: $((SECONDS - RUN_START)) s."
     echo
     machine_facts
     echo
