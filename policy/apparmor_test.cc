@@ -62,14 +62,18 @@ size_t CountContaining(const std::vector<std::string>& lines,
   return n;
 }
 
-TEST_CASE("apparmor: the shipped profile is the example config's",
-          "[golden][policy][apparmor]") {
-  TempDir dir;
+// The example config/sftpd.toml with its export trees made under `dir`.
+std::string ExampleConfig(const TempDir& dir) {
   dir.MakeDir("users");
   dir.MakeDir("shared");
   dir.MakeDir("archive");
-  const std::string text =
-      ReplaceAll(testing::ReadExampleConfig(), "/srv/sftpd", dir.path());
+  return ReplaceAll(testing::ReadExampleConfig(), "/srv/sftpd", dir.path());
+}
+
+TEST_CASE("apparmor: the shipped profile is the example config's",
+          "[golden][policy][apparmor]") {
+  TempDir dir;
+  const std::string text = ExampleConfig(dir);
   CheckGoldenFile("deploy/apparmor/usr.sbin.sftpd",
                   Generate(dir, text, kExampleAccounts, "/srv/sftpd"));
 }
@@ -105,11 +109,7 @@ TEST_CASE("apparmor: odd paths, audit_writes and unusable users",
 
 TEST_CASE("apparmor: each hat holds only its user's exports") {
   TempDir dir;
-  dir.MakeDir("users");
-  dir.MakeDir("shared");
-  dir.MakeDir("archive");
-  const std::string text =
-      ReplaceAll(testing::ReadExampleConfig(), "/srv/sftpd", dir.path());
+  const std::string text = ExampleConfig(dir);
   const std::string profile = Generate(dir, text, kExampleAccounts);
   CHECK(profile.find("profile sftpd /usr{,/local}/{s,}bin/sftpd {") !=
         std::string::npos);
