@@ -190,6 +190,30 @@ mkfile() {
 # port_listening PORT: something accepts connections on 127.0.0.1:PORT.
 port_listening() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 
+# start_sshd CONFIG LOG PORT: a real OpenSSH sshd -D with CONFIG (stderr to
+# LOG) until the test ends; returns once it listens on 127.0.0.1:PORT
+# (5 s at most).
+start_sshd() {
+  local cfg=$1 sshd_log=$2 port=$3 pid i
+  /usr/sbin/sshd -D -e -f "$cfg" 2>"$sshd_log" &
+  pid=$!
+  at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+  for ((i = 0; i < 50; i++)); do
+    port_listening "$port" && return 0
+    kill -0 "$pid" 2>/dev/null || die "sshd exited: $(cat "$sshd_log")"
+    sleep 0.1
+  done
+  die "sshd does not listen on $port"
+}
+
+# The client options for a test sshd and key KEY: no host key checks, no
+# prompts, quiet.
+sshd_client_opts() {
+  SSH_OPTS=(-o IdentityFile="$1" -o IdentitiesOnly=yes
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+    -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10)
+}
+
 # free_loopback_port: prints a port nothing listens on (bounded random scan).
 free_loopback_port() {
   local i p

@@ -123,20 +123,10 @@ nc_denies=$(/usr/sbin/sshd -T -f "$SD/sshd_config.nc" \
 check_eq "control: without the refusal blocks nothing denies $T_USER1 from 127.0.0.2" 0 "$nc_denies"
 
 log "a real sshd"
-/usr/sbin/sshd -D -e -f "$SD/sshd_config" 2>"$SD/sshd.log" &
-sshd_pid=$!
-at_exit "kill $sshd_pid 2>/dev/null; wait $sshd_pid 2>/dev/null"
-for ((i = 0; i < 50; i++)); do
-  port_listening "$port" && break
-  kill -0 "$sshd_pid" 2>/dev/null || die "sshd exited: $(cat "$SD/sshd.log")"
-  sleep 0.1
-done
-port_listening "$port" || die "sshd does not listen on $port"
+start_sshd "$SD/sshd_config" "$SD/sshd.log" "$port"
 log "sshd on 127.0.0.1:$port$( ((V6)) && echo " and [::1]:$port")"
 
-SSH_OPTS=(-o IdentityFile="$SD/client_key" -o IdentitiesOnly=yes
-  -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
-  -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10)
+sshd_client_opts "$SD/client_key"
 
 # psftp USER HOST BIND < batch: sftp from source address BIND.
 psftp() {

@@ -64,20 +64,10 @@ Match User $T_USER1
 EOF
 /usr/sbin/sshd -t -f "$SD/sshd_config" || die "sshd -t rejected the config"
 
-/usr/sbin/sshd -D -e -f "$SD/sshd_config" 2>"$SD/sshd.log" &
-sshd_pid=$!
-at_exit "kill $sshd_pid 2>/dev/null; wait $sshd_pid 2>/dev/null"
-for ((i = 0; i < 50; i++)); do
-  port_listening "$port" && break
-  kill -0 "$sshd_pid" 2>/dev/null || die "sshd exited: $(cat "$SD/sshd.log")"
-  sleep 0.1
-done
-port_listening "$port" || die "sshd does not listen on $port"
+start_sshd "$SD/sshd_config" "$SD/sshd.log" "$port"
 log "sshd on 127.0.0.1:$port"
 
-SSH_OPTS=(-o IdentityFile="$SD/client_key" -o IdentitiesOnly=yes
-  -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
-  -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10)
+sshd_client_opts "$SD/client_key"
 
 mkfile "$L/up.bin" 300 root
 log "sftp over sshd"
