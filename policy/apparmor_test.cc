@@ -172,6 +172,21 @@ TEST_CASE("apparmor: audit_writes puts writes in audit rules") {
   CHECK(Has(hat, "    audit \"/srv/odd name \\[x\\]/\\*/**\" wl,"));
 }
 
+TEST_CASE("apparmor: text in comments cannot start a line of its own") {
+  TempDir dir;
+  const LoadResult r = ParseConfig(ExampleConfig(dir), "test.toml");
+  REQUIRE(r.config.has_value());
+  const std::string profile = AppArmorProfile(
+      *r.config, kExampleAccounts, "/etc/x\n/** rwx,\n/etc/sftpd.toml");
+  CHECK(profile.find("\n/** rwx,") == std::string::npos);
+  CHECK(profile.find("# /etc/x?/** rwx,?/etc/sftpd.toml.\n") !=
+        std::string::npos);
+  // In a rule the same bytes are escaped, and match only themselves.
+  CHECK(
+      profile.find("  \"/etc/x\\x0a/\\*\\* rwx,\\x0a/etc/sftpd.toml\" r,\n") !=
+      std::string::npos);
+}
+
 TEST_CASE("apparmor: a user whose exports do not expand gets no hat") {
   TempDir dir;
   const std::string profile = Generate(
