@@ -206,6 +206,28 @@ start_sshd() {
   die "sshd does not listen on $port"
 }
 
+# sshd_base_config DIR PORT USERS: the sshd_config lines the sshd tests
+# share: port PORT on 127.0.0.1, host key DIR/host_key, keys in
+# DIR/keys/%u, public keys only, no PAM, only USERS (space-separated) let in.
+# The caller appends its own lines.
+sshd_base_config() {
+  cat <<EOF
+Port $2
+ListenAddress 127.0.0.1
+HostKey $1/host_key
+PidFile none
+UsePAM no
+StrictModes no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile $1/keys/%u
+AllowUsers $3
+LogLevel VERBOSE
+Subsystem sftp internal-sftp
+EOF
+}
+
 # The client options for a test sshd and key KEY: no host key checks, no
 # prompts, quiet.
 sshd_client_opts() {

@@ -81,6 +81,11 @@ check "  ... the group is listed with its members" grep -q "^#   groups.$T_GROUP
 check "  ... the path with a space is quoted" grep -q "\"$SRV/shared dir/\*\*\"" "$PROFILE"
 check "  ... writes are audited" grep -q "^    audit owner \"$SRV/users/$T_USER1/\*\*\" wl,$" "$PROFILE"
 
+rc=0
+"$SFTPD" policy selinux --config "$CFG" >/dev/null 2>"$ERR" || rc=$?
+check_eq "sftpd policy with an unknown kind exits 2" 2 "$rc"
+check "  ... and shows the usage" grep -q "usage: sftpd policy apparmor|sshd" "$ERR"
+
 log "the parser rejects what it should (so a pass means something)"
 sed 's/ r,$/ rwx,/' "$PROFILE" >"$TMP/broken"
 if compile "$TMP/broken"; then fail "a profile with a bare x permission is rejected"

@@ -69,22 +69,8 @@ done
 V6=0
 grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null && V6=1
 minimal_config() {
-  cat <<EOF
-Port $port
-ListenAddress 127.0.0.1
-$( ((V6)) && echo "ListenAddress [::1]")
-HostKey $SD/host_key
-PidFile none
-UsePAM no
-StrictModes no
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-AuthorizedKeysFile $SD/keys/%u
-AllowUsers $T_USER1 $T_USER2 $T_USER3
-LogLevel VERBOSE
-Subsystem sftp internal-sftp
-EOF
+  sshd_base_config "$SD" "$port" "$T_USER1 $T_USER2 $T_USER3"
+  if ((V6)); then echo "ListenAddress [::1]"; fi
 }
 { minimal_config; cat "$SD/snippet.conf"; } >"$SD/sshd_config"
 if /usr/sbin/sshd -t -f "$SD/sshd_config" 2>"$SD/t.err"; then pass "sshd -t accepts the snippet"
@@ -187,5 +173,18 @@ refused "$T_USER2 from 127.0.0.1" "$T_USER2" 127.0.0.1 127.0.0.1
 rc=0
 out=$(timeout 20 ssh "${SSH_OPTS[@]}" -p "$port" -n "$T_USER3@127.0.0.1" id -un 2>"$TMP/u3.err") || rc=$?
 check_eq "$T_USER3 (not in the config): a normal login, not sftpd" "$T_USER3" "$out"
+
+log "a binary path the shell would read differently"
+# The snippet still refuses everyone (a redirect into sshd_config.d fails
+# closed), but the command says why and fails.
+ODD="$TMP/it's dir"
+mkdir -p "$ODD"
+cp "$SFTPD" "$ODD/sftpd"
+rc=0
+"$ODD/sftpd" policy sshd --config "$CFG" >"$SD/odd.conf" 2>"$SD/odd.err" || rc=$?
+check_eq "sftpd policy sshd exits 1" 1 "$rc"
+check "  ... and says why on stderr" grep -q "is not absolute or holds a quote" "$SD/odd.err"
+check "  ... the snippet forces no command" bash -c "! grep -q ForceCommand '$SD/odd.conf'"
+check "  ... and denies the users" grep -q "^Match User .*$T_USER1" "$SD/odd.conf"
 
 finish

@@ -42,20 +42,7 @@ chmod 0755 "$SD/keys"; chmod 0644 "$SD/keys/$T_USER1"
 
 SERVER="$SFTPD --stdio --config $CFG"
 [[ -n "${SFTPD_SERVER_CMD:-}" ]] && SERVER=$SFTPD_SERVER_CMD
-cat >"$SD/sshd_config" <<EOF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $SD/host_key
-PidFile none
-UsePAM no
-StrictModes no
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-AuthorizedKeysFile $SD/keys/%u
-AllowUsers $T_USER1
-LogLevel VERBOSE
-Subsystem sftp internal-sftp
+{ sshd_base_config "$SD" "$port" "$T_USER1"; cat <<EOF; } >"$SD/sshd_config"
 
 Match User $T_USER1
     ForceCommand $SERVER
