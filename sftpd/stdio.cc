@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "sftpd/audit.h"
 #include "sftpd/exports.h"
@@ -46,11 +47,15 @@ bool WriteAll(int fd, const uint8_t* p, size_t n) {
 }  // namespace
 
 std::optional<std::string> PumpSession(Session& session, const PumpIo& io) {
-  // Room for one whole packet plus a read's worth more.
-  Bytes in(2 * (size_t(kMaxPacket) + 4));
+  // Room for one whole packet plus a read's worth more. Not zeroed: the
+  // pages are touched only as reads fill them, so a short session does not
+  // pay for 512 KiB it never uses.
+  constexpr size_t kInSize = 2 * (size_t(kMaxPacket) + 4);
+  std::unique_ptr<uint8_t[]> in =
+      std::make_unique_for_overwrite<uint8_t[]>(kInSize);
   size_t have = 0;
   for (;;) {
-    Result<size_t> n = io.read_some({in.data() + have, in.size() - have});
+    Result<size_t> n = io.read_some({in.get() + have, kInSize - have});
     if (!n) return n.error();
     if (*n == 0) {
       if (have == 0) return std::nullopt;
@@ -58,7 +63,7 @@ std::optional<std::string> PumpSession(Session& session, const PumpIo& io) {
     }
     have += *n;
     for (;;) {
-      Result<size_t> used = session.Process({in.data(), have});
+      Result<size_t> used = session.Process({in.get(), have});
       if (!used.ok()) return used.error();
       Bytes& out = session.output();
       if (!out.empty()) {
@@ -66,7 +71,7 @@ std::optional<std::string> PumpSession(Session& session, const PumpIo& io) {
         out.clear();
       }
       if (*used == 0) break;
-      memmove(in.data(), in.data() + *used, have - *used);
+      memmove(in.get(), in.get() + *used, have - *used);
       have -= *used;
     }
   }
