@@ -11,6 +11,10 @@ namespace {
 
 // The binary wherever the package or `make install` put it.
 constexpr std::string_view kAttachment = "/usr{,/local}/{s,}bin/sftpd";
+// The module `sftpd serve` loads (sftpd/daemon_module.h): lib/sftpd/ beside
+// the binary's bin directory.
+constexpr std::string_view kDaemonModule =
+    "/usr{,/local}/lib/sftpd/sftpd-daemon.so";
 
 // The capabilities the daemon uses (deploy/sftpd.service bounds it to the
 // same six): binding port 22, becoming the user, reading keys in homes it
@@ -189,6 +193,7 @@ std::string AppArmorProfile(const Config& config,
   Line(out, 2, "signal (send) peer=sftpd//*,");
   out += '\n';
   Line(out, 2, std::string(kAttachment) + " mr,");
+  Line(out, 2, std::string(kDaemonModule) + " mr,");
   Line(out, 2, "/etc/sftpd/ r,");
   Line(out, 2, "/etc/sftpd/** r,");
   Line(out, 2, Path(config_path) + " r,");

@@ -9,7 +9,7 @@
 #include "config/config.h"
 #include "policy/apparmor.h"
 #include "policy/sshd.h"
-#include "sftpd/daemon.h"
+#include "sftpd/daemon_module.h"
 #include "sftpd/identity.h"
 #include "sftpd/session.h"
 #include "sftpd/stdio.h"
@@ -23,6 +23,20 @@ struct Args {
   std::string config = kDefaultConfigPath;
   std::vector<std::string_view> rest;  // anything else, for the command
 };
+
+// The path of this binary, symlinks resolved; an empty string (and a line on
+// stderr) if the system cannot tell.
+std::string ThisBinary() {
+  std::error_code ec;
+  std::filesystem::path self =
+      std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    fprintf(stderr, "sftpd: cannot tell where this binary is: %s\n",
+            ec.message().c_str());
+    return "";
+  }
+  return self.string();
+}
 
 int CheckConfig(const Args& args) {
   LoadResult r = LoadConfig(args.config);
@@ -77,15 +91,10 @@ int Policy(const Args& args) {
   if (args.rest[0] == "apparmor") {
     out = policy::AppArmorProfile(config, accounts, config_path.string());
   } else {
-    const std::filesystem::path self =
-        std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec) {
-      fprintf(stderr, "sftpd: cannot tell where this binary is: %s\n",
-              ec.message().c_str());
-      return 1;
-    }
-    policy::SshdBlocks blocks = policy::SshdMatchBlocks(
-        config, accounts, {self.string(), config_path.string()});
+    const std::string self = ThisBinary();
+    if (self.empty()) return 1;
+    policy::SshdBlocks blocks =
+        policy::SshdMatchBlocks(config, accounts, {self, config_path.string()});
     if (!blocks.error.empty()) {
       // The text refuses everyone; print it anyway, so a redirect into
       // sshd_config.d fails closed, and fail.
@@ -104,7 +113,16 @@ int Policy(const Args& args) {
 
 int Stdio(const Args& args) { return ServeStdio(args.config); }
 
-int Serve(const Args& args) { return RunDaemon(args.config); }
+int Serve(const Args& args) {
+  const std::string self = ThisBinary();
+  if (self.empty()) return 1;
+  Result<DaemonEntry> run = LoadDaemonModule(DaemonModulePath(self));
+  if (!run) {
+    fprintf(stderr, "sftpd: serve: %s\n", run.error().c_str());
+    return 1;
+  }
+  return (*run)(args.config.c_str());
+}
 
 const char* EffectName(TableEffect e) {
   switch (e) {

@@ -39,6 +39,7 @@ profile sftpd /usr{,/local}/{s,}bin/sftpd {
   signal (send) peer=sftpd//*,
 
   /usr{,/local}/{s,}bin/sftpd mr,
+  /usr{,/local}/lib/sftpd/sftpd-daemon.so mr,
   /etc/sftpd/ r,
   /etc/sftpd/** r,
   "/etc/sftpd/sftpd.toml" r,

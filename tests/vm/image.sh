@@ -119,6 +119,9 @@ vm_build_initramfs() {
   vm_add_program "$root" /usr/bin/ssh || return 1
   vm_add_program "$root" /usr/bin/setpriv || return 1
   vm_add_program "$root" "$sftpd" /usr/sbin/sftpd || return 1
+  # The daemon module `sftpd serve` loads, where /usr/sbin/sftpd looks for it.
+  vm_add_program "$root" "$(dirname "$sftpd")/../lib/sftpd/sftpd-daemon.so" \
+    /usr/lib/sftpd/sftpd-daemon.so || return 1
   # glibc >= 2.34 has the files backend built in; older ones load it.
   local nss=/usr/lib/x86_64-linux-gnu/libnss_files.so.2
   if [[ -e "$nss" ]]; then cp -L "$nss" "$root$nss"; fi

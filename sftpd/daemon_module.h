@@ -1,0 +1,35 @@
+// The daemon (`sftpd serve`) lives in a module, sftpd-daemon.so, that only
+// `sftpd serve` loads. The processes that run once per login or command
+// (`--stdio`, which OpenSSH starts for every session, and the tools) then
+// never map libssh, libcrypto or PAM, which cost them most of their start.
+// The module belongs in lib/sftpd/ beside the binary's bin directory:
+// /usr/sbin/sftpd loads /usr/lib/sftpd/sftpd-daemon.so, and the build tree's
+// build/sftpd/sftpd loads build/lib/sftpd/sftpd-daemon.so.
+#ifndef SFTPD_SFTPD_DAEMON_MODULE_H_
+#define SFTPD_SFTPD_DAEMON_MODULE_H_
+
+#include <string>
+
+#include "config/result.h"
+
+namespace sftpd {
+
+// The module's one exported function: RunDaemon(config_path).
+inline constexpr const char* kDaemonEntryName = "sftpd_run_daemon";
+using DaemonEntry = int (*)(const char* config_path);
+
+// Where the module of the binary at `exe` (an absolute, resolved path) is:
+// <exe's directory>/../lib/sftpd/sftpd-daemon.so, normalised.
+std::string DaemonModulePath(const std::string& exe);
+
+// Loads the module at `path` and returns its entry. Refuses, with the
+// reason, a module that is missing or not a regular file, and one that
+// someone other than root or the caller could change: the file or its
+// directory owned by another user, or writable by group or others. The
+// daemon runs as root and would run that code. The module stays loaded for
+// the process's life.
+Result<DaemonEntry> LoadDaemonModule(const std::string& path);
+
+}  // namespace sftpd
+
+#endif  // SFTPD_SFTPD_DAEMON_MODULE_H_
