@@ -4,13 +4,15 @@
 # Markdown and TSV under $OUT_DIR. Reads the globals bench/run set.
 
 # summarize: raw rows -> one line per cipher, workload, param and server:
-# n, median seconds, figure, unit, median CPU s, largest RSS (MiB), and the
-# ratios to (a) of the figure, the CPU and the RSS.
+# n, median seconds, figure, unit, median server CPU s, largest RSS (MiB),
+# the ratios to (a) of the figure, the CPU and the RSS, and the median
+# client CPU s.
 summarize() {
   awk -F'\t' -v OFS='\t' "$MEDIAN_AWK"'
     { k = $1 FS $2 FS $3 FS $4
       if (!(k in n)) order[++keys] = k
       n[k]++; sec[k] = sec[k] " " $6; cpu[k] = cpu[k] " " $7
+      ccpu[k] = ccpu[k] " " $11
       if ($8 + 0 > rss[k]) rss[k] = $8 + 0
       amount[k] = $9; unit[k] = $10 }
     END {
@@ -28,9 +30,9 @@ summarize() {
         r = (a in FIG) ? FIG[k] / FIG[a] : 0
         cr = (a in CPU && CPU[a] > 0) ? CPU[k] / CPU[a] : 0
         rr = (a in rss && rss[a] > 0) ? rss[k] / rss[a] : 0
-        printf "%s\t%s\t%s\t%s\t%d\t%.3f\t%.1f\t%s\t%.2f\t%.1f\t%.2f\t%.2f\t%.2f\n",
+        printf "%s\t%s\t%s\t%s\t%d\t%.3f\t%.1f\t%s\t%.2f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\n",
           f[1], f[2], f[3], f[4], n[k], SEC[k], FIG[k], unit[k], CPU[k],
-          rss[k] / 1024, r, cr, rr
+          rss[k] / 1024, r, cr, rr, median(ccpu[k])
       }
     }' "$W/rows"
 }
@@ -79,7 +81,7 @@ tables_md() {
     FNR == 1 { next }  # the header
     { k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4; have[k] = 1
       fig[k] = $7; unit[k] = $8; cpu[k] = $9; rss[k] = $10; sec[k] = $6
-      ratio[k] = $11; cratio[k] = $12; n[k] = $5; ciph[$1] = 1 }
+      ratio[k] = $11; cratio[k] = $12; n[k] = $5; ccpu[k] = $14; ciph[$1] = 1 }
     function label(w, p) {
       if (w == "W5") return D[w] " " p " entries"
       if (w == "W6") return p " x connect+auth+ls"
@@ -87,16 +89,16 @@ tables_md() {
       return D[w]
     }
     function main_table(c,   i, j, w, p, k, s) {
-      print "| workload | server | figure | vs (a) | server CPU s | CPU vs (a) | peak session RSS MiB | reps |"
-      print "|---|---|---|---|---|---|---|---|"
+      print "| workload | server | figure | vs (a) | server CPU s | CPU vs (a) | client CPU s | peak session RSS MiB | reps |"
+      print "|---|---|---|---|---|---|---|---|---|"
       for (i = 1; i <= 9; i++) {
         w = WL[i]; p = MAIN[w]
         for (j = 1; j <= 5; j++) {
           s = S[j]; k = c SUBSEP w SUBSEP p SUBSEP s
           if (!(k in have)) continue
-          printf "| %s | %s | %s %s | %.2f | %.2f | %.2f | %.1f | %d |\n",
+          printf "| %s | %s | %s %s | %.2f | %.2f | %.2f | %.2f | %.1f | %d |\n",
             label(w, p), L[s], fig[k], unit[k], ratio[k], cpu[k], cratio[k],
-            rss[k], n[k]
+            ccpu[k], rss[k], n[k]
         }
       }
     }
@@ -158,16 +160,17 @@ tables_md() {
         }
       }
       print ""
-      print "## Scaling: W7 concurrent 256 MiB gets by sessions (aes128-gcm)\n"
-      print "| server | sessions | total MB/s | seconds | server CPU s per GiB | peak RSS of one session MiB | reps |"
-      print "|---|---|---|---|---|---|---|"
+      print "## Scaling: W7 by sessions, each getting 64 MiB at once (aes128-gcm)\n"
+      print "| server | sessions | total MB/s | seconds | server CPU s per GiB | client CPU s per GiB | peak RSS of one session MiB | reps |"
+      print "|---|---|---|---|---|---|---|---|"
       for (j = 1; j <= 5; j++) {
-        split("1 4 8 16", NS, " ")
-        for (i = 1; i <= 4; i++) {
-          k = "aes128-gcm@openssh.com" SUBSEP "W7" SUBSEP NS[i] SUBSEP S[j]
+        split("1 4 16", NS, " ")
+        for (i = 1; i <= 3; i++) {
+          k = "aes128-gcm@openssh.com" SUBSEP "W7s" SUBSEP NS[i] SUBSEP S[j]
           if (!(k in have)) continue
-          printf "| %s | %d | %s | %.2f | %.2f | %.1f | %d |\n", L[S[j]], NS[i],
-            fig[k], sec[k], cpu[k] / (NS[i] / 4), rss[k], n[k]
+          printf "| %s | %d | %s | %.2f | %.2f | %.2f | %.1f | %d |\n", L[S[j]],
+            NS[i], fig[k], sec[k], cpu[k] / (NS[i] / 16), ccpu[k] / (NS[i] / 16),
+            rss[k], n[k]
         }
       }
     }' "$1"
@@ -179,11 +182,11 @@ write_report() {
   base=$OUT_DIR/$(date -u +%Y%m%d-%H%M)-$(hostname -s)
   REPORT_MD=$base.md
   {
-    printf 'cipher\tworkload\tparam\tserver\treps\tmedian_s\tfigure\tunit\tmedian_server_cpu_s\tpeak_session_rss_mib\tfigure_ratio_to_a\tcpu_ratio_to_a\trss_ratio_to_a\n'
+    printf 'cipher\tworkload\tparam\tserver\treps\tmedian_s\tfigure\tunit\tmedian_server_cpu_s\tpeak_session_rss_mib\tfigure_ratio_to_a\tcpu_ratio_to_a\trss_ratio_to_a\tmedian_client_cpu_s\n'
     summarize
   } >"$base.tsv"
   {
-    printf 'cipher\tworkload\tparam\tserver\trep\tseconds\tserver_cpu_s\tpeak_session_rss_kib\tamount\tunit\n'
+    printf 'cipher\tworkload\tparam\tserver\trep\tseconds\tserver_cpu_s\tpeak_session_rss_kib\tamount\tunit\tclient_cpu_s\n'
     cat "$W/rows"
   } >"$base-raw.tsv"
   {
@@ -191,12 +194,14 @@ write_report() {
     echo
     echo "\`bench/run\`: every server on 127.0.0.1, same user ($U), same files on"
     echo "tmpfs, OpenSSH's sftp client (defaults: 32 KiB requests, 64 in flight) and"
-    echo "sshfs $(dpkg-query -W -f '${Version}' sshfs 2>/dev/null) as clients, the servers interleaved rep by rep"
-    echo "(order rotated each rep). Figures are medians over the reps shown in"
-    echo "each row: the plan was $REPS reps of each main workload for (a), (d)"
-    echo "and (e), $PEER_REPS for the peers (b) and (c), $CHACHA_REPS with"
-    echo "chacha20-poly1305 and $SCALE_REPS per scaling point (both for (a), (d), (e)); no workload starts"
-    echo "after ${BUDGET} s. Wall time of the whole run: $((SECONDS - RUN_START)) s."
+    echo "sshfs $(dpkg-query -W -f '${Version}' sshfs 2>/dev/null) as clients, every client with key exchange"
+    echo "$BENCH_KEX; the servers interleaved rep by rep (order rotated each"
+    echo "rep). Gets of one file (W1, W7) go to /dev/null, so the client's own"
+    echo "writes are not in the figures. Figures are medians over the reps in each"
+    echo "row's last column; the plan was $REPS reps of each main workload for (a),"
+    echo "(d) and (e), $PEER_REPS for the peers (b) and (c), $CHACHA_REPS with"
+    echo "chacha20-poly1305 and $SCALE_REPS per scaling point (both for (a), (d), (e)); no"
+    echo "workload starts after ${BUDGET} s. Wall time of the whole run: $((SECONDS - RUN_START)) s."
     echo
     machine_facts
     echo
@@ -205,7 +210,9 @@ write_report() {
     echo "sequential sessions). *vs (a)* is the figure divided by (a)'s: higher is"
     echo "better, but for seconds lower is better. *server CPU s* is user+system CPU"
     echo "of all the server's processes (sshd listener and sessions, or sftpd's"
-    echo "listener and children) during the workload, median over reps. *peak"
+    echo "listener and children) during the workload, median over reps; *client"
+    echo "CPU s* the same for the clients (sftp, ssh, sshfs and its ssh): where it"
+    echo "is close to the time, the client, not the server, sets the pace. *peak"
     echo "session RSS* is the largest VmHWM seen (sampled every 0.1 s, largest over"
     echo "the reps) of:"
     local s
