@@ -282,8 +282,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How long an authenticated child waits for the listener's admission.
-constexpr int kAdmitTimeoutMillis = 10000;
 // Relay messages read from one child per poll turn, so one chatty child
 // cannot starve the others.
 constexpr int kRelayBurst = 256;

@@ -31,6 +31,7 @@ namespace sftpd {
 
 namespace {
 
+// How long an authenticated child waits for the listener's admission.
 constexpr int kAdmitTimeoutMillis = 10000;
 constexpr int kCloseWaitMillis = 3000;
 // Channel opens and requests before the subsystem starts.
