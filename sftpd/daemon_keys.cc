@@ -38,16 +38,25 @@ std::string Unsafe(const std::string& path, const struct stat& st, uid_t uid) {
 // Longest piece of file text quoted back in a reason.
 constexpr size_t kMaxQuoted = 64;
 
-// `text` fit for a log line: control and non-ASCII bytes shown as '?', long
-// text cut, since the file's owner chose it.
-std::string Quoted(std::string_view text) {
-  std::string out = "\"";
-  for (size_t i = 0; i < text.size() && i < kMaxQuoted; ++i) {
+// Longest reason a skipped line gets.
+constexpr size_t kMaxReason = 256;
+
+// The first `max` bytes of `text`, control and non-ASCII bytes shown as '?',
+// and "..." if it was longer: the file's owner chose the text, and it ends
+// up in log lines.
+std::string Printable(std::string_view text, size_t max) {
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < max; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     out += c < 0x20 || c >= 0x7f ? '?' : static_cast<char>(c);
   }
-  if (text.size() > kMaxQuoted) out += "...";
-  return out + "\"";
+  if (text.size() > max) out += "...";
+  return out;
+}
+
+// `text` quoted back in a reason.
+std::string Quoted(std::string_view text) {
+  return "\"" + Printable(text, kMaxQuoted) + "\"";
 }
 
 std::string Lower(std::string_view text) {
@@ -448,8 +457,10 @@ std::vector<SkippedLine> AuthorizedKeys::Add(std::string_view text,
     std::string_view line = text.substr(0, eol);
     text = eol == std::string_view::npos ? "" : text.substr(eol + 1);
     ++number;
-    auto skip = [&](std::string reason) {
-      skipped.push_back({number, std::move(reason)});
+    // Reasons carry file text (quoted, and in parsers' messages): every one
+    // is made printable and bounded here.
+    auto skip = [&](const std::string& reason) {
+      skipped.push_back({number, Printable(reason, kMaxReason)});
     };
     size_t start = 0;
     while (start < line.size() && IsBlank(line[start])) ++start;

@@ -282,6 +282,21 @@ TEST_CASE("daemon keys: a skipped line's reason is fit for a log line") {
   CHECK(skipped[0].reason.size() < 160);
   CHECK(skipped[0].reason.find('\x1b') == std::string::npos);
   CHECK_THAT(skipped[0].reason, Catch::Contains("?[31maaa"));
+  // Patterns that look like addresses go to the address parser, whose
+  // message repeats them: still printable (found by the fuzz harness).
+  for (std::string pattern :
+       {std::string("127.0.0.\xff\x01::1/128"), std::string("10.0.0.1/3\x7f"),
+        std::string("::1\x1b[2J/64"), "1." + std::string(600, '1')}) {
+    AuthorizedKeys more;
+    std::vector<SkippedLine> s =
+        more.Add("from=\"" + pattern + "\" " + key.line, "/k");
+    INFO(pattern);
+    REQUIRE(s.size() == 1);
+    CHECK(s[0].reason.size() <= 260);
+    for (char c : s[0].reason) {
+      CHECK((c >= 0x20 && c < 0x7f));
+    }
+  }
 }
 
 TEST_CASE("daemon keys: from= admits the addresses its patterns match") {
