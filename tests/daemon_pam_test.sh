@@ -74,19 +74,6 @@ allow_from = ["127.0.0.1/32"]
 CONFIG
 }
 
-# start_daemon CFG PORT LOG: sets DPID once the daemon listens.
-start_daemon() {
-  "$SFTPD" serve --config "$1" 2>"$3" &
-  DPID=$!
-  at_exit "kill $DPID 2>/dev/null; timeout 5 tail --pid=$DPID -f /dev/null"
-  local i
-  for ((i = 0; i < 50; i++)); do
-    port_listening "$2" && return 0
-    kill -0 "$DPID" 2>/dev/null || die "sftpd serve exited: $(cat "$3")"
-    sleep 0.1
-  done
-  die "sftpd serve does not listen on $2: $(cat "$3")"
-}
 stop_daemon() {
   kill "$DPID" 2>/dev/null || true
   timeout 5 tail --pid="$DPID" -f /dev/null || true
@@ -119,7 +106,7 @@ PORT=$(free_loopback_port) || die "no free port found"
 CFG=$TMP/etc/pw.toml
 DLOG=$TMP/pw.log
 write_config "$CFG" "$PORT" '"password", "keyboard-interactive"'
-start_daemon "$CFG" "$PORT" "$DLOG"
+start_sftpd_serve "$CFG" "$PORT" "$DLOG"
 
 mkfile "$L/up.bin" 200 root
 rc=0
@@ -188,7 +175,7 @@ PORT=$(free_loopback_port) || die "no free port found"
 CFG=$TMP/etc/key.toml
 KLOG=$TMP/key.log
 write_config "$CFG" "$PORT" '"publickey"'
-start_daemon "$CFG" "$PORT" "$KLOG"
+start_sftpd_serve "$CFG" "$PORT" "$KLOG"
 check_not "password is refused (not in methods)" psftp password "$AP_RIGHT" <<<"ls"
 check_not "keyboard-interactive is refused (not in methods)" \
   psftp keyboard-interactive "$AP_RIGHT" <<<"ls"

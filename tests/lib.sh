@@ -54,7 +54,22 @@ check_eq() {
   else fail "$1" "expected: $(printf '%q' "$2")" "actual:   $(printf '%q' "$3")"; fi
 }
 
+# Files where the server's stderr lands (the daemon's logs, the stdio
+# sessions' stderr): finish fails the test if a sanitizer reported in one,
+# so a report from a process whose end the checks did not see still counts.
+T_SERVER_LOGS=()
+sanitizer_reports() {
+  local f
+  for f in "${T_SERVER_LOGS[@]}"; do
+    [[ -f $f ]] || continue
+    if grep -Eq 'ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error: ' "$f"; then
+      fail "no sanitizer report in $f" "$(grep -E -A12 'Sanitizer|runtime error: ' "$f" | head -n 40)"
+    fi
+  done
+}
+
 finish() {
+  sanitizer_reports
   log "$T_CHECKS checks, $T_FAILS failed, $((SECONDS - T_START)) s"
   if ((T_FAILS > 0)); then exit 1; fi
   exit 0
@@ -76,6 +91,7 @@ setup_common() {
   SFTPD=$(readlink -f "$1")
   [[ -x "$SFTPD" ]] || die "not executable: $1"
   TMP=$(mktemp -d "/tmp/sftpdt-$T_NAME.XXXXXX")
+  T_SERVER_LOGS+=("$TMP/sessions.err")
   chmod 0755 "$TMP"
   at_exit "rm -rf --one-file-system '$TMP'"
   OUT="$TMP/last.out" ERR="$TMP/last.err"
@@ -138,6 +154,7 @@ sftp_as() {
   (cd "$wd" && timeout 30 runuser -u "$user" -- env "${envs[@]}" \
       sftp -q -b - -D "$(server_cmd "$cfg")" "$@") >"$OUT" 2>"$ERR" || rc=$?
   if ((rc == 124)); then log "sftp as $user timed out"; echo "sftp timed out" >>"$ERR"; fi
+  cat "$ERR" >>"$TMP/sessions.err"
   return $rc
 }
 
@@ -253,6 +270,7 @@ start_sftpd_serve() {
   local cfg=$1 port=$2 logf=$3; shift 3
   "$@" "$SFTPD" serve --config "$cfg" 2>"$logf" &
   DPID=$!
+  T_SERVER_LOGS+=("$logf")
   at_exit "kill $DPID 2>/dev/null; timeout 5 tail --pid=$DPID -f /dev/null"
   local i
   for ((i = 0; i < 50; i++)); do
