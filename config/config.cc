@@ -26,13 +26,14 @@ constexpr int64_t kMaxUmask = 0777;
 
 constexpr std::array<std::string_view, 7> kTopKeys = {
     "server", "auth", "audit", "policy", "exports", "users", "groups"};
-constexpr std::array<std::string_view, 10> kServerKeys = {
+constexpr std::array<std::string_view, 11> kServerKeys = {
     "listen",
     "host_keys",
     "max_startups",
     "max_connections",
     "max_connections_per_address",
     "max_sessions_per_user",
+    "idle_timeout",
     "kex",
     "ciphers",
     "macs",
@@ -57,12 +58,13 @@ struct IntKey {
   int max;
 };
 
-constexpr std::array<IntKey<ServerSection>, 4> kServerInts = {{
+constexpr std::array<IntKey<ServerSection>, 5> kServerInts = {{
     {"max_startups", &ServerSection::max_startups, 1, 10000},
     {"max_connections", &ServerSection::max_connections, 1, 100000},
     {"max_connections_per_address", &ServerSection::max_connections_per_address,
      1, 100000},
     {"max_sessions_per_user", &ServerSection::max_sessions_per_user, 1, 100000},
+    {"idle_timeout", &ServerSection::idle_timeout, 0, 604800},
 }};
 constexpr std::array<IntKey<AuthSection>, 2> kAuthInts = {{
     {"login_grace_time", &AuthSection::login_grace_time, 1, 3600},

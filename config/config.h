@@ -73,6 +73,9 @@ struct ServerSection {
   int max_connections = 256;             // all connections at once
   int max_connections_per_address = 16;  // from one peer address
   int max_sessions_per_user = 16;        // authenticated, per user name
+  // Seconds a session may go without a request before it is ended (both
+  // front doors); 0: never.
+  int idle_timeout = 0;
   // Offered in this order; each a non-empty, duplicate-free subset of the
   // matching kAllowed* list.
   std::vector<std::string> kex =

@@ -197,6 +197,7 @@ TEST_CASE("config: limits and algorithm lists are read as written") {
       "max_connections = 100000\n"
       "max_connections_per_address = 1\n"
       "max_sessions_per_user = 2\n"
+      "idle_timeout = 604800\n"
       "kex = [\"ecdh-sha2-nistp521\", \"curve25519-sha256\", "
       "\"ecdh-sha2-nistp256\", \"ecdh-sha2-nistp384\", "
       "\"curve25519-sha256@libssh.org\"]\n"
@@ -212,6 +213,7 @@ TEST_CASE("config: limits and algorithm lists are read as written") {
   CHECK(c.server.max_connections == 100000);
   CHECK(c.server.max_connections_per_address == 1);
   CHECK(c.server.max_sessions_per_user == 2);
+  CHECK(c.server.idle_timeout == 604800);
   CHECK(c.server.kex ==
         std::vector<std::string>{"ecdh-sha2-nistp521", "curve25519-sha256",
                                  "ecdh-sha2-nistp256", "ecdh-sha2-nistp384",
@@ -270,6 +272,7 @@ TEST_CASE("config: integer limits must be TOML integers in range") {
                           {"server", "max_connections", 1, 100000},
                           {"server", "max_connections_per_address", 1, 100000},
                           {"server", "max_sessions_per_user", 1, 100000},
+                          {"server", "idle_timeout", 0, 604800},
                           {"auth", "login_grace_time", 1, 3600},
                           {"auth", "max_tries", 1, 100}}) {
     const auto load = [&](int64_t v) {

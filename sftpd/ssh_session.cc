@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -425,13 +426,29 @@ ssh_channel OpenSftpChannel(ssh_session s, const std::string& who) {
 // (libssh sends it when the callback returns 1); unanswered, clients wait.
 int RefuseLateMessage(ssh_session, ssh_message, void*) { return 1; }
 
-PumpIo ChannelIo(ssh_session s, ssh_channel chan) {
+// With idle_timeout > 0 a read that waits that many seconds for a request
+// ends the session (IdleTimeout).
+PumpIo ChannelIo(ssh_session s, ssh_channel chan, int idle_timeout) {
   return PumpIo{
-      .read_some = [s, chan](std::span<uint8_t> buf) -> Result<size_t> {
+      .read_some = [s, chan,
+                    idle_timeout](std::span<uint8_t> buf) -> Result<size_t> {
         uint32_t want = uint32_t(std::min<size_t>(buf.size(), 1u << 20));
-        // Blocks without a timeout: each turn returns data, end or error.
+        using Clock = std::chrono::steady_clock;
+        const Clock::time_point deadline =
+            Clock::now() + std::chrono::seconds(idle_timeout);
+        // Each turn returns data, end, an error, or (with a timeout)
+        // nothing yet.
         for (;;) {
-          int n = ssh_channel_read_timeout(chan, buf.data(), want, 0, -1);
+          int wait_ms = -1;
+          if (idle_timeout > 0) {
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - Clock::now())
+                    .count();
+            if (left <= 0) return IdleTimeout(idle_timeout);
+            wait_ms = int(std::min<long long>(left, 60000));
+          }
+          int n = ssh_channel_read_timeout(chan, buf.data(), want, 0, wait_ms);
           if (n == SSH_ERROR) return Error{ssh_get_error(s)};
           if (n > 0) return size_t(n);
           if (ssh_channel_is_eof(chan) || ssh_channel_is_closed(chan)) {
@@ -545,8 +562,8 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
   audit.Record({.op = "login", .detail = layers});
 
   Session session(**exports, audit, user->name);
-  std::optional<std::string> broken =
-      PumpSession(session, ChannelIo(s.get(), chan));
+  std::optional<std::string> broken = PumpSession(
+      session, ChannelIo(s.get(), chan, config.server.idle_timeout));
   session.Close();
   if (broken) {
     syslog(LOG_WARNING, "session %s: ended: %s", session_id->c_str(),

@@ -1,11 +1,14 @@
 #include "sftpd/stdio.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -77,10 +80,33 @@ std::optional<std::string> PumpSession(Session& session, const PumpIo& io) {
   }
 }
 
-std::optional<std::string> PumpSession(Session& session, int in_fd,
-                                       int out_fd) {
+Error IdleTimeout(int seconds) {
+  return Error{"no request for " + std::to_string(seconds) +
+               " s ([server] idle_timeout)"};
+}
+
+std::optional<std::string> PumpSession(Session& session, int in_fd, int out_fd,
+                                       int idle_timeout) {
   PumpIo io{
-      .read_some = [in_fd](std::span<uint8_t> buf) -> Result<size_t> {
+      .read_some = [in_fd,
+                    idle_timeout](std::span<uint8_t> buf) -> Result<size_t> {
+        if (idle_timeout > 0) {
+          const auto deadline = std::chrono::steady_clock::now() +
+                                std::chrono::seconds(idle_timeout);
+          for (;;) {
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+            if (left <= 0) return IdleTimeout(idle_timeout);
+            pollfd p{.fd = in_fd, .events = POLLIN, .revents = 0};
+            const int r = poll(&p, 1, int(std::min<long long>(left, 60000)));
+            if (r > 0) break;  // input, end of input or an error: read says
+            if (r < 0 && errno != EINTR) {
+              return Error{std::string("poll: ") + strerror(errno)};
+            }
+          }
+        }
         for (;;) {
           ssize_t n = read(in_fd, buf.data(), buf.size());
           if (n >= 0) return size_t(n);
@@ -171,8 +197,8 @@ int ServeStdio(const std::string& config_path) {
   audit.Record({.op = "login", .detail = *layers});
 
   Session session(**exports, audit, user->name);
-  std::optional<std::string> broken =
-      PumpSession(session, STDIN_FILENO, STDOUT_FILENO);
+  std::optional<std::string> broken = PumpSession(
+      session, STDIN_FILENO, STDOUT_FILENO, config.server.idle_timeout);
   session.Close();
   if (broken) {
     syslog(LOG_WARNING, "session %s: ended: %s",

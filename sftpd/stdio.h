@@ -36,8 +36,15 @@ struct PumpIo {
 std::optional<std::string> PumpSession(Session& session, const PumpIo& io);
 
 // The same over two fds (read(2)/write(2), EINTR retried). Separate from
-// ServeStdio so tests can drive it over a socketpair.
-std::optional<std::string> PumpSession(Session& session, int in_fd, int out_fd);
+// ServeStdio so tests can drive it over a socketpair. With idle_timeout > 0
+// the session ends after that many seconds without input (IdleTimeout).
+std::optional<std::string> PumpSession(Session& session, int in_fd, int out_fd,
+                                       int idle_timeout = 0);
+
+// How a transport's read_some ends a session that sent nothing for
+// `seconds` ([server] idle_timeout): the reason the audit trail's logout
+// and the log give.
+Error IdleTimeout(int seconds);
 
 }  // namespace sftpd
 

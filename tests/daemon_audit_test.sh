@@ -3,8 +3,8 @@
 # user's session process, writes the audit file (the session holds no fd on
 # it); refused logins, drops before key exchange and a killed session are on
 # it; SIGHUP reopens it after a rotation; [server] max_sessions_per_user,
-# max_startups and [auth] login_grace_time, max_tries are enforced and
-# audited with their rule.
+# max_startups, idle_timeout (set by a SIGHUP) and [auth] login_grace_time,
+# max_tries are enforced and audited with their rule or reason.
 # Usage: daemon_audit_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -171,6 +171,35 @@ check "a session after SIGHUP" dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"
 check "  ... is written to a new file" wait_audit '"op":"logout","result":"ok"'
 check_eq "  ... the new file is root's, 0600" "600 root" "$(stat -c '%a %U' "$AUDIT" 2>&1)"
 check_eq "  ... nothing more went to the rotated one" "$lines_before" "$(wc -l <"$AUDIT.1")"
+log "[server] idle_timeout = 2, after a SIGHUP"
+sed -i 's/^max_sessions_per_user = 1$/&\nidle_timeout = 2/' "$CFG"
+reloads=$(grep -c 'SIGHUP: reloaded' "$DLOG" || true)
+kill -HUP "$DPID"
+for ((i = 0; i < 100; i++)); do
+  (($(grep -c 'SIGHUP: reloaded' "$DLOG" || true) > reloads)) && break
+  sleep 0.1
+done
+check "the reload is logged" test "$(grep -c 'SIGHUP: reloaded' "$DLOG")" -gt "$reloads"
+# A session that sends INIT and then nothing (its stdin a FIFO held open).
+mkfifo "$TMP/idle"
+start=$SECONDS
+timeout 30 ssh "${DAEMON_SSH_OPTS[@]}" -i "$TMP/client_key" -p "$PORT" \
+  -s "$T_USER1@127.0.0.1" sftp <"$TMP/idle" >/dev/null 2>&1 &
+IDLE=$!
+exec 6>"$TMP/idle"
+printf '\0\0\0\5\1\0\0\0\3' >&6  # SSH_FXP_INIT, version 3
+at_exit "kill $IDLE 2>/dev/null"
+check "an idle session is ended" \
+  wait_audit '"op":"logout","result":"no request for 2 s (\[server\] idle_timeout)"'
+check "  ... after 2..8 s" test $((SECONDS - start)) -ge 2 -a $((SECONDS - start)) -le 8
+check "  ... and its client sees the end" timeout 10 tail --pid="$IDLE" -f /dev/null
+exec 6>&-
+# A session with a request every second for 5 s is not idle (ls asks the
+# server; pwd would not).
+check "a session busy for 5 s is not ended" dsftp "$TMP/client_key" \
+  "$T_USER1@127.0.0.1" < <(for i in 1 2 3 4 5; do echo ls; sleep 1; done)
+check_eq "  ... one idle logout only" "1" "$(audit_count 'idle_timeout')"
+
 check "every audit line is one JSON object" \
   python3 -c 'import json,sys
 for f in sys.argv[1:]:

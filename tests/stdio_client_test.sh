@@ -229,6 +229,23 @@ timeout 10 runuser -u "$T_USER1" -- env -u SSH_CLIENT SSH_CONNECTION="$T_LOCAL_A
   "$SFTPD" --stdio --config "$CFG" </dev/null >/dev/null 2>"$TMP/eof.err" || rc=$?
 check_eq "127.0.0.1 admitted; exit 0 on EOF" "0" "$rc"
 
+# [server] idle_timeout: a session whose input stays open but silent ends.
+{ printf '[server]\nidle_timeout = 1\n\n'; cat "$CFG"; } >"$TMP/idle.toml"
+chmod 0644 "$TMP/idle.toml"
+exec 7< <(sleep 30)  # input that stays open and says nothing
+held=$!
+rc=0
+start=$SECONDS
+timeout 15 runuser -u "$T_USER1" -- env -u SSH_CLIENT \
+  SSH_CONNECTION="$T_LOCAL_ADDR" "$SFTPD" --stdio --config "$TMP/idle.toml" \
+  <&7 >/dev/null 2>"$TMP/idle.err" || rc=$?
+exec 7<&-
+kill "$held" 2>/dev/null || true
+check_eq "idle_timeout = 1: a silent session ends with status 1" "1" "$rc"
+check "  ... after 1..5 s, not when its input closes" test $((SECONDS - start)) -le 5
+check "  ... its logout gives the reason" \
+  grep -q '"op":"logout","result":"no request for 1 s (\[server\] idle_timeout)"' "$AUDIT"
+
 if printf 'pwd\nls -1 /\n' | sftp_as "$T_USER2" "$CFG" ""; then
   pass "group member, no SSH_CONNECTION (local): admitted"
   out_has "  ... sees only its group's export" "^Remote working directory: /shared$"
