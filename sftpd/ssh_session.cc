@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -433,21 +432,12 @@ PumpIo ChannelIo(ssh_session s, ssh_channel chan, int idle_timeout) {
       .read_some = [s, chan,
                     idle_timeout](std::span<uint8_t> buf) -> Result<size_t> {
         uint32_t want = uint32_t(std::min<size_t>(buf.size(), 1u << 20));
-        using Clock = std::chrono::steady_clock;
-        const Clock::time_point deadline =
-            Clock::now() + std::chrono::seconds(idle_timeout);
+        const IdleDeadline idle(idle_timeout);
         // Each turn returns data, end, an error, or (with a timeout)
         // nothing yet.
         for (;;) {
-          int wait_ms = -1;
-          if (idle_timeout > 0) {
-            const auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - Clock::now())
-                    .count();
-            if (left <= 0) return IdleTimeout(idle_timeout);
-            wait_ms = int(std::min<long long>(left, 60000));
-          }
+          const int wait_ms = idle.WaitMillis();
+          if (wait_ms == 0) return IdleTimeout(idle_timeout);
           int n = ssh_channel_read_timeout(chan, buf.data(), want, 0, wait_ms);
           if (n == SSH_ERROR) return Error{ssh_get_error(s)};
           if (n > 0) return size_t(n);

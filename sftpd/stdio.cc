@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -85,26 +84,28 @@ Error IdleTimeout(int seconds) {
                " s ([server] idle_timeout)"};
 }
 
+int IdleDeadline::WaitMillis() const {
+  if (seconds_ <= 0) return -1;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        end_ - std::chrono::steady_clock::now())
+                        .count();
+  return int(std::clamp<long long>(left, 0, 60000));
+}
+
 std::optional<std::string> PumpSession(Session& session, int in_fd, int out_fd,
                                        int idle_timeout) {
   PumpIo io{
       .read_some = [in_fd,
                     idle_timeout](std::span<uint8_t> buf) -> Result<size_t> {
-        if (idle_timeout > 0) {
-          const auto deadline = std::chrono::steady_clock::now() +
-                                std::chrono::seconds(idle_timeout);
-          for (;;) {
-            const auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
-                    .count();
-            if (left <= 0) return IdleTimeout(idle_timeout);
-            pollfd p{.fd = in_fd, .events = POLLIN, .revents = 0};
-            const int r = poll(&p, 1, int(std::min<long long>(left, 60000)));
-            if (r > 0) break;  // input, end of input or an error: read says
-            if (r < 0 && errno != EINTR) {
-              return Error{std::string("poll: ") + strerror(errno)};
-            }
+        const IdleDeadline idle(idle_timeout);
+        for (int wait = idle.WaitMillis(); wait != -1;
+             wait = idle.WaitMillis()) {
+          if (wait == 0) return IdleTimeout(idle_timeout);
+          pollfd p{.fd = in_fd, .events = POLLIN, .revents = 0};
+          const int r = poll(&p, 1, wait);
+          if (r > 0) break;  // input, end of input or an error: read says
+          if (r < 0 && errno != EINTR) {
+            return Error{std::string("poll: ") + strerror(errno)};
           }
         }
         for (;;) {

@@ -5,6 +5,7 @@
 #ifndef SFTPD_SFTPD_STDIO_H_
 #define SFTPD_SFTPD_STDIO_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -45,6 +46,23 @@ std::optional<std::string> PumpSession(Session& session, int in_fd, int out_fd,
 // `seconds` ([server] idle_timeout): the reason the audit trail's logout
 // and the log give.
 Error IdleTimeout(int seconds);
+
+// The time one read_some may wait for input under [server] idle_timeout
+// `seconds` (0: no limit), counted from when it is made.
+class IdleDeadline {
+ public:
+  explicit IdleDeadline(int seconds)
+      : seconds_(seconds),
+        end_(std::chrono::steady_clock::now() + std::chrono::seconds(seconds)) {
+  }
+  // What to wait next: -1 without a limit, 0 once the time is up (end the
+  // session with IdleTimeout), else milliseconds, at most a minute.
+  int WaitMillis() const;
+
+ private:
+  int seconds_;
+  std::chrono::steady_clock::time_point end_;
+};
 
 }  // namespace sftpd
 

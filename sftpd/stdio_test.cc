@@ -22,6 +22,17 @@ void Send(int fd, const Bytes& b) {
   REQUIRE(write(fd, b.data(), b.size()) == ssize_t(b.size()));
 }
 
+TEST_CASE("stdio: the idle deadline of one read") {
+  CHECK(IdleDeadline(0).WaitMillis() == -1);  // no limit
+  const int w = IdleDeadline(1).WaitMillis();
+  CHECK(w > 0);
+  CHECK(w <= 1000);
+  CHECK(IdleDeadline(3600).WaitMillis() == 60000);  // waits a minute at most
+  const IdleDeadline d(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1050));
+  CHECK(d.WaitMillis() == 0);  // the time is up
+}
+
 TEST_CASE("stdio: a session that sends nothing for idle_timeout is ended") {
   testing::Harness h(/*init=*/false);
   int fds[2];
