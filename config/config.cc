@@ -24,8 +24,9 @@ constexpr size_t kMaxHintLength = 64;
 constexpr size_t kMaxNameLength = 255;
 constexpr int64_t kMaxUmask = 0777;
 
-constexpr std::array<std::string_view, 7> kTopKeys = {
-    "server", "auth", "audit", "policy", "exports", "users", "groups"};
+constexpr std::array<std::string_view, 8> kTopKeys = {
+    "server", "auth",    "audit", "defender",
+    "policy", "exports", "users", "groups"};
 constexpr std::array<std::string_view, 11> kServerKeys = {
     "listen",
     "host_keys",
@@ -41,6 +42,10 @@ constexpr std::array<std::string_view, 11> kServerKeys = {
 constexpr std::array<std::string_view, 4> kAuthKeys = {
     "methods", "authorized_keys", "login_grace_time", "max_tries"};
 constexpr std::array<std::string_view, 2> kAuditKeys = {"log", "syslog"};
+constexpr std::array<std::string_view, 9> kDefenderKeys = {
+    "enabled",          "threshold",          "observation_time",
+    "ban_time",         "score_failed_login", "score_invalid_user",
+    "score_no_auth",    "score_over_limit",   "never_ban"};
 constexpr std::array<std::string_view, 1> kPolicyKeys = {"audit_writes"};
 constexpr std::array<std::string_view, 4> kExportKeys = {"path", "access",
                                                          "owner_only", "umask"};
@@ -69,6 +74,16 @@ constexpr std::array<IntKey<ServerSection>, 5> kServerInts = {{
 constexpr std::array<IntKey<AuthSection>, 2> kAuthInts = {{
     {"login_grace_time", &AuthSection::login_grace_time, 1, 3600},
     {"max_tries", &AuthSection::max_tries, 1, 100},
+}};
+
+constexpr std::array<IntKey<DefenderSection>, 7> kDefenderInts = {{
+    {"threshold", &DefenderSection::threshold, 1, 10000},
+    {"observation_time", &DefenderSection::observation_time, 1, 86400},
+    {"ban_time", &DefenderSection::ban_time, 1, 604800},
+    {"score_failed_login", &DefenderSection::score_failed_login, 0, 10000},
+    {"score_invalid_user", &DefenderSection::score_invalid_user, 0, 10000},
+    {"score_no_auth", &DefenderSection::score_no_auth, 0, 10000},
+    {"score_over_limit", &DefenderSection::score_over_limit, 0, 10000},
 }};
 
 template <typename Range>
@@ -277,6 +292,9 @@ class Parser {
     if (const toml::table* t = SubTable(root, "audit", "")) {
       c.audit = ParseAudit(*t);
     }
+    if (const toml::table* t = SubTable(root, "defender", "")) {
+      c.defender = ParseDefender(*t);
+    }
     if (const toml::table* t = SubTable(root, "policy", "")) {
       CheckKeys(*t, "policy", kPolicyKeys);
       if (auto w = GetBool(*t, "audit_writes", "policy")) {
@@ -425,6 +443,24 @@ class Parser {
     return out;
   }
 
+  // An array of addresses and CIDR blocks; bad ones are noted and left out.
+  std::optional<std::vector<Cidr>> GetCidrs(const toml::table& t,
+                                            std::string_view key,
+                                            const std::string& prefix) {
+    auto items = GetStrings(t, key, prefix);
+    if (!items) return std::nullopt;
+    std::vector<Cidr> out;
+    for (const Item& i : *items) {
+      Result<Cidr> cidr = Cidr::Parse(i.value);
+      if (cidr) {
+        out.push_back(*cidr);
+      } else {
+        Fail(i.node->source(), i.key, cidr.error());
+      }
+    }
+    return out;
+  }
+
   static std::vector<std::string> Values(const std::vector<Item>& items) {
     std::vector<std::string> out;
     for (const Item& i : items) out.push_back(i.value);
@@ -565,6 +601,17 @@ class Parser {
     }
     if (auto syslog = GetBool(t, "syslog", "audit")) a.syslog = *syslog;
     return a;
+  }
+
+  DefenderSection ParseDefender(const toml::table& t) {
+    DefenderSection d;
+    CheckKeys(t, "defender", kDefenderKeys);
+    if (auto enabled = GetBool(t, "enabled", "defender")) d.enabled = *enabled;
+    GetInts(t, "defender", kDefenderInts, d);
+    if (auto never = GetCidrs(t, "never_ban", "defender")) {
+      d.never_ban = std::move(*never);
+    }
+    return d;
   }
 
   std::vector<Export> ParseExports(const toml::table& exports) {
@@ -741,15 +788,8 @@ class Parser {
       } else if (t.get("exports") == nullptr) {
         Missing(t, prefix, "exports");
       }
-      if (auto from = GetStrings(t, "allow_from", prefix)) {
-        for (const Item& i : *from) {
-          auto cidr = Cidr::Parse(i.value);
-          if (cidr) {
-            g.allow_from.push_back(*cidr);
-          } else {
-            Fail(i.node->source(), i.key, cidr.error());
-          }
-        }
+      if (auto from = GetCidrs(t, "allow_from", prefix)) {
+        g.allow_from = std::move(*from);
       }
       out.push_back(std::move(g));
     }
@@ -931,6 +971,16 @@ std::string Describe(const Config& config) {
   }
   if (!config.users.empty()) out += "users:\n" + grants(config.users);
   if (!config.groups.empty()) out += "groups:\n" + grants(config.groups);
+  const DefenderSection& d = config.defender;
+  if (d.enabled) {
+    std::vector<std::string> never;
+    for (const Cidr& c : d.never_ban) never.push_back(c.ToString());
+    out += "defender: ban for " + std::to_string(d.ban_time) + " s at " +
+           std::to_string(d.threshold) + " points; never: " +
+           (never.empty() ? "none" : list(never)) + "\n";
+  } else {
+    out += "defender: off\n";
+  }
   return out;
 }
 

@@ -101,6 +101,24 @@ struct AuditSection {
   bool syslog = true;  // also (or only) to syslog, facility AUTHPRIV
 };
 
+// [defender]: the daemon's brute-force defence. Each client address (an IPv6
+// one by its /64, which one host usually holds whole) has a score; each
+// offence adds its points, and the score drains by `threshold` points per
+// `observation_time`. An address whose score reaches `threshold` is banned:
+// its connections are closed before key exchange for `ban_time` seconds.
+struct DefenderSection {
+  bool enabled = true;
+  int threshold = 15;
+  int observation_time = 600;  // seconds over which `threshold` points drain
+  int ban_time = 1800;         // seconds
+  int score_failed_login = 1;  // a wrong key or password for a known user
+  int score_invalid_user = 2;  // a name that may not log in (unknown, ...)
+  int score_no_auth = 2;       // ended without trying to log in, or timed out
+  int score_over_limit = 3;    // over max_connections_per_address or
+                               // max_sessions_per_user
+  std::vector<Cidr> never_ban;
+};
+
 // What `sftpd policy apparmor` generates besides the rules themselves.
 struct PolicySection {
   bool audit_writes = false;  // prefix the hats' write rules with `audit`
@@ -111,6 +129,7 @@ struct Config {
   ServerSection server;
   AuthSection auth;
   AuditSection audit;
+  DefenderSection defender;
   PolicySection policy;
   std::vector<Export> exports;  // in file order
   std::vector<Grant> users;

@@ -274,7 +274,14 @@ TEST_CASE("config: integer limits must be TOML integers in range") {
                           {"server", "max_sessions_per_user", 1, 100000},
                           {"server", "idle_timeout", 0, 604800},
                           {"auth", "login_grace_time", 1, 3600},
-                          {"auth", "max_tries", 1, 100}}) {
+                          {"auth", "max_tries", 1, 100},
+                          {"defender", "threshold", 1, 10000},
+                          {"defender", "observation_time", 1, 86400},
+                          {"defender", "ban_time", 1, 604800},
+                          {"defender", "score_failed_login", 0, 10000},
+                          {"defender", "score_invalid_user", 0, 10000},
+                          {"defender", "score_no_auth", 0, 10000},
+                          {"defender", "score_over_limit", 0, 10000}}) {
     const auto load = [&](int64_t v) {
       return ParseConfig(
           "[" + k.section + "]\n" + k.key + " = " + std::to_string(v) + "\n",
@@ -931,6 +938,53 @@ TEST_CASE("config: ExpandPath substitutes and refuses hostile names") {
   CHECK(ExpandPath("", "alice", "") == std::nullopt);
 }
 
+TEST_CASE("config: [defender] is on by default and read as written") {
+  const DefenderSection d = Ok(ParseConfig("", "d.toml")).defender;
+  CHECK(d.enabled);
+  CHECK(d.threshold == 15);
+  CHECK(d.observation_time == 600);
+  CHECK(d.ban_time == 1800);
+  CHECK(d.never_ban.empty());
+  const DefenderSection set = Ok(ParseConfig("[defender]\n"
+                                             "enabled = false\n"
+                                             "threshold = 3\n"
+                                             "ban_time = 5\n"
+                                             "score_no_auth = 0\n"
+                                             "never_ban = [\"127.0.0.4\", "
+                                             "\"10.0.0.0/8\", \"::1\"]\n",
+                                             "d.toml"))
+                                     .defender;
+  CHECK_FALSE(set.enabled);
+  CHECK(set.threshold == 3);
+  CHECK(set.ban_time == 5);
+  CHECK(set.score_no_auth == 0);
+  CHECK(set.score_failed_login == 1);
+  REQUIRE(set.never_ban.size() == 3);
+  CHECK(set.never_ban[0].ToString() == "127.0.0.4/32");
+  CHECK(set.never_ban[1].ToString() == "10.0.0.0/8");
+  CHECK(set.never_ban[2].Contains(*Address::Parse("::1")));
+}
+
+TEST_CASE("config: [defender] errors name line and key") {
+  const LoadResult r = ParseConfig(
+      "[defender]\n"                                    // 1
+      "enabled = \"yes\"\n"                             // 2
+      "never_ban = [\"127.0.0.1/33\", 7, \"10.1.0.0/8\"]\n"  // 3
+      "ban_tme = 60\n",                                  // 4
+      "d.toml");
+  INFO(AllErrors(r));
+  REQUIRE_FALSE(r.config.has_value());
+  REQUIRE(r.errors.size() == 5);
+  CHECK(r.errors[0].key == "defender.enabled");
+  CHECK(r.errors[0].line == 2);
+  CHECK(r.errors[1].key == "defender.never_ban[0]");
+  CHECK(r.errors[1].line == 3);
+  CHECK(r.errors[2].key == "defender.never_ban[1]");
+  CHECK(r.errors[3].key == "defender.never_ban[2]");
+  CHECK(r.errors[4].line == 4);
+  CHECK(Contains(r.errors[4].message, "did you mean 'ban_time'?"));
+}
+
 TEST_CASE("config: Describe summarises exports, users and groups") {
   TempDir dir;
   const Config c = RightsConfig(dir);
@@ -945,6 +999,14 @@ TEST_CASE("config: Describe summarises exports, users and groups") {
   CHECK(Contains(d, "groups:\n  staff: "));
   CHECK(Contains(Describe(Ok(ParseConfig("", "e"))),
                  "e: 0 exports, 0 users, 0 groups"));
+  CHECK(Contains(d, "defender: ban for 1800 s at 15 points; never: none\n"));
+  CHECK(Contains(Describe(Ok(ParseConfig(
+                     "[defender]\nnever_ban = [\"10.0.0.0/8\", \"::1\"]\n",
+                     "n"))),
+                 "never: 10.0.0.0/8, ::1/128\n"));
+  CHECK(Contains(
+      Describe(Ok(ParseConfig("[defender]\nenabled = false\n", "off"))),
+      "defender: off\n"));
 }
 
 }  // namespace

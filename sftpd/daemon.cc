@@ -24,6 +24,7 @@
 
 #include "sftpd/audit.h"
 #include "sftpd/audit_relay.h"
+#include "sftpd/defender.h"
 #include "sftpd/fd.h"
 #include "sftpd/identity.h"
 #include "sftpd/ssh_session.h"
@@ -290,6 +291,8 @@ constexpr int kRelayBurst = 256;
 struct Relay {
   Fd fd;              // closed once the child closed its end
   AuditIdentity who;  // address and port from accept; user at admission
+  Address address;    // the client's, for the defender
+  bool tried_login = false;  // the child reported a login attempt
   bool admitted = false;
   bool logged_out = false;
 };
@@ -312,7 +315,8 @@ class Listener {
       : config_path_(std::move(config_path)),
         config_(std::move(config)),
         filter_(ListenerFilter(config_)),
-        children_(ConnectionLimits::Of(config_.server)) {}
+        children_(ConnectionLimits::Of(config_.server)),
+        defender_(config_.defender) {}
 
   // Everything that can fail at start; an error says why.
   std::optional<std::string> Start();
@@ -334,6 +338,11 @@ class Listener {
   void Accept(int listen_fd);
   // Audits and logs a connection dropped before key exchange.
   void Drop(const Peer& peer, std::string_view rule, const std::string& why);
+  // Drops a connection from a banned address; audited and logged only as
+  // often as the defender says.
+  void DropBanned(const Peer& peer, Clock::time_point until);
+  // Scores `offence` against `address`; audits and logs a ban it begins.
+  void Offend(const Address& address, Offence offence);
   // Reads what child `pid` sent (bounded) and acts on it.
   void ReadRelay(pid_t pid, Relay& relay);
   void OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m);
@@ -351,6 +360,7 @@ class Listener {
   Fd signal_fd_;
   std::vector<Fd> listeners_;
   ConnectionTable children_;
+  Defender defender_;  // kept across SIGHUP, with its bans
   std::map<pid_t, Relay> relays_;
   std::vector<uint8_t> relay_buffer_;  // one message at a time, reused
   bool stopping_ = false;
@@ -470,6 +480,7 @@ std::optional<std::string> Listener::LoadNewConfig() {
   config_ = std::move(*loaded.config);
   filter_ = ListenerFilter(config_);
   children_.set_limits(ConnectionLimits::Of(config_.server));
+  defender_.set_settings(config_.defender);
   bind_ = std::move(*bind);
   Say(LOG_NOTICE, "SIGHUP: reloaded configuration " + config_path_ +
                       " for new connections");
@@ -519,11 +530,16 @@ void Listener::Reap() {
     Relay& relay = it->second;
     // What the child sent before it ended is still in the socket.
     if (relay.fd.valid()) ReadRelay(pid, relay);
-    if (!relay.admitted && WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+    const bool timed_out = WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM;
+    if (!relay.admitted && timed_out) {
       Record(relay.who, {.op = "login",
                          .result = "refused",
                          .rule = "login_grace_time",
                          .detail = "not authenticated in time"});
+    }
+    // Scanners and slow clients: gone, or timed out, before a login.
+    if (!relay.admitted && (timed_out || !relay.tried_login)) {
+      Offend(relay.address, Offence::kNoAuth);
     }
     if (relay.admitted && !relay.logged_out) {
       Record(relay.who, {.op = "logout", .result = HowItEnded(status)});
@@ -545,6 +561,37 @@ void Listener::Drop(const Peer& peer, std::string_view rule,
           .detail = "dropped before key exchange: " + why});
 }
 
+void Listener::DropBanned(const Peer& peer, Clock::time_point until) {
+  Defender::DropReport report = defender_.NoteDrop(*peer.address, Clock::now());
+  if (!report.record) return;
+  const auto left =
+      std::chrono::ceil<std::chrono::seconds>(until - Clock::now()).count();
+  std::string why = "address banned for " + std::to_string(left) + " more s";
+  if (report.unrecorded > 0) {
+    why += " (" + std::to_string(report.unrecorded) +
+           " more connections dropped since the last record)";
+  }
+  Drop(peer, "defender", why);
+}
+
+void Listener::Offend(const Address& address, Offence offence) {
+  std::optional<int> reached = defender_.Add(address, offence, Clock::now());
+  if (!reached) return;
+  const std::string why =
+      "for " + std::to_string(defender_.settings().ban_time) + " s: score " +
+      std::to_string(*reached) + " reached, last offence: " +
+      std::string(OffenceName(offence));
+  Say(LOG_WARNING, "banned " + address.ToString() + " " + why);
+  Record({.address = address.ToString()},
+         {.op = "ban", .result = "banned", .rule = "defender", .detail = why});
+  // Its connections that have not logged in yet end too.
+  for (const auto& [pid, relay] : relays_) {
+    if (!relay.admitted && defender_.BannedUntil(relay.address, Clock::now())) {
+      kill(pid, SIGTERM);
+    }
+  }
+}
+
 void Listener::Accept(int listen_fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
@@ -552,6 +599,11 @@ void Listener::Accept(int listen_fd) {
       accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC));
   if (!conn.valid()) return;  // the client left first, or EMFILE
   Peer peer = PeerOf(ss);
+  if (peer.address) {
+    if (auto until = defender_.BannedUntil(*peer.address, Clock::now())) {
+      return DropBanned(peer, *until);
+    }
+  }
   if (!peer.address || !filter_.Allows(*peer.address)) {
     return Drop(peer, "allow_from", "address not in any allow_from");
   }
@@ -563,6 +615,7 @@ void Listener::Accept(int listen_fd) {
       return Drop(peer, "max_connections",
                   std::to_string(limits.max_total) + " connections already");
     case ConnectionTable::Admission::kTooManyFromAddress:
+      Offend(*peer.address, Offence::kOverLimit);
       return Drop(peer, "max_connections_per_address",
                   std::to_string(limits.max_per_address) +
                       " connections from that address already");
@@ -589,6 +642,7 @@ void Listener::Accept(int listen_fd) {
   children_.Add(pid, *peer.address);
   Relay& relay = relays_[pid];
   relay.fd = std::move(ours);
+  relay.address = *peer.address;
   relay.who = {.session = NewSessionId(),
                .address = peer.address->ToString(),
                .port = peer.port};
@@ -641,6 +695,12 @@ void Listener::OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m) {
       AuditIdentity who = relay.who;
       who.user = std::string(m.user);
       Record(who, m.event);
+      relay.tried_login = true;
+      if (m.event.op == "login" && m.event.result == "refused") {
+        if (std::optional<Offence> o = OffenceOfLoginRule(m.event.rule)) {
+          Offend(relay.address, *o);
+        }
+      }
     }
     return;
   }
@@ -655,6 +715,7 @@ void Listener::OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m) {
                          .result = "refused",
                          .rule = "max_sessions_per_user",
                          .detail = why});
+      Offend(relay.address, Offence::kOverLimit);
       reply(false, why);
       return;
     }

@@ -37,6 +37,11 @@ max_tries = 2
 log = "$AUDIT"
 syslog = false
 
+# This test refuses 127.0.0.1 on purpose, more than the defender allows;
+# daemon_defender_test tests the defender.
+[defender]
+never_ban = ["127.0.0.1"]
+
 [exports.home]
 path = "$SRV/users/%u"
 owner_only = true

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# `sftpd serve`'s [defender]: a bounded run of failed logins from 127.0.0.3
+# gets that address banned at exactly the threshold; a banned address is
+# dropped before key exchange even with the right key, while other
+# addresses are served; the ban survives a SIGHUP and ends after ban_time;
+# never_ban addresses are never banned (also when added by a SIGHUP); names
+# that may not log in and scanners that never try are scored too.
+# Usage: daemon_defender_test.sh /path/to/sftpd
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+setup_common "${1:-}"
+
+SRV=$TMP/srv
+CFG=$TMP/etc/sftpd.toml
+AUDIT=$TMP/audit/audit.jsonl
+K=$TMP/keys
+BAN_TIME=20
+mkdir -p "$SRV/users/$T_USER1" "$K" "$TMP/audit" "$TMP/hk"
+chown "$T_USER1:" "$SRV/users/$T_USER1"
+chmod 0755 "$K" "$TMP/hk"
+
+PORT=$(free_loopback_port) || die "no free port found"
+# config NEVER_BAN: the config with that never_ban list (TOML array body).
+config() {
+  install_config "$CFG" <<CONFIG
+[server]
+listen = ["127.0.0.1:$PORT"]
+host_keys = ["$TMP/hk/host_key"]
+
+[auth]
+methods = ["publickey"]
+authorized_keys = ["$K/%u"]
+
+[audit]
+log = "$AUDIT"
+syslog = false
+
+# 5 points ban; one point drains every 120 s, so none drains during the test.
+[defender]
+threshold = 5
+observation_time = 600
+ban_time = $BAN_TIME
+score_failed_login = 1
+score_invalid_user = 2
+score_no_auth = 2
+never_ban = [$1]
+
+[exports.home]
+path = "$SRV/users/%u"
+owner_only = true
+
+[users.$T_USER1]
+exports = ["home"]
+CONFIG
+}
+config '"127.0.0.4"'
+
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/client_key" -C sftpd-test
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/wrong_key" -C sftpd-wrong
+install -m 0644 "$TMP/client_key.pub" "$K/$T_USER1"
+
+DLOG=$TMP/daemon.log
+start_sftpd_serve "$CFG" "$PORT" "$DLOG"
+log "sftpd serve on 127.0.0.1:$PORT (pid $DPID)"
+
+audit_count() { grep -c -- "$1" "$AUDIT" 2>/dev/null || true; }
+children() { pgrep -P "$DPID" || true; }
+# settle: waits (bounded, 10 s) until every connection's process has ended
+# and been reaped, so the listener has scored it.
+settle() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ -z $(children) ]] && { sleep 0.2; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+# login FROM KEY [USER]: one `ls` session from source address FROM.
+login() {
+  dsftp "$2" -o BindAddress="$1" "${3:-$T_USER1}@127.0.0.1" <<<"ls"
+}
+# bans FROM: ban records for address FROM.
+bans() { audit_count "\"addr\":\"$1\",\"op\":\"ban\""; }
+# attempts_until_ban FROM MAX CMD...: runs CMD (bounded: MAX times) until
+# FROM is banned; prints how many runs it took (MAX+1: never).
+attempts_until_ban() {
+  local from=$1 max=$2 i; shift 2
+  for ((i = 1; i <= max; i++)); do
+    "$@" >/dev/null 2>&1 || true
+    settle || true
+    if (($(bans "$from") > 0)); then echo "$i"; return 0; fi
+  done
+  echo $((max + 1))
+}
+# scan FROM: connects from FROM and closes without a word (a port scanner).
+scan() {
+  python3 -c 'import socket, sys
+s = socket.socket(); s.settimeout(5); s.bind((sys.argv[1], 0))
+s.connect(("127.0.0.1", int(sys.argv[2]))); s.close()' "$1" "$PORT"
+}
+
+log "failed logins from 127.0.0.3"
+check "127.0.0.3 logs in with the right key first" login 127.0.0.3 "$TMP/client_key"
+check_eq "five wrong keys (one point each) ban it, not fewer" "5" \
+  "$(attempts_until_ban 127.0.0.3 10 login 127.0.0.3 "$TMP/wrong_key")"
+banned_at=$SECONDS
+check "  ... the ban is audited with its reason" \
+  grep -q "\"addr\":\"127.0.0.3\",\"op\":\"ban\",\"result\":\"banned\",\"rule\":\"defender\",\"detail\":\"for $BAN_TIME s: score 5 reached, last offence: failed login\"" "$AUDIT"
+check "  ... and logged" grep -q "banned 127.0.0.3 for $BAN_TIME s" "$DLOG"
+logins_before=$(audit_count '"op":"login","result":"ok"')
+check_not "banned 127.0.0.3 is refused even with the right key" \
+  login 127.0.0.3 "$TMP/client_key"
+check "  ... dropped before key exchange (the client never saw a banner)" \
+  grep -qE 'kex_exchange_identification|Connection closed|Connection reset' "$ERR"
+check "  ... audited" grep -q "\"addr\":\"127.0.0.3\".*\"rule\":\"defender\",\"detail\":\"dropped before key exchange: address banned for [0-9]* more s\"" "$AUDIT"
+for ((i = 0; i < 5; i++)); do login 127.0.0.3 "$TMP/client_key" || true; done
+check_eq "  ... later drops within a minute are not each recorded" "1" \
+  "$(audit_count '"addr":"127.0.0.3".*dropped before key exchange: address banned')"
+check "127.0.0.1 is still served" login 127.0.0.1 "$TMP/client_key"
+check_eq "  ... and 127.0.0.3 never logged in meanwhile" "$((logins_before + 1))" \
+  "$(audit_count '"op":"login","result":"ok"')"
+
+log "never_ban = [\"127.0.0.4\"]"
+check_eq "ten wrong keys from 127.0.0.4 ban nothing" "11" \
+  "$(attempts_until_ban 127.0.0.4 10 login 127.0.0.4 "$TMP/wrong_key")"
+check "  ... it still logs in" login 127.0.0.4 "$TMP/client_key"
+
+log "names that may not log in, and scanners"
+# Each connection: the name refused (2 points) and its key failed (1).
+check_eq "an unknown user from 127.0.0.5 is banned on the second connection" "2" \
+  "$(attempts_until_ban 127.0.0.5 5 login 127.0.0.5 "$TMP/client_key" nosuchuser-sftpd)"
+check "  ... for an invalid user" grep -q '"addr":"127.0.0.5","op":"ban",.*reached, last offence: invalid user' "$AUDIT"
+check_eq "three silent connections from 127.0.0.6 ban it (2 points each)" "3" \
+  "$(attempts_until_ban 127.0.0.6 5 scan 127.0.0.6)"
+check "  ... for no login attempt" grep -q '"addr":"127.0.0.6","op":"ban",.*reached, last offence: no login attempt' "$AUDIT"
+
+log "SIGHUP with 127.0.0.6 added to never_ban"
+config '"127.0.0.4", "127.0.0.6"'
+reloads=$(grep -c 'SIGHUP: reloaded' "$DLOG" || true)
+kill -HUP "$DPID"
+for ((i = 0; i < 100; i++)); do
+  (($(grep -c 'SIGHUP: reloaded' "$DLOG" || true) > reloads)) && break
+  sleep 0.1
+done
+check "the reload is logged" test "$(grep -c 'SIGHUP: reloaded' "$DLOG")" -gt "$reloads"
+check_not "127.0.0.3 is still banned after it" login 127.0.0.3 "$TMP/client_key"
+check "  ... dropped before key exchange" \
+  grep -qE 'kex_exchange_identification|Connection closed|Connection reset' "$ERR"
+check "127.0.0.6, now in never_ban, is served at once" login 127.0.0.6 "$TMP/client_key"
+
+log "the ban ends after ban_time = $BAN_TIME s"
+served=0
+for ((i = 0; i < BAN_TIME + 10; i++)); do
+  if login 127.0.0.3 "$TMP/client_key"; then served=1; break; fi
+  sleep 1
+done
+elapsed=$((SECONDS - banned_at))
+check_eq "127.0.0.3 is served again" "1" "$served"
+check "  ... not before $((BAN_TIME - 1)) s (after $elapsed s)" test "$elapsed" -ge $((BAN_TIME - 1))
+check_eq "the listener is still the one started" "$DPID" "$(pgrep -o -f "sftpd serve --config $CFG" || true)"
+
+finish
