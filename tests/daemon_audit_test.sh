@@ -3,8 +3,9 @@
 # user's session process, writes the audit file (the session holds no fd on
 # it); refused logins, drops before key exchange and a killed session are on
 # it; SIGHUP reopens it after a rotation; [server] max_sessions_per_user,
-# max_startups, idle_timeout (set by a SIGHUP) and [auth] login_grace_time,
-# max_tries are enforced and audited with their rule or reason.
+# max_startups, idle_timeout (set by a SIGHUP) and [auth] login_grace_time
+# (silent and slow-loris clients), max_tries are enforced and audited with
+# their rule or reason.
 # Usage: daemon_audit_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -167,6 +168,40 @@ exec 3>&- 4>&-
 check_eq "  ... both audited with rule login_grace_time" "2" \
   "$(audit_count '"rule":"login_grace_time"')"
 check "a client is served again" dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
+
+log "a slow-loris client: one byte of its banner a second"
+# Prints the seconds until the server closed the connection; fails when it
+# stayed open for the whole (bounded: 30 bytes) drip.
+slowloris() {
+  python3 - "$PORT" <<'PY'
+import select, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+start = time.monotonic()
+for byte in b"SSH-2.0-slowloris-client-drip\r\n"[:30]:
+    try:
+        s.send(bytes([byte]))
+        while select.select([s], [], [], 0)[0]:
+            if not s.recv(4096):
+                raise ConnectionResetError
+    except OSError:
+        print(round(time.monotonic() - start))
+        sys.exit(0)
+    time.sleep(1)
+sys.exit(1)
+PY
+}
+if took=$(slowloris); then
+  check "  ... is closed after the grace time (${took} s), in 3..8 s" \
+    test "$took" -ge 3 -a "$took" -le 8
+else
+  fail "  ... is closed after the grace time" "still open after 30 s of drip"
+fi
+for ((i = 0; i < 50; i++)); do
+  (($(audit_count '"rule":"login_grace_time"') >= 3)) && break
+  sleep 0.1
+done
+check_eq "  ... audited with rule login_grace_time" "3" \
+  "$(audit_count '"rule":"login_grace_time"')"
 
 log "SIGHUP reopens the audit file"
 mv "$AUDIT" "$AUDIT.1"
