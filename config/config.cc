@@ -371,9 +371,20 @@ class Parser {
                                        const std::string& prefix) {
     const toml::node* n = t.get(key);
     if (n == nullptr) return std::nullopt;
-    if (const auto* s = n->as_string()) return s->get();
+    if (const auto* s = n->as_string()) {
+      if (HasNul(*s, Dotted(prefix, key))) return std::nullopt;
+      return s->get();
+    }
     WrongType(*n, Dotted(prefix, key), "a string");
     return std::nullopt;
+  }
+
+  // TOML allows "\u0000"; every string here ends up a C string (a path, a
+  // name), where a NUL would silently cut it short: noted as an error.
+  bool HasNul(const toml::value<std::string>& s, const std::string& key) {
+    if (s.get().find('\0') == std::string::npos) return false;
+    Fail(s.source(), key, "holds a NUL byte");
+    return true;
   }
 
   std::optional<bool> GetBool(const toml::table& t, std::string_view key,
@@ -435,6 +446,7 @@ class Parser {
     for (size_t i = 0; i < a->size(); ++i) {
       const toml::node& e = *a->get(i);
       if (const auto* s = e.as_string()) {
+        if (HasNul(*s, Indexed(dotted, i))) continue;
         out.push_back(Item{s->get(), &e, Indexed(dotted, i)});
       } else {
         WrongType(e, Indexed(dotted, i), "a string");

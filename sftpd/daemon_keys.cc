@@ -466,6 +466,13 @@ std::vector<SkippedLine> AuthorizedKeys::Add(std::string_view text,
     while (start < line.size() && IsBlank(line[start])) ++start;
     if (start == line.size() || line[start] == '#') continue;
     line.remove_prefix(start);
+    // Parts of a line go to libssh as C strings, where a NUL would end a
+    // type or a key early and the rest be ignored: such a line grants
+    // nothing.
+    if (line.find('\0') != std::string_view::npos) {
+      skip("holds a NUL byte");
+      continue;
+    }
 
     // Options come first when the first word is not a key type.
     std::string_view rest = line;
