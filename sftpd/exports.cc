@@ -431,6 +431,19 @@ Outcome Exports::SetStatFd(int index, int fd, const Attrs& attrs) {
   return ApplyAttrs(fd, false, false, attrs);
 }
 
+void Exports::UndoCreate(const Location& loc, int fd) {
+  struct stat mine, there;
+  if (fstat(fd, &mine) != 0) return;
+  FsResult<Entry> e = ResolveEntry(loc, Change::kNone);
+  if (!e.ok() || fstatat(e.value.parent.get(), e.value.name.c_str(), &there,
+                         AT_SYMLINK_NOFOLLOW) != 0) {
+    return;
+  }
+  if (there.st_dev == mine.st_dev && there.st_ino == mine.st_ino) {
+    unlinkat(e.value.parent.get(), e.value.name.c_str(), 0);
+  }
+}
+
 Outcome Exports::Remove(const Location& loc) { return Unlink(loc, false); }
 
 Outcome Exports::RemoveDir(const Location& loc) { return Unlink(loc, true); }

@@ -117,6 +117,10 @@ class Exports {
   // applied after that check). Sets *created when the call made the file.
   FsResult<Fd> OpenFile(const Location& loc, int flags, mode_t mode,
                         bool* created);
+  // Takes back a file OpenFile created when the OPEN fails after all:
+  // removes the entry at `loc` if it is still the file open on `fd`
+  // (another process may have replaced it meanwhile; that one is kept).
+  void UndoCreate(const Location& loc, int fd);
   // OPENDIR. The virtual root is listed by RootEntries() instead.
   FsResult<std::unique_ptr<DirStream>> OpenDir(const Location& loc);
   // Up to `max_entries` entries (skipping foreign ones in owner_only

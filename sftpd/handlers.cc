@@ -53,6 +53,8 @@ void Session::OnOpen(Request& req) {
   if (pflags & fxp::kOpenExclusive) flags |= O_EXCL;
   mode_t mode =
       attrs.Has(Attrs::kPermissions) ? attrs.permissions & 07777 : 0666;
+  // A full table is refused before anything is created.
+  if (handles_.open() >= kMaxHandles) return Finish(req, {EMFILE, {}});
   bool created = false;
   FsResult<Fd> fd = exports_.OpenFile(loc.value, flags, mode, &created);
   if (!fd.ok()) return Finish(req, fd.outcome);
@@ -62,6 +64,7 @@ void Session::OnOpen(Request& req) {
     rest.flags &= ~Attrs::kPermissions;
     if (Outcome o = exports_.SetStatFd(loc.value.index, fd.value.get(), rest);
         !o.ok()) {
+      exports_.UndoCreate(loc.value, fd.value.get());
       return Finish(req, o);
     }
   }
@@ -72,7 +75,7 @@ void Session::OnOpen(Request& req) {
   h.file = std::move(fd.value);
   h.append = pflags & fxp::kOpenAppend;
   std::optional<std::string> wire = handles_.Add(std::move(h));
-  if (!wire) return Finish(req, {EMFILE, {}});
+  if (!wire) return Finish(req, {EMFILE, {}});  // checked above: not reached
   SendHandle(req.id, *wire);
   AuditEvent e;
   e.op = "open";

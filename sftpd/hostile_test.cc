@@ -13,8 +13,6 @@
 //     KeyRows() (authorized_keys lines -> accepted, or skipped and why).
 // "hostile: the table has at least 150 cases" counts them all from the
 // tables themselves (EngineTables() here, ConfigAndKeyTableSizes() there).
-// Rows marked open_bug hold the right answer for input handled wrongly
-// today; the [!mayfail] cases run them, so they show without failing a run.
 // For the engine: every request gets exactly one reply with its id, the
 // session stays usable, and nothing outside the exports is touched.
 #include <dirent.h>
@@ -94,9 +92,6 @@ struct Row {
   // Looked at after the reply: what the request did (or did not do).
   std::function<void(Harness&, const Reply&)> check;
   bool init = true;  // false: the session has not had INIT yet
-  // The engine gets this row wrong today: run by the [!mayfail] case, not
-  // with its table, until it is fixed.
-  bool open_bug = false;
 };
 
 // Rows are added as (name, build, expect[, check]).
@@ -110,11 +105,6 @@ class Rows {
   void AddBeforeInit(std::string name, std::function<Bytes(Harness&)> build,
                      Expect e) {
     rows_.push_back({std::move(name), std::move(build), e, {}, false});
-  }
-  void AddOpenBug(std::string name, std::function<Bytes(Harness&)> build,
-                  Expect e, std::function<void(Harness&, const Reply&)> check) {
-    Add(std::move(name), std::move(build), e, std::move(check));
-    rows_.back().open_bug = true;
   }
   std::vector<Row> Take() { return std::move(rows_); }
 
@@ -1463,9 +1453,9 @@ std::vector<Row> AttrAndHandleRows() {
                       SizeAttrs(kU64Max));
       },
       Status(C::kFailure));
-  // The file is made before its attrs are applied; when they fail, OPEN
-  // answers FAILURE but the new, empty file stays.
-  rows.AddOpenBug(
+  // The file is made before its attrs are applied; when they fail, the
+  // OPEN takes it back.
+  rows.Add(
       "OPEN CREAT whose attrs fail leaves no file behind",
       [](Harness& h) {
         return h.Open("/home/new", fxp::kOpenWrite | fxp::kOpenCreate,
@@ -2210,7 +2200,6 @@ void CheckUsable(Harness& h) {
 
 void RunRow(Row& row) {
   INFO("row: " << row.name);
-  if (row.open_bug) return;  // see "engine rows it gets wrong today"
   Harness h(row.init);
   Bytes in = row.build(h);
   size_t audit_before = h.audit().entries.size();
@@ -2263,16 +2252,6 @@ std::vector<std::pair<std::string, std::vector<Row>>> EngineTables() {
   t.emplace_back("PathSlotRows", PathSlotRows());
   t.emplace_back("HandleSlotRows", HandleSlotRows());
   return t;
-}
-
-TEST_CASE("hostile: engine rows it gets wrong today", "[hostile][!mayfail]") {
-  for (auto& [table, rows] : EngineTables()) {
-    for (Row& row : rows) {
-      if (!row.open_bug) continue;
-      row.open_bug = false;
-      RunRow(row);
-    }
-  }
 }
 
 TEST_CASE("hostile: the table of hostile inputs", "[hostile]") {
