@@ -119,7 +119,7 @@ TEST_CASE("defender: never_ban and a disabled defender ban nothing") {
   CHECK_FALSE(disabled.BannedUntil(A("127.0.0.7"), kT0));
 }
 
-TEST_CASE("defender: bans survive new settings; disabling forgets them") {
+TEST_CASE("defender: bans survive new settings, and disabling forgets them") {
   Defender d(Settings());
   const Address a = A("127.0.0.3");
   CHECK_FALSE(d.Add(a, Offence::kOverLimit, kT0));
