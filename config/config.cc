@@ -41,14 +41,15 @@ constexpr std::array<std::string_view, 11> kServerKeys = {
     "host_key_algorithms"};
 constexpr std::array<std::string_view, 4> kAuthKeys = {
     "methods", "authorized_keys", "login_grace_time", "max_tries"};
-constexpr std::array<std::string_view, 2> kAuditKeys = {"log", "syslog"};
+constexpr std::array<std::string_view, 3> kAuditKeys = {"log", "syslog",
+                                                        "on_failure"};
 constexpr std::array<std::string_view, 9> kDefenderKeys = {
     "enabled",          "threshold",          "observation_time",
     "ban_time",         "score_failed_login", "score_invalid_user",
     "score_no_auth",    "score_over_limit",   "never_ban"};
 constexpr std::array<std::string_view, 1> kPolicyKeys = {"audit_writes"};
-constexpr std::array<std::string_view, 4> kExportKeys = {"path", "access",
-                                                         "owner_only", "umask"};
+constexpr std::array<std::string_view, 5> kExportKeys = {
+    "path", "access", "owner_only", "umask", "atomic_uploads"};
 constexpr std::array<std::string_view, 2> kGrantKeys = {"exports",
                                                         "allow_from"};
 constexpr std::array<std::string_view, 3> kAuthMethods = {
@@ -612,6 +613,17 @@ class Parser {
       a.log = *log;
     }
     if (auto syslog = GetBool(t, "syslog", "audit")) a.syslog = *syslog;
+    if (auto mode = GetString(t, "on_failure", "audit")) {
+      if (*mode == "continue") {
+        a.on_failure = AuditFailure::kContinue;
+      } else if (*mode == "refuse") {
+        a.on_failure = AuditFailure::kRefuse;
+      } else {
+        Fail(t.get("on_failure")->source(), "audit.on_failure",
+             "on_failure must be \"continue\" or \"refuse\", got \"" +
+                 *mode + "\"");
+      }
+    }
     return a;
   }
 
@@ -662,6 +674,9 @@ class Parser {
       }
       if (auto owner_only = GetBool(t, "owner_only", prefix)) {
         e.owner_only = *owner_only;
+      }
+      if (auto atomic = GetBool(t, "atomic_uploads", prefix)) {
+        e.atomic_uploads = *atomic;
       }
       if (const toml::node* n = t.get("umask")) {
         if (auto mask = ParseUmask(*n, Dotted(prefix, "umask"))) {
@@ -978,7 +993,8 @@ std::string Describe(const Config& config) {
   for (const Export& e : config.exports) {
     out += "  " + e.name + " -> " + e.path + " (" +
            (e.access == Access::kReadOnly ? "ro" : "rw") +
-           (e.owner_only ? ", owner_only" : "") + ", umask " +
+           (e.owner_only ? ", owner_only" : "") +
+           (e.atomic_uploads ? ", atomic_uploads" : "") + ", umask " +
            OctalMode(e.umask).substr(1) + ")\n";
   }
   if (!config.users.empty()) out += "users:\n" + grants(config.users);

@@ -29,7 +29,10 @@ struct Export {
   Access access = Access::kReadWrite;
   bool owner_only = false;  // only entries owned by the session's uid
   mode_t umask = 022;       // applied to everything created in it
-  int line = 0;             // where the table starts, for messages
+  // An upload (an OPEN that replaces a file's whole content) is written
+  // under a temporary name and takes the final one only at its CLOSE.
+  bool atomic_uploads = false;
+  int line = 0;  // where the table starts, for messages
 };
 
 // [users.NAME] or [groups.NAME]: who gets which exports, from where.
@@ -96,9 +99,15 @@ struct AuthSection {
   int max_tries = 6;          // failed authentication attempts per connection
 };
 
+// What a server does while its audit file cannot be written (disk full):
+// go on (each unwritten line goes to syslog and stderr instead), or refuse
+// every file operation until a line can be written again.
+enum class AuditFailure { kContinue, kRefuse };
+
 struct AuditSection {
   std::string log;     // JSON-lines file; empty: syslog only
   bool syslog = true;  // also (or only) to syslog, facility AUTHPRIV
+  AuditFailure on_failure = AuditFailure::kContinue;
 };
 
 // [defender]: the daemon's brute-force defence. Each client address (an IPv6

@@ -98,6 +98,7 @@ TEST_CASE("config: the example sftpd.toml loads and documents the defaults") {
   CHECK(c.auth.max_tries == AuthSection{}.max_tries);
   CHECK(c.audit.log == "/var/log/sftpd/audit.jsonl");
   CHECK(c.audit.syslog);
+  CHECK(c.audit.on_failure == AuditFailure::kContinue);
 
   REQUIRE(c.exports.size() == 3);
   CHECK(c.exports[0].name == "home");
@@ -108,6 +109,8 @@ TEST_CASE("config: the example sftpd.toml loads and documents the defaults") {
   CHECK(c.exports[1].name == "shared");
   CHECK_FALSE(c.exports[1].owner_only);
   CHECK(c.exports[1].umask == 002);
+  CHECK(c.exports[1].atomic_uploads);
+  CHECK_FALSE(c.exports[0].atomic_uploads);
   CHECK(c.exports[2].name == "archive");
   CHECK(c.exports[2].access == Access::kReadOnly);
   CHECK(c.exports[2].umask == 022);
@@ -131,6 +134,7 @@ TEST_CASE("config: an empty file gets every default") {
   CHECK(c.auth.methods == std::vector<std::string>{"publickey", "password"});
   CHECK(c.audit.log.empty());
   CHECK(c.audit.syslog);
+  CHECK(c.audit.on_failure == AuditFailure::kContinue);
   CHECK(c.exports.empty());
   CHECK(c.users.empty());
   CHECK(c.groups.empty());
@@ -486,6 +490,33 @@ TEST_CASE("config: wrong types say what was expected and what was found") {
   const ConfigError top = OneError(ParseConfig("server = 1\n", "t.toml"));
   CHECK(top.key == "server");
   CHECK(top.message == "expected a table, got an integer");
+}
+
+TEST_CASE("config: [audit] on_failure and atomic_uploads") {
+  TempDir dir;
+  const auto load = [&](const std::string& audit, const std::string& atomic) {
+    return ParseConfig("[audit]\n" + audit + "\n[exports.e]\npath = \"" +
+                           dir.path() + "\"\n" + atomic + "\n",
+                       "f.toml");
+  };
+  const LoadResult a = load("on_failure = \"refuse\"", "atomic_uploads = true");
+  const Config& refuse = Ok(a);
+  CHECK(refuse.audit.on_failure == AuditFailure::kRefuse);
+  CHECK(refuse.exports[0].atomic_uploads);
+  CHECK(Contains(Describe(refuse), "(rw, atomic_uploads, umask 022)"));
+  const LoadResult b = load("on_failure = \"continue\"", "");
+  const Config& go_on = Ok(b);
+  CHECK(go_on.audit.on_failure == AuditFailure::kContinue);
+  CHECK_FALSE(go_on.exports[0].atomic_uploads);
+
+  const ConfigError bad = OneError(load("on_failure = \"ignore\"", ""));
+  CHECK(bad.ToString() ==
+        "f.toml:2:14: audit.on_failure: on_failure must be \"continue\" or "
+        "\"refuse\", got \"ignore\"");
+  const ConfigError type = OneError(load("", "atomic_uploads = 1"));
+  CHECK(type.key == "exports.e.atomic_uploads");
+  CHECK(type.line == 5);
+  CHECK(type.message == "expected a boolean, got an integer");
 }
 
 TEST_CASE("config: paths must be absolute and free of '.' and '..'") {

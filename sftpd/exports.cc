@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <linux/openat2.h>
 #include <pwd.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <deque>
 
 #include "sftpd/limits.h"
@@ -45,6 +47,31 @@ int Openat2(int dirfd, const char* path, int flags, mode_t mode,
 }
 
 std::string ProcPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+// 16 random hex digits (time and pid where getrandom fails: the name need
+// only be new, and O_EXCL checks that).
+std::string RandomHex() {
+  uint64_t v = 0;
+  if (getrandom(&v, sizeof v, GRND_NONBLOCK) != ssize_t(sizeof v)) {
+    v = uint64_t(time(nullptr)) * 0x9E3779B97F4A7C15u ^ uint64_t(getpid()) ^
+        uint64_t(clock());
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (char& c : out) {
+    c = kHex[v & 0xF];
+    v >>= 4;
+  }
+  return out;
+}
+
+// True when the entry `name` in `dir` is still the file open on `fd`.
+bool SameEntry(int dir, const char* name, int fd) {
+  struct stat there, mine;
+  return fstat(fd, &mine) == 0 &&
+         fstatat(dir, name, &there, AT_SYMLINK_NOFOLLOW) == 0 &&
+         there.st_dev == mine.st_dev && there.st_ino == mine.st_ino;
+}
 
 // Components of a relative path, in order.
 std::deque<std::string> Components(std::string_view p) {
@@ -273,11 +300,17 @@ Outcome Exports::CheckOwner(int index, const struct stat& st) const {
 }
 
 FsResult<Fd> Exports::OpenFile(const Location& loc, int flags, mode_t mode,
-                               bool* created) {
+                               bool* created, Upload* upload) {
   *created = false;
   if (loc.IsVirtualRoot()) return {Errno(EISDIR), {}};
   const Root& root = roots_[loc.index];
   mode &= ~root.spec.umask & 07777;
+  bool replaces_all = (flags & O_TRUNC) || ((flags & O_CREAT) && (flags & O_EXCL));
+  if (upload != nullptr && root.spec.atomic_uploads && !loc.IsExportRoot() &&
+      (flags & O_ACCMODE) != O_RDONLY && replaces_all) {
+    FsResult<Fd> staged = StageUpload(loc, flags, mode, upload);
+    if (!staged.ok() || upload->staged()) return staged;
+  }
   int access = flags & ~(O_TRUNC | O_CREAT | O_EXCL);
   // An existing file is looked at (O_PATH) before it is opened: a device or
   // FIFO is refused before opening could have any effect, and owner_only
@@ -431,15 +464,90 @@ Outcome Exports::SetStatFd(int index, int fd, const Attrs& attrs) {
   return ApplyAttrs(fd, false, false, attrs);
 }
 
-void Exports::UndoCreate(const Location& loc, int fd) {
-  struct stat mine, there;
-  if (fstat(fd, &mine) != 0) return;
-  FsResult<Entry> e = ResolveEntry(loc, Change::kNone);
-  if (!e.ok() || fstatat(e.value.parent.get(), e.value.name.c_str(), &there,
-                         AT_SYMLINK_NOFOLLOW) != 0) {
-    return;
+FsResult<Fd> Exports::StageUpload(const Location& loc, int flags, mode_t mode,
+                                  Upload* upload) const {
+  FsResult<Entry> e = ResolveEntry(loc, Change::kAdd);
+  if (!e.ok()) return {e.outcome, {}};
+  int dir = e.value.parent.get();
+  const char* name = e.value.name.c_str();
+  struct stat st;
+  if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (flags & O_EXCL) return {Errno(EEXIST), {}};
+    if (S_ISLNK(st.st_mode)) return {};  // opened in place by the caller
+    if (S_ISDIR(st.st_mode)) return {Errno(EISDIR), {}};
+    if (!S_ISREG(st.st_mode)) return {Refuse(kRuleNotRegular), {}};
+    if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return {o, {}};
+    // Replacing the file must not be allowed where writing into it is not.
+    if (faccessat(dir, name, W_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0) {
+      return {LastErrno(), {}};
+    }
+    mode = st.st_mode & 0777;
+  } else if (errno != ENOENT) {
+    return {LastErrno(), {}};
+  } else if (!(flags & O_CREAT)) {
+    return {Errno(ENOENT), {}};
   }
-  if (there.st_dev == mine.st_dev && there.st_ino == mine.st_ino) {
+  int access = flags & (O_ACCMODE | O_APPEND);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::string temp = std::string(Upload::kPrefix) + RandomHex();
+    Fd fd(openat(dir, temp.c_str(),
+                 access | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                 mode));
+    if (!fd.valid() && errno == EEXIST) continue;
+    if (!fd.valid()) return {LastErrno(), {}};
+    upload->dir = std::move(e.value.parent);
+    upload->temp = std::move(temp);
+    upload->name = std::move(e.value.name);
+    upload->index = loc.index;
+    upload->exclusive = flags & O_EXCL;
+    return {{}, std::move(fd)};
+  }
+  return {Errno(EEXIST), {}};
+}
+
+Outcome Exports::CommitUpload(Upload& up, int fd) {
+  if (!up.staged()) return Errno(EBADF);
+  int dir = up.dir.get();
+  const char* temp = up.temp.c_str();
+  const char* name = up.name.c_str();
+  Outcome o;
+  struct stat st;
+  if (!SameEntry(dir, temp, fd)) {
+    o = Errno(ENOENT);  // the staged file was renamed or removed meanwhile
+  } else if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (up.exclusive) {
+      o = Errno(EEXIST);
+    } else if (S_ISDIR(st.st_mode)) {
+      o = Errno(EISDIR);
+    } else {
+      o = CheckOwner(up.index, st);
+    }
+  }
+  if (o.ok()) {
+    unsigned flags = up.exclusive ? RENAME_NOREPLACE : 0;
+    if (renameat2(dir, temp, dir, name, flags) == 0 ||
+        // Filesystems without RENAME_NOREPLACE: checked free just above.
+        (errno == EINVAL && up.exclusive && renameat(dir, temp, dir, name) == 0)) {
+      up.dir.Reset();
+      return {};
+    }
+    o = LastErrno();
+  }
+  DiscardUpload(up, fd);
+  return o;
+}
+
+void Exports::DiscardUpload(Upload& up, int fd) {
+  if (!up.staged()) return;
+  if (SameEntry(up.dir.get(), up.temp.c_str(), fd)) {
+    unlinkat(up.dir.get(), up.temp.c_str(), 0);
+  }
+  up.dir.Reset();
+}
+
+void Exports::UndoCreate(const Location& loc, int fd) {
+  FsResult<Entry> e = ResolveEntry(loc, Change::kNone);
+  if (e.ok() && SameEntry(e.value.parent.get(), e.value.name.c_str(), fd)) {
     unlinkat(e.value.parent.get(), e.value.name.c_str(), 0);
   }
 }

@@ -37,6 +37,13 @@ struct ExportSpec {
   Access access = Access::kReadWrite;
   bool owner_only = false;
   mode_t umask = 022;
+  bool atomic_uploads = false;
+
+  // `e` as a session sees it, with its path expanded to `path`.
+  static ExportSpec Of(const Export& e, std::string path) {
+    return {e.name,       std::move(path), e.access,
+            e.owner_only, e.umask,         e.atomic_uploads};
+  }
 };
 
 // The result of a filesystem step: 0 or an errno value. A refusal by policy
@@ -62,6 +69,19 @@ struct Location {
   std::string rel;    // beneath the export root; "" is the root itself
   bool IsVirtualRoot() const { return index < 0; }
   bool IsExportRoot() const { return index >= 0 && rel.empty(); }
+};
+
+// An upload staged under a temporary name beside its final one
+// (atomic_uploads): OpenFile makes it, CommitUpload or DiscardUpload ends
+// it. Move-only, as its directory fd.
+struct Upload {
+  static constexpr std::string_view kPrefix = ".sftpd-upload.";
+  Fd dir;                  // O_PATH: the directory holding both names
+  std::string temp;        // kPrefix and 16 random hex digits
+  std::string name;        // the final name
+  int index = -1;          // the export
+  bool exclusive = false;  // O_EXCL: the final name must still be free
+  bool staged() const { return dir.valid(); }
 };
 
 // An open directory being listed.
@@ -115,8 +135,22 @@ class Exports {
   // O_APPEND); mode is masked by the export's umask. Only regular files are
   // opened. owner_only: an existing file must be the user's (O_TRUNC is
   // applied after that check). Sets *created when the call made the file.
+  // With `upload` given and the export's atomic_uploads set, an OPEN for
+  // writing that replaces the whole content (O_TRUNC, or O_CREAT|O_EXCL)
+  // of a regular file or a free name opens a new file under a temporary
+  // name in the same directory instead, and fills *upload: the final name
+  // is left as it is (an existing file is checked as for writing into it,
+  // and its mode is kept for the new one). A name that is a symlink is
+  // opened in place, not staged.
   FsResult<Fd> OpenFile(const Location& loc, int flags, mode_t mode,
-                        bool* created);
+                        bool* created, Upload* upload = nullptr);
+  // Gives a staged upload (open on `fd`) its final name, replacing what is
+  // there unless it was exclusive (then EEXIST). owner_only: a file that
+  // took the name meanwhile must be the user's. On any failure the staged
+  // file is removed. Either way `up` is no longer staged.
+  Outcome CommitUpload(Upload& up, int fd);
+  // Removes the staged file (if it still is the one open on `fd`).
+  void DiscardUpload(Upload& up, int fd);
   // Takes back a file OpenFile created when the OPEN fails after all:
   // removes the entry at `loc` if it is still the file open on `fd`
   // (another process may have replaced it meanwhile; that one is kept).
@@ -177,6 +211,10 @@ class Exports {
 
   Exports(std::vector<Root> roots, uid_t uid, bool namespace_checks);
 
+  // OpenFile's atomic_uploads branch. Returns no fd and leaves *upload
+  // unstaged when the name is a symlink (opened in place).
+  FsResult<Fd> StageUpload(const Location& loc, int flags, mode_t mode,
+                           Upload* upload) const;
   FsResult<Fd> Resolve(const Root& root, std::string_view rel, int flags,
                        mode_t mode, bool follow_last) const;
   FsResult<Fd> Walk(const Root& root, std::string_view rel, int flags,

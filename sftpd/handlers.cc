@@ -56,24 +56,32 @@ void Session::OnOpen(Request& req) {
   // A full table is refused before anything is created.
   if (handles_.open() >= kMaxHandles) return Finish(req, {EMFILE, {}});
   bool created = false;
-  FsResult<Fd> fd = exports_.OpenFile(loc.value, flags, mode, &created);
+  Upload upload;
+  FsResult<Fd> fd =
+      exports_.OpenFile(loc.value, flags, mode, &created, &upload);
   if (!fd.ok()) return Finish(req, fd.outcome);
-  if (created) {
+  if (created || upload.staged()) {
     // The mode went in with open(); the rest of the attrs are applied now.
     Attrs rest = attrs;
     rest.flags &= ~Attrs::kPermissions;
     if (Outcome o = exports_.SetStatFd(loc.value.index, fd.value.get(), rest);
         !o.ok()) {
-      exports_.UndoCreate(loc.value, fd.value.get());
+      if (upload.staged()) {
+        exports_.DiscardUpload(upload, fd.value.get());
+      } else {
+        exports_.UndoCreate(loc.value, fd.value.get());
+      }
       return Finish(req, o);
     }
   }
+  if (upload.staged()) req.detail += " atomic";
   OpenHandle h;
   h.kind = OpenHandle::Kind::kFile;
   h.index = loc.value.index;
   h.vpath = loc.value.vpath;
   h.file = std::move(fd.value);
   h.append = pflags & fxp::kOpenAppend;
+  h.upload = std::move(upload);
   std::optional<std::string> wire = handles_.Add(std::move(h));
   if (!wire) return Finish(req, {EMFILE, {}});  // checked above: not reached
   SendHandle(req.id, *wire);
@@ -89,8 +97,9 @@ void Session::OnClose(Request& req) {
   if (!req.body.Done()) return BadMessage(req);
   std::optional<OpenHandle> h = handles_.Remove(wire);
   if (!h) return Finish(req, {EBADF, {}});
-  CloseHandle(*h);  // audits the close with its byte counts
-  SendStatus(req.id, StatusCode::kOk, "Success");
+  Outcome o = CloseHandle(*h, true);  // audits the close itself
+  Status st = StatusFromErrno(o.err);
+  SendStatus(req.id, st.code, st.message);
 }
 
 void Session::OnRead(Request& req) {
@@ -142,6 +151,7 @@ void Session::OnWrite(Request& req) {
   if (h == nullptr) return Finish(req, why);
   if (h->kind != OpenHandle::Kind::kFile) return Finish(req, {EBADF, {}});
   if (!OffsetOk(offset) || data.size() > uint64_t(INT64_MAX) - offset) {
+    h->write_failed = true;
     return Finish(req, {EINVAL, {}});
   }
   size_t done = 0;
@@ -153,6 +163,7 @@ void Session::OnWrite(Request& req) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       h->bytes_written += done;
+      h->write_failed = true;
       return Finish(req, {n < 0 ? errno : EIO, {}});
     }
     done += size_t(n);
@@ -478,6 +489,7 @@ void Session::OnCopyData(Request& req) {
   }
   from->bytes_read += copied;
   to->bytes_written += copied;
+  if (err != 0) to->write_failed = true;
   req.detail = "bytes=" + std::to_string(copied);
   Finish(req, {err, {}});
 }

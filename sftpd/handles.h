@@ -27,6 +27,8 @@ struct OpenHandle {
   std::unique_ptr<DirStream> dir;  // kDir
   bool listed = false;             // kVirtualRoot: entries already sent
   bool append = false;             // opened with SSH_FXF_APPEND
+  Upload upload;                   // kFile: staged by atomic_uploads
+  bool write_failed = false;       // a WRITE or copy-data into it failed
   uint64_t bytes_read = 0;
   uint64_t bytes_written = 0;
 

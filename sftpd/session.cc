@@ -131,7 +131,9 @@ Session::Session(Exports& exports, AuditSink& audit, std::string user)
 Session::~Session() { Close(); }
 
 void Session::Close() {
-  handles_.CloseAll([this](OpenHandle& h) { CloseHandle(h); });
+  // A session that ends with a file open was cut short: an upload staged
+  // for it never takes its name.
+  handles_.CloseAll([this](OpenHandle& h) { (void)CloseHandle(h, false); });
 }
 
 Result<size_t> Session::Process(std::span<const uint8_t> input) {
@@ -276,14 +278,30 @@ OpenHandle* Session::FindHandle(Request& req, std::string_view wire,
   return why->ok() ? h : nullptr;
 }
 
-void Session::CloseHandle(OpenHandle& h) {
-  if (h.kind != OpenHandle::Kind::kFile) return;
+Outcome Session::CloseHandle(OpenHandle& h, bool commit) {
+  if (h.kind != OpenHandle::Kind::kFile) return {};
+  Outcome o;
   AuditEvent e;
+  if (h.upload.staged()) {
+    if (commit && !h.write_failed) {
+      o = exports_.CommitUpload(h.upload, h.file.get());
+      e.detail = o.ok() ? "upload committed" : "upload discarded";
+    } else {
+      exports_.DiscardUpload(h.upload, h.file.get());
+      o = {ECANCELED, {}};
+      e.detail = commit ? "upload discarded: a write failed"
+                        : "upload discarded: the session ended";
+    }
+  }
+  Status st = StatusFromErrno(o.err);
   e.op = "close";
   e.path = h.vpath;
+  e.result = o.ok() ? std::string_view("ok") : st.message;
+  e.rule = o.rule;
   e.bytes_read = int64_t(h.bytes_read);
   e.bytes_written = int64_t(h.bytes_written);
   audit_.Record(e);
+  return o;
 }
 
 void Session::OnInit([[maybe_unused]] Request& req) {

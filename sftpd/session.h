@@ -104,7 +104,10 @@ class Session {
   // returned.
   std::optional<Location> OnlyPath(Request& req);
   OpenHandle* FindHandle(Request& req, std::string_view wire, Outcome* why);
-  void CloseHandle(OpenHandle& h);
+  // Ends an open file: audits its close with its byte counts, and gives a
+  // staged upload its name (`commit`, and every write into it succeeded)
+  // or removes it. Returns what CLOSE answers.
+  Outcome CloseHandle(OpenHandle& h, bool commit);
 
   // Handlers, one per table row.
   void OnInit(Request& req);

@@ -3,6 +3,9 @@
 // owner_only), pipelining, the handle and output limits, and the audit trail.
 #include "sftpd/session.h"
 
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -176,6 +179,163 @@ TEST_CASE("session: OPEN flags: READ, EXCL, TRUNC, APPEND, CREAT") {
   SECTION("WRITE without READ cannot read") {
     std::string fh = h.OpenOk("/home/f", kW);
     CHECK(h.Call(h.Read(fh, 0, 4)).Is(StatusCode::kFailure));
+  }
+}
+
+// The names in real directory `dir` that atomic_uploads staged.
+std::vector<std::string> StagedIn(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = opendir(dir.c_str());
+  REQUIRE(d != nullptr);
+  while (dirent* e = readdir(d)) {
+    if (std::string_view(e->d_name).starts_with(Upload::kPrefix)) {
+      out.push_back(e->d_name);
+    }
+  }
+  closedir(d);
+  return out;
+}
+
+TEST_CASE("session: atomic_uploads: the name appears only at CLOSE") {
+  Harness h(true, /*atomic_uploads=*/true);
+  const std::string f = h.Real("home", "f");
+
+  SECTION("a new file") {
+    std::string fh = h.OpenOk("/home/f", kW | kC | kT, PermAttrs(0640));
+    CHECK_FALSE(Exists(f));
+    REQUIRE(StagedIn(h.Real("home")).size() == 1);
+    CHECK(h.Call(h.Write(fh, 0, "hello")).Is(StatusCode::kOk));
+    CHECK(h.Call(h.Fstat(fh)).attrs.size == 5);
+    CHECK_FALSE(Exists(f));
+    CHECK(h.Call(h.Close(fh)).Is(StatusCode::kOk));
+    CHECK(ReadFile(f) == "hello");
+    CHECK((LStat(f).st_mode & 07777) == 0640);
+    CHECK(StagedIn(h.Real("home")).empty());
+    const auto& e = h.audit().entries;
+    REQUIRE(e.size() == 2);
+    CHECK(e[0].detail == "wct atomic");
+    CHECK(e[1].op == "close");
+    CHECK(e[1].result == "ok");
+    CHECK(e[1].detail == "upload committed");
+    CHECK(e[1].bytes_written == 5);
+  }
+  SECTION("an existing file keeps its content until CLOSE, then its mode") {
+    WriteFile(f, "old content");
+    REQUIRE(chmod(f.c_str(), 0604) == 0);
+    std::string fh = h.OpenOk("/home/f", kW | kC | kT, PermAttrs(0600));
+    CHECK(ReadFile(f) == "old content");
+    CHECK(h.Call(h.Write(fh, 0, "new")).Is(StatusCode::kOk));
+    CHECK(ReadFile(f) == "old content");
+    CHECK(h.Call(h.Close(fh)).Is(StatusCode::kOk));
+    CHECK(ReadFile(f) == "new");
+    CHECK((LStat(f).st_mode & 07777) == 0604);
+  }
+  SECTION("CREAT|EXCL stages too; a name taken meanwhile fails the CLOSE") {
+    std::string fh = h.OpenOk("/home/f", kW | kC | kX);
+    CHECK(h.Call(h.Write(fh, 0, "mine")).Is(StatusCode::kOk));
+    WriteFile(f, "theirs");
+    CHECK(h.Call(h.Close(fh)).Is(StatusCode::kFailure));
+    CHECK(ReadFile(f) == "theirs");
+    CHECK(StagedIn(h.Real("home")).empty());
+    CHECK(h.Call(h.Open("/home/f", kW | kC | kX)).Is(StatusCode::kFailure));
+  }
+  SECTION("a staged file moved away fails the CLOSE and takes no name") {
+    std::string fh = h.OpenOk("/home/f", kW | kC | kT);
+    std::vector<std::string> staged = StagedIn(h.Real("home"));
+    REQUIRE(staged.size() == 1);
+    REQUIRE(rename(h.Real("home", staged[0]).c_str(),
+                   h.Real("home", "elsewhere").c_str()) == 0);
+    WriteFile(h.Real("home", staged[0]), "planted");
+    CHECK(h.Call(h.Close(fh)).Is(StatusCode::kNoSuchFile));
+    CHECK_FALSE(Exists(f));
+    CHECK(ReadFile(h.Real("home", staged[0])) == "planted");
+  }
+  SECTION("opens that keep content, and symlinks, are not staged") {
+    WriteFile(f, "0123456789");
+    REQUIRE(symlink("f", h.Real("home", "link").c_str()) == 0);
+    std::string a = h.OpenOk("/home/f", kW | kC);
+    CHECK(h.Call(h.Write(a, 0, "ab")).Is(StatusCode::kOk));
+    CHECK(ReadFile(f) == "ab23456789");
+    std::string b = h.OpenOk("/home/link", kW | kT);
+    CHECK(LStat(f).st_size == 0);
+    CHECK(h.Call(h.Write(b, 0, "via link")).Is(StatusCode::kOk));
+    CHECK(ReadFile(f) == "via link");
+    CHECK(S_ISLNK(LStat(h.Real("home", "link")).st_mode));
+    CHECK(StagedIn(h.Real("home")).empty());
+  }
+  SECTION("a directory, a missing name without CREAT, an export root") {
+    REQUIRE(mkdir(h.Real("home", "d").c_str(), 0755) == 0);
+    CHECK(h.Call(h.Open("/home/d", kW | kC | kT)).Is(StatusCode::kFailure));
+    CHECK(h.Call(h.Open("/home/gone", kW | kT)).Is(StatusCode::kNoSuchFile));
+    CHECK(h.Call(h.Open("/home", kW | kC | kT)).Is(StatusCode::kFailure));
+    CHECK(StagedIn(h.Real("home")).empty());
+  }
+  SECTION("owner_only: another user's file is not replaced") {
+    const std::string theirs = h.Real("own", "theirs");
+    WriteFile(theirs, "not yours");
+    REQUIRE(chown(theirs.c_str(), Harness::kForeignUid,
+                  Harness::kForeignUid) == 0);
+    CHECK(h.Call(h.Open("/own/theirs", kW | kC | kT))
+              .Is(StatusCode::kPermissionDenied));
+    CHECK(ReadFile(theirs) == "not yours");
+    CHECK(StagedIn(h.Real("own")).empty());
+    // One staged while the name was free, then taken by another user.
+    std::string fh = h.OpenOk("/own/later", kW | kC | kT);
+    const std::string later = h.Real("own", "later");
+    WriteFile(later, "theirs too");
+    REQUIRE(chown(later.c_str(), Harness::kForeignUid,
+                  Harness::kForeignUid) == 0);
+    CHECK(h.Call(h.Close(fh)).Is(StatusCode::kPermissionDenied));
+    CHECK(ReadFile(later) == "theirs too");
+    CHECK(StagedIn(h.Real("own")).empty());
+  }
+}
+
+TEST_CASE("session: atomic_uploads: an upload cut short never takes its name") {
+  Harness h(true, /*atomic_uploads=*/true);
+  const std::string f = h.Real("home", "f");
+  WriteFile(f, "old");
+
+  SECTION("the session ends without CLOSE") {
+    std::string fh = h.OpenOk("/home/f", kW | kC | kT);
+    CHECK(h.Call(h.Write(fh, 0, "partial")).Is(StatusCode::kOk));
+    h.session().Close();
+    CHECK(ReadFile(f) == "old");
+    CHECK(StagedIn(h.Real("home")).empty());
+    const auto& e = h.audit().entries;
+    REQUIRE(e.size() == 2);
+    CHECK(e[1].op == "close");
+    CHECK(e[1].detail == "upload discarded: the session ended");
+    CHECK(e[1].bytes_written == 7);
+  }
+  SECTION("a WRITE failed (file size limit), so CLOSE discards it") {
+    std::string fh = h.OpenOk("/home/f", kW | kC | kT);
+    CHECK(h.Call(h.Write(fh, 0, "first")).Is(StatusCode::kOk));
+    struct rlimit old;
+    REQUIRE(getrlimit(RLIMIT_FSIZE, &old) == 0);
+    struct rlimit small = old;
+    small.rlim_cur = 4096;
+    auto old_handler = signal(SIGXFSZ, SIG_IGN);
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+    Reply w = h.Call(h.Write(fh, 8192, "beyond the limit"));
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &old) == 0);
+    signal(SIGXFSZ, old_handler);
+    CHECK(w.Is(StatusCode::kFailure));
+    CHECK(w.message == "File too large");
+    Reply c = h.Call(h.Close(fh));
+    CHECK(c.Is(StatusCode::kFailure));
+    CHECK(c.message == "Upload incomplete: discarded");
+    CHECK(ReadFile(f) == "old");
+    CHECK(StagedIn(h.Real("home")).empty());
+    CHECK(h.audit().entries.back().detail ==
+          "upload discarded: a write failed");
+  }
+  SECTION("without atomic_uploads the partial file is kept as sent") {
+    Harness plain;
+    std::string fh = plain.OpenOk("/home/g", kW | kC | kT);
+    CHECK(plain.Call(plain.Write(fh, 0, "partial")).Is(StatusCode::kOk));
+    plain.session().Close();
+    CHECK(ReadFile(plain.Real("home", "g")) == "partial");
   }
 }
 

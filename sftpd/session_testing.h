@@ -187,13 +187,15 @@ inline std::string CurrentUserName() {
 //   shared rw, umask 027
 //   ro     ro
 //   own    rw, owner_only
-// and "outside/canary" next to them, which no request may reach.
+// and "outside/canary" next to them, which no request may reach. With
+// `atomic_uploads`, the three rw exports stage their uploads.
 class Harness {
  public:
   // A user the tests can give files to, so they are not the session's own.
   static constexpr uid_t kForeignUid = 65534;
 
-  explicit Harness(bool init = true) : old_umask_(umask(0)) {
+  explicit Harness(bool init = true, bool atomic_uploads = false)
+      : old_umask_(umask(0)) {
     // As the front doors do: each export's own umask is the only one.
     char tmpl[] = "/tmp/sftpd-session-test-XXXXXX";
     REQUIRE(mkdtemp(tmpl) != nullptr);
@@ -202,11 +204,12 @@ class Harness {
       REQUIRE(::mkdir((root_ + "/" + d).c_str(), 0755) == 0);
     }
     WriteFile(root_ + "/outside/canary", "canary");
+    const bool atomic = atomic_uploads;
     std::vector<ExportSpec> specs = {
-        {"home", root_ + "/home", Access::kReadWrite, false, 022},
-        {"shared", root_ + "/shared", Access::kReadWrite, false, 027},
+        {"home", root_ + "/home", Access::kReadWrite, false, 022, atomic},
+        {"shared", root_ + "/shared", Access::kReadWrite, false, 027, atomic},
         {"ro", root_ + "/ro", Access::kReadOnly, false, 022},
-        {"own", root_ + "/own", Access::kReadWrite, true, 022},
+        {"own", root_ + "/own", Access::kReadWrite, true, 022, atomic},
     };
     Result<std::unique_ptr<Exports>> ex = Exports::Open(specs, getuid());
     REQUIRE(ex.ok());

@@ -332,7 +332,7 @@ Result<std::unique_ptr<Exports>> DropAndConfine(const Config& config,
   for (const Export* e : rights.exports) {
     std::optional<std::string> path = ExpandPath(e->path, user.name, user.home);
     if (!path) return Error{"export " + e->name + " path does not expand"};
-    specs.push_back({e->name, *path, e->access, e->owner_only, e->umask});
+    specs.push_back(ExportSpec::Of(*e, *path));
     trees.push_back({*path, e->access == Access::kReadWrite});
   }
   if (specs.empty()) return Error{"no exports"};

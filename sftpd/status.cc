@@ -69,6 +69,9 @@ Status StatusFromErrno(int err) {
       return {C::kNoSuchFile, "No such device or address"};
     case ENODEV:
       return {C::kNoSuchFile, "No such device"};
+    // atomic_uploads: an upload a write into failed is removed at its CLOSE.
+    case ECANCELED:
+      return {C::kFailure, "Upload incomplete: discarded"};
     default:
       return {C::kFailure, "Failure"};
   }

@@ -178,7 +178,7 @@ int ServeStdio(const std::string& config_path) {
                                        " does not expand to a safe absolute "
                                        "path");
     }
-    specs.push_back({e->name, *path, e->access, e->owner_only, e->umask});
+    specs.push_back(ExportSpec::Of(*e, *path));
     trees.push_back({*path, e->access == Access::kReadWrite});
   }
   Result<Layers> switches = LayersFromEnvironment();
