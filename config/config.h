@@ -105,9 +105,10 @@ struct AuthSection {
 enum class AuditFailure { kContinue, kRefuse };
 
 struct AuditSection {
-  std::string log;     // JSON-lines file; empty: syslog only
+  std::string log{};   // JSON-lines file; empty: syslog only
   bool syslog = true;  // also (or only) to syslog, facility AUTHPRIV
   AuditFailure on_failure = AuditFailure::kContinue;
+  bool operator==(const AuditSection&) const = default;
 };
 
 // [defender]: the daemon's brute-force defence. Each client address (an IPv6

@@ -181,8 +181,8 @@ std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
   return out;
 }
 
-AuditLog::AuditLog(std::string path, bool to_syslog)
-    : path_(std::move(path)), to_syslog_(to_syslog) {
+AuditLog::AuditLog(const AuditSection& settings, bool stderr_fallback)
+    : settings_(settings), stderr_fallback_(stderr_fallback) {
   // Usual under OpenSSH, where the user may not append to the file: noted
   // in syslog only, not on stderr, which the client would show.
   if (std::optional<std::string> e = Reopen()) {
@@ -191,50 +191,56 @@ AuditLog::AuditLog(std::string path, bool to_syslog)
   }
 }
 
-AuditLog::AuditLog(int fd, bool to_syslog) : fd_(fd), to_syslog_(to_syslog) {}
+AuditLog::AuditLog(int fd, const AuditSection& settings, bool stderr_fallback)
+    : settings_(settings), stderr_fallback_(stderr_fallback), fd_(fd) {}
 
 AuditLog::~AuditLog() {
   if (fd_ >= 0) close(fd_);
 }
 
 std::optional<std::string> AuditLog::Reopen() {
-  if (path_.empty()) return std::nullopt;
+  const std::string& path = settings_.log;
+  if (path.empty()) return std::nullopt;
   const int fd =
-      open(path_.c_str(),
+      open(path.c_str(),
            O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    return "audit log " + path_ + ": " + std::strerror(errno);
+    return "audit log " + path + ": " + std::strerror(errno);
   }
   if (fd_ >= 0) close(fd_);
   fd_ = fd;
-  reported_failure_ = false;
   return std::nullopt;
 }
 
-void AuditLog::ReportOnce(const std::string& what) {
-  if (reported_failure_) return;
-  reported_failure_ = true;
-  std::fprintf(stderr, "sftpd: %s; audit events go to syslog\n", what.c_str());
-  syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s; audit events go to syslog",
-         what.c_str());
+void AuditLog::Report(const std::string& what) {
+  std::fprintf(stderr, "sftpd: %s\n", what.c_str());
+  syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s", what.c_str());
 }
 
 void AuditLog::Write(std::string line) {
-  bool send_to_syslog = to_syslog_;
+  bool unwritten = fd_ < 0;  // no file, or it could not be opened
   if (fd_ >= 0) {
     line += '\n';
     const int err = WriteAll(fd_, line);
     line.pop_back();
-    if (err != 0) {
-      ReportOnce(std::string("audit log write failed (") + std::strerror(err) +
-                 ")");
-      send_to_syslog = true;
+    if (err != 0 && !failing_) {
+      Report("audit log " + settings_.log + ": write failed (" +
+             std::strerror(err) + "); audit events go to syslog" +
+             (stderr_fallback_ ? " and stderr" : "") +
+             (settings_.on_failure == AuditFailure::kRefuse
+                  ? "; file operations are refused until it can be written"
+                  : ""));
+    } else if (err == 0 && failing_) {
+      Report("audit log " + settings_.log + " is written again");
     }
-  } else {
-    send_to_syslog = true;  // no file, or it could not be opened
+    failing_ = err != 0;
+    unwritten = failing_;
   }
-  if (send_to_syslog) {
+  if (unwritten || settings_.syslog) {
     syslog(LOG_AUTHPRIV | LOG_INFO, "audit %s", line.c_str());
+  }
+  if (unwritten && fd_ >= 0 && stderr_fallback_) {
+    std::fprintf(stderr, "sftpd: audit %s\n", line.c_str());
   }
 }
 

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "config/config.h"
+
 namespace sftpd {
 
 // Who the session is; fixed for its lifetime, repeated in every event.
@@ -42,7 +44,13 @@ class AuditSink {
  public:
   virtual ~AuditSink() = default;
   virtual void Record(const AuditEvent& event) = 0;
+  // True while the trail cannot be written and [audit] on_failure is
+  // "refuse": the session then refuses every file operation.
+  virtual bool Refusing() { return false; }
 };
+
+// The rule a refusal names while the audit trail cannot be written.
+inline constexpr std::string_view kRuleAuditUnavailable = "audit_unavailable";
 
 // Formats `event` for `who` at `time_us` (µs since the epoch) as one JSON
 // object without a trailing newline: {"time":"2026-11-23T14:36:04.123456Z",
@@ -60,17 +68,21 @@ std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
 // Where audit lines go: an append-only file of JSON lines and/or syslog
 // (LOG_AUTHPRIV|LOG_INFO, "audit " and the line; one message per event, under
 // the process's own syslog ident). Without a file (none configured, or it
-// cannot be opened: noted in syslog) lines go to syslog; a failing write is
-// reported on stderr and syslog once and its line, and every later one whose
-// write fails, goes to syslog: events are never dropped silently. Open it
+// cannot be opened: noted in syslog) lines go to syslog. A failing write
+// (a full disk) is reported on stderr and syslog once, and its line, and
+// every later one whose write fails, goes to syslog (and to stderr, where
+// asked): events are never dropped silently. Every line is tried on the file
+// again; the first that is written ends the failure (reported too). Open it
 // before any sandbox, with syslog opened (openlog LOG_NDELAY) by the caller.
 class AuditLog {
  public:
-  // Opens `path` for appending (created 0600, never through a symlink); ""
-  // for no file.
-  AuditLog(std::string path, bool to_syslog);
+  // Opens settings.log for appending (created 0600, never through a
+  // symlink); "" for no file. `stderr_fallback`: lines the file did not take
+  // are also written to stderr (the daemon's journal; not under OpenSSH,
+  // where stderr is the client's).
+  AuditLog(const AuditSection& settings, bool stderr_fallback);
   // Writes to `fd` (open, appendable; owned from now on), for tests.
-  AuditLog(int fd, bool to_syslog);
+  AuditLog(int fd, const AuditSection& settings, bool stderr_fallback = false);
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
@@ -81,16 +93,21 @@ class AuditLog {
   // the old one away). On failure the old file is kept and the error
   // returned.
   std::optional<std::string> Reopen();
-  const std::string& path() const { return path_; }
-  bool to_syslog() const { return to_syslog_; }
+  const AuditSection& settings() const { return settings_; }
+  // The last write to the file failed.
+  bool failing() const { return failing_; }
+  // failing(), and the settings say to refuse file operations meanwhile.
+  bool refusing() const {
+    return failing_ && settings_.on_failure == AuditFailure::kRefuse;
+  }
 
  private:
-  void ReportOnce(const std::string& what);
+  void Report(const std::string& what);
 
-  std::string path_;
+  AuditSection settings_;
+  bool stderr_fallback_;
   int fd_ = -1;
-  bool to_syslog_;
-  bool reported_failure_ = false;
+  bool failing_ = false;
 };
 
 // A session's sink: stamps each event with the session's identity and the
@@ -101,6 +118,7 @@ class JsonAudit final : public AuditSink {
       : who_(std::move(who)), log_(log) {}
 
   void Record(const AuditEvent& event) override;
+  bool Refusing() override { return log_.refusing(); }
   const AuditIdentity& identity() const { return who_; }
 
  private:
@@ -108,9 +126,11 @@ class JsonAudit final : public AuditSink {
   AuditLog& log_;
 };
 
-// Keeps events in memory, for tests.
+// Keeps events in memory, for tests; Refusing() says what `refusing` does.
 class RecordingAudit final : public AuditSink {
  public:
+  bool Refusing() override { return refusing; }
+  bool refusing = false;
   struct Entry {
     std::string op, path, target, result, rule, detail;
     int64_t bytes_read, bytes_written;

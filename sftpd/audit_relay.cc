@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 namespace sftpd {
@@ -46,6 +47,14 @@ Bytes EncodeRelayReply(bool admitted, std::string_view text) {
   return out;
 }
 
+Bytes EncodeRelayAuditState(bool refusing) {
+  Bytes out;
+  Writer w(out);
+  w.U8(uint8_t(RelayType::kAuditState));
+  w.U8(refusing ? 1 : 0);
+  return out;
+}
+
 std::optional<RelayMessage> DecodeRelayMessage(std::span<const uint8_t> bytes) {
   if (bytes.size() > kMaxRelayMessage) return std::nullopt;
   Reader r(bytes);
@@ -71,6 +80,12 @@ std::optional<RelayMessage> DecodeRelayMessage(std::span<const uint8_t> bytes) {
     case RelayType::kRefused:
       m.text = r.String();
       break;
+    case RelayType::kAuditState: {
+      uint8_t v = r.U8();
+      if (v > 1) return std::nullopt;
+      m.refusing = v == 1;
+      break;
+    }
     default:
       return std::nullopt;
   }
@@ -100,6 +115,25 @@ void RelayAudit::Send(const Bytes& message) {
 
 void RelayAudit::Record(const AuditEvent& event) {
   Send(EncodeRelayEvent(claimed_user_, event));
+}
+
+bool RelayAudit::Refusing() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  const int64_t ms = int64_t(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+  if (ms - checked_ms_ < kStateCheckMillis) return refusing_;
+  checked_ms_ = ms;
+  uint8_t buf[64];
+  for (int i = 0; i < 64; ++i) {  // bounded: news only come on a change
+    ssize_t n = recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    // Nothing new, or the listener is gone: the next Record says so.
+    if (n <= 0) break;
+    std::optional<RelayMessage> m =
+        DecodeRelayMessage(std::span<const uint8_t>(buf, size_t(n)));
+    if (m && m->type == RelayType::kAuditState) refusing_ = m->refusing;
+  }
+  return refusing_;
 }
 
 Result<std::string> RelayAudit::Admit(const std::string& user, uid_t uid,

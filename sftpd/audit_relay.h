@@ -4,8 +4,9 @@
 // connection and writes it, so a user's process can neither forge another
 // identity nor erase what was written. The same channel carries the one
 // admission request of an authenticated connection (the per-user session
-// cap). Message encoding is here; RelayAudit is the child's end. Not
-// thread-safe.
+// cap), and, from the listener to admitted sessions, whether its audit file
+// can be written ([audit] on_failure = "refuse"). Message encoding is here;
+// RelayAudit is the child's end. Not thread-safe.
 #ifndef SFTPD_SFTPD_AUDIT_RELAY_H_
 #define SFTPD_SFTPD_AUDIT_RELAY_H_
 
@@ -33,23 +34,27 @@ enum class RelayType : uint8_t {
   kAdmit = 2,     // child -> listener: "user authenticated, may it start?"
   kAdmitted = 3,  // listener -> child: yes; carries the session id
   kRefused = 4,   // listener -> child: no; carries the reason
+  kAuditState = 5,  // listener -> admitted child: refuse file operations?
 };
 
 // One decoded message. Views point into the bytes it was decoded from.
 // kEvent: `user` is the name the client claimed, meaningful only before the
 // connection is admitted (a refused login); `event` the rest. kAdmit: `user`
 // and `uid`. kAdmitted: `text` is the session id; kRefused: the reason.
+// kAuditState: `refusing`.
 struct RelayMessage {
   RelayType type{};
   std::string_view user;
   uint32_t uid = 0;
   std::string_view text;
+  bool refusing = false;
   AuditEvent event;
 };
 
 Bytes EncodeRelayEvent(std::string_view user, const AuditEvent& event);
 Bytes EncodeRelayAdmit(std::string_view user, uid_t uid);
 Bytes EncodeRelayReply(bool admitted, std::string_view text);
+Bytes EncodeRelayAuditState(bool refusing);
 
 // Decodes one message; nullopt when it is malformed (unknown type, short or
 // trailing bytes, over kMaxRelayMessage).
@@ -61,11 +66,18 @@ std::optional<RelayMessage> DecodeRelayMessage(std::span<const uint8_t> bytes);
 // than go on unaudited.
 class RelayAudit final : public AuditSink {
  public:
+  // How often, at most, Refusing() looks for the listener's news.
+  static constexpr int64_t kStateCheckMillis = 20;
+
   explicit RelayAudit(int fd) : fd_(fd) {}
 
   // The user name the client claims, sent with events before admission.
   void set_claimed_user(std::string user) { claimed_user_ = std::move(user); }
   void Record(const AuditEvent& event) override;
+  // The listener's last kAuditState, read without blocking (at most every
+  // kStateCheckMillis). Only after Admit: before it, the one message the
+  // listener sends is Admit's answer.
+  bool Refusing() override;
 
   // Asks the listener whether `user` (authenticated, about to be served)
   // may start a session. Returns the session id, or the listener's reason
@@ -78,6 +90,8 @@ class RelayAudit final : public AuditSink {
 
   int fd_;
   std::string claimed_user_;
+  bool refusing_ = false;
+  int64_t checked_ms_ = -kStateCheckMillis;  // monotonic; the first call looks
 };
 
 }  // namespace sftpd

@@ -72,6 +72,16 @@ TEST_CASE("audit relay: every message decodes to what was encoded") {
   REQUIRE(m.has_value());
   CHECK(m->type == RelayType::kRefused);
   CHECK(m->text == "too many");
+
+  for (bool refusing : {true, false}) {
+    Bytes state = EncodeRelayAuditState(refusing);
+    m = DecodeRelayMessage(state);
+    REQUIRE(m.has_value());
+    CHECK(m->type == RelayType::kAuditState);
+    CHECK(m->refusing == refusing);
+  }
+  const uint8_t two[] = {uint8_t(RelayType::kAuditState), 2};
+  CHECK_FALSE(DecodeRelayMessage(two).has_value());
 }
 
 TEST_CASE("audit relay: malformed messages are refused") {
@@ -85,7 +95,7 @@ TEST_CASE("audit relay: malformed messages are refused") {
   Bytes trailing = good;
   trailing.push_back(0);
   CHECK_FALSE(DecodeRelayMessage(trailing).has_value());
-  for (int type : {0, 5, 200}) {
+  for (int type : {0, 6, 200}) {
     Bytes other = good;
     other[0] = uint8_t(type);
     CHECK_FALSE(DecodeRelayMessage(other).has_value());
@@ -170,6 +180,38 @@ TEST_CASE("audit relay: Admit returns the listener's answer") {
   junk.join();
   REQUIRE_FALSE(id.ok());
   CHECK(id.error() == "a malformed answer from the listener");
+}
+
+TEST_CASE("audit relay: Refusing follows the listener's audit state") {
+  Pair p = MakePair();
+  RelayAudit audit(p.child.get());
+  CHECK_FALSE(audit.Refusing());
+  auto tell = [&](bool refusing) {
+    Bytes b = EncodeRelayAuditState(refusing);
+    REQUIRE(send(p.listener.get(), b.data(), b.size(), 0) ==
+            ssize_t(b.size()));
+    // Past the check interval, so the next call reads the news.
+    usleep(useconds_t(2 * RelayAudit::kStateCheckMillis * 1000));
+  };
+  tell(true);
+  CHECK(audit.Refusing());
+  CHECK(audit.Refusing());  // no news: the state holds
+  tell(false);
+  CHECK_FALSE(audit.Refusing());
+  // Several changes since the last look: the last one counts.
+  Bytes off = EncodeRelayAuditState(false);
+  send(p.listener.get(), off.data(), off.size(), 0);
+  tell(true);
+  CHECK(audit.Refusing());
+  // Junk is ignored, not taken for a change.
+  const uint8_t junk[] = {uint8_t(RelayType::kAuditState), 9};
+  send(p.listener.get(), junk, sizeof junk, 0);
+  usleep(useconds_t(2 * RelayAudit::kStateCheckMillis * 1000));
+  CHECK(audit.Refusing());
+  // A listener that is gone leaves the state as it was.
+  p.listener.Reset();
+  usleep(useconds_t(2 * RelayAudit::kStateCheckMillis * 1000));
+  CHECK(audit.Refusing());
 }
 
 TEST_CASE("audit relay: a session whose listener is gone ends, unaudited") {

@@ -246,7 +246,9 @@ TEST_CASE("audit: JsonAudit appends one valid line per event") {
   const int fd = mkstemp(path);
   REQUIRE(fd >= 0);
   {
-    AuditLog log(fd, /*to_syslog=*/false);
+    AuditSection settings;
+    settings.syslog = false;
+    AuditLog log(fd, settings);
     JsonAudit audit(Alice(), log);
     CHECK(audit.identity().user == "alice");
     audit.Record({.op = "open", .path = "/home/x\ny\"z", .detail = "r"});
@@ -284,37 +286,108 @@ TEST_CASE("audit: JsonAudit appends one valid line per event") {
   CHECK(Value(lines[1], "time") >= Value(lines[0], "time"));
 }
 
-TEST_CASE("audit: a failing file write is reported and the event kept") {
-  // A read-only fd makes every write fail with EBADF; the sink must report
-  // it on stderr once (each event also goes to syslog) and carry on.
-  const int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  REQUIRE(fd >= 0);
-  char err_path[] = "/tmp/sftpd-audit-stderr-XXXXXX";
-  const int err_fd = mkstemp(err_path);
-  REQUIRE(err_fd >= 0);
-  std::fflush(stderr);
-  const int saved_stderr = dup(STDERR_FILENO);
-  REQUIRE(saved_stderr >= 0);
-  dup2(err_fd, STDERR_FILENO);
-  {
-    AuditLog log(fd, /*to_syslog=*/false);
-    JsonAudit audit(Alice(), log);
-    audit.Record({.op = "open", .path = "/x"});
-    audit.Record({.op = "close", .path = "/x"});
-    audit.Record({.op = "logout"});
+// The "op" of one formatted line.
+std::string OpOf(const std::string& line) {
+  INFO(line);
+  auto m = ParseFlatObject(line);
+  REQUIRE(m.has_value());
+  return Value(*m, "op");
+}
+
+// Collects what is written to stderr while it lives.
+class CapturedStderr {
+ public:
+  CapturedStderr() {
+    char path[] = "/tmp/sftpd-audit-stderr-XXXXXX";
+    fd_ = mkstemp(path);
+    REQUIRE(fd_ >= 0);
+    unlink(path);
+    std::fflush(stderr);
+    saved_ = dup(STDERR_FILENO);
+    REQUIRE(saved_ >= 0);
+    dup2(fd_, STDERR_FILENO);
   }
-  std::fflush(stderr);
-  dup2(saved_stderr, STDERR_FILENO);
-  close(saved_stderr);
-  close(err_fd);
-  std::ifstream in(err_path);
-  std::stringstream all;
-  all << in.rdbuf();
-  unlink(err_path);
-  const std::string report = all.str();
-  INFO(report);
-  CHECK(std::count(report.begin(), report.end(), '\n') == 1);
-  CHECK(report.find("audit log write failed") != std::string::npos);
+  ~CapturedStderr() { Restore(); }
+  CapturedStderr(const CapturedStderr&) = delete;
+  CapturedStderr& operator=(const CapturedStderr&) = delete;
+  // Everything written so far, one string per line.
+  std::vector<std::string> Lines() {
+    std::fflush(stderr);
+    std::string all;
+    char buf[4096];
+    ssize_t n;
+    off_t at = 0;
+    while ((n = pread(fd_, buf, sizeof buf, at)) > 0) {
+      all.append(buf, size_t(n));
+      at += n;
+    }
+    std::vector<std::string> out;
+    std::istringstream in(all);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  }
+
+ private:
+  void Restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    dup2(saved_, STDERR_FILENO);
+    close(saved_);
+    close(fd_);
+    saved_ = -1;
+  }
+  int fd_ = -1;
+  int saved_ = -1;
+};
+
+TEST_CASE("audit: a full disk is reported once, its lines kept, until it heals") {
+  // /dev/full fails every write with ENOSPC, as a full disk does; putting a
+  // real file at the same fd number lets the disk "heal".
+  const int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  char path[] = "/tmp/sftpd-audit-heal-XXXXXX";
+  const int good = mkstemp(path);
+  REQUIRE(good >= 0);
+  unlink(path);
+  AuditSection settings;
+  settings.log = "/var/log/test/audit.jsonl";
+  settings.syslog = false;
+  const bool refuse = GENERATE(false, true);
+  settings.on_failure = refuse ? AuditFailure::kRefuse : AuditFailure::kContinue;
+  const bool to_stderr = GENERATE(true, false);
+  CapturedStderr err;
+  AuditLog log(fd, settings, to_stderr);
+  JsonAudit audit(Alice(), log);
+  audit.Record({.op = "open", .path = "/x"});
+  CHECK(log.failing());
+  CHECK(audit.Refusing() == refuse);
+  audit.Record({.op = "close", .path = "/x"});
+  std::vector<std::string> lines = err.Lines();
+  INFO(lines.size());
+  REQUIRE(lines.size() == (to_stderr ? 3u : 1u));
+  CHECK(lines[0].find("audit log /var/log/test/audit.jsonl: write failed (No "
+                      "space left on device); audit events go to syslog") !=
+        std::string::npos);
+  CHECK((lines[0].find("file operations are refused") != std::string::npos) ==
+        refuse);
+  if (to_stderr) {
+    CHECK(lines[1].find("sftpd: audit {\"time\":") == 0);
+    CHECK(OpOf(lines[1].substr(13)) == "open");
+    CHECK(OpOf(lines[2].substr(13)) == "close");
+  }
+
+  REQUIRE(dup2(good, fd) == fd);
+  audit.Record({.op = "logout"});
+  CHECK_FALSE(log.failing());
+  CHECK_FALSE(audit.Refusing());
+  lines = err.Lines();
+  CHECK(lines.back() == "sftpd: audit log /var/log/test/audit.jsonl is "
+                        "written again");
+  char buf[4096] = {};
+  ssize_t n = pread(good, buf, sizeof buf - 1, 0);
+  REQUIRE(n > 0);
+  CHECK(OpOf(std::string(buf, size_t(n) - 1)) == "logout");
+  close(good);
 }
 
 TEST_CASE("audit: session ids are 16 hex digits and unique") {

@@ -348,7 +348,12 @@ class Listener {
   void OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m);
   void Record(const AuditIdentity& who, const AuditEvent& event) {
     JsonAudit(who, *audit_).Record(event);
+    SyncAuditState();
   }
+  // Tells every admitted session when the audit file starts or stops
+  // refusing file operations ([audit] on_failure = "refuse").
+  void SyncAuditState();
+  void SendAuditState(const Relay& relay);
   [[noreturn]] void ServeChild(Fd conn, Fd relay, const Peer& peer);
 
   std::string config_path_;
@@ -363,6 +368,7 @@ class Listener {
   Defender defender_;  // kept across SIGHUP, with its bans
   std::map<pid_t, Relay> relays_;
   std::vector<uint8_t> relay_buffer_;  // one message at a time, reused
+  bool audit_refusing_ = false;        // as the sessions were last told
   bool stopping_ = false;
   Clock::time_point term_at_{};  // when the grace period ends
   bool termed_ = false;          // children got SIGTERM
@@ -374,7 +380,7 @@ std::optional<std::string> Listener::Start() {
   Result<BindPtr> bind = MakeBind(config_);
   if (!bind) return bind.error();
   bind_ = std::move(*bind);
-  audit_ = std::make_unique<AuditLog>(config_.audit.log, config_.audit.syslog);
+  audit_ = std::make_unique<AuditLog>(config_.audit, /*stderr_fallback=*/true);
   sigemptyset(&signals_);
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&signals_, sig);
   if (sigprocmask(SIG_BLOCK, &signals_, nullptr) != 0) {
@@ -455,13 +461,26 @@ void Listener::Reload() {
   }
   // The audit file is reopened whatever became of the config: this is how
   // a rotated file is let go.
-  if (audit_->path() != config_.audit.log ||
-      audit_->to_syslog() != config_.audit.syslog) {
-    audit_ =
-        std::make_unique<AuditLog>(config_.audit.log, config_.audit.syslog);
+  if (audit_->settings() != config_.audit) {
+    audit_ = std::make_unique<AuditLog>(config_.audit, /*stderr_fallback=*/true);
   } else if (std::optional<std::string> e = audit_->Reopen()) {
     Say(LOG_ERR, "SIGHUP: " + *e + "; still writing the previous file");
   }
+  SyncAuditState();
+}
+
+void Listener::SyncAuditState() {
+  if (audit_->refusing() == audit_refusing_) return;
+  audit_refusing_ = audit_->refusing();
+  for (const auto& [pid, relay] : relays_) {
+    if (relay.admitted) SendAuditState(relay);
+  }
+}
+
+void Listener::SendAuditState(const Relay& relay) {
+  if (!relay.fd.valid()) return;
+  Bytes bytes = EncodeRelayAuditState(audit_refusing_);
+  send(relay.fd.get(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 std::optional<std::string> Listener::LoadNewConfig() {
@@ -721,6 +740,7 @@ void Listener::OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m) {
     }
     relay.admitted = true;
     reply(true, relay.who.session);
+    if (audit_refusing_) SendAuditState(relay);
     return;
   }
   // A second admission, or a listener's message: not what a child sends.

@@ -238,6 +238,10 @@ void Session::OnOpendir(Request& req) {
   std::optional<std::string> wire = handles_.Add(std::move(h));
   if (!wire) return Finish(req, {EMFILE, {}});
   SendHandle(req.id, *wire);
+  AuditEvent e;
+  e.op = "opendir";
+  e.path = req.path;
+  audit_.Record(e);
 }
 
 void Session::OnReaddir(Request& req) {

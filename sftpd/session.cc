@@ -246,9 +246,17 @@ void Session::BadMessage(Request& req) {
   SendStatus(req.id, StatusCode::kBadMessage, "Malformed request");
 }
 
+Outcome Session::AuditGate(const Request& req) {
+  if (req.effect != Effect::kNone && audit_.Refusing()) {
+    return {EACCES, kRuleAuditUnavailable};
+  }
+  return {};
+}
+
 FsResult<Location> Session::Locate(Request& req, std::string_view path) {
   FsResult<Location> r = exports_.Locate(path, req.effect);
   (req.path.empty() ? req.path : req.target) = r.value.vpath;
+  if (r.ok()) r.outcome = AuditGate(req);
   return r;
 }
 
@@ -275,6 +283,7 @@ OpenHandle* Session::FindHandle(Request& req, std::string_view wire,
   }
   (req.path.empty() ? req.path : req.target) = h->vpath;
   *why = exports_.Gate(h->index, req.effect);
+  if (why->ok()) *why = AuditGate(req);
   return why->ok() ? h : nullptr;
 }
 

@@ -97,7 +97,11 @@ class Session {
   void Finish(Request& req, Outcome outcome);
   void BadMessage(Request& req);
 
-  // Path and handle lookup, through the read-only gate with req's effect.
+  // While the audit trail cannot be written (and the config says so),
+  // every request that touches a file is refused.
+  Outcome AuditGate(const Request& req);
+  // Path and handle lookup, through the read-only gate with req's effect
+  // and the audit gate.
   FsResult<Location> Locate(Request& req, std::string_view path);
   // For requests whose body is one path: parses and locates it. When the
   // body is malformed or the lookup fails, the reply is sent and nullopt

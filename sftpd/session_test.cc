@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -337,6 +338,72 @@ TEST_CASE("session: atomic_uploads: an upload cut short never takes its name") {
     plain.session().Close();
     CHECK(ReadFile(plain.Real("home", "g")) == "partial");
   }
+}
+
+TEST_CASE("session: every request the table audits records its success") {
+  Harness h;
+  WriteFile(h.Real("home", "f"), "data");
+  std::string fh = h.OpenOk("/home/f", kR | kW);
+  std::string gh = h.OpenOk("/home/g", kW | kC);
+  // One successful request per row, by name.
+  std::map<std::string, std::function<Bytes()>> ok = {
+      {"open", [&] { return h.Open("/home/f", kR); }},
+      {"close", [&] { return h.Close(h.OpenOk("/home/f", kR)); }},
+      {"setstat", [&] { return h.Setstat("/home/f", PermAttrs(0600)); }},
+      {"fsetstat", [&] { return h.Fsetstat(fh, PermAttrs(0644)); }},
+      {"opendir", [&] { return h.Opendir("/home"); }},
+      {"remove", [&] { WriteFile(h.Real("home", "r"), ""); return h.Remove("/home/r"); }},
+      {"mkdir", [&] { return h.Mkdir("/home/d"); }},
+      {"rmdir", [&] { return h.Rmdir("/home/d"); }},
+      {"rename", [&] { return h.Rename("/home/f", "/home/f2"); }},
+      {"symlink", [&] { return h.Symlink("f2", "/home/l"); }},
+      {"posix-rename@openssh.com", [&] { return h.PosixRename("/home/f2", "/home/f"); }},
+      {"hardlink@openssh.com", [&] { return h.Hardlink("/home/f", "/home/hl"); }},
+      {"lsetstat@openssh.com", [&] { return h.Lsetstat("/home/f", PermAttrs(0640)); }},
+      {"copy-data", [&] { return h.CopyData(fh, 0, 0, gh, 0); }},
+  };
+  for (const RequestInfo& row : Session::Requests()) {
+    if (row.audit_op.empty()) continue;
+    INFO(row.name);
+    REQUIRE(ok.count(std::string(row.name)) == 1);
+    Bytes req = ok[std::string(row.name)]();
+    const size_t before = h.audit().entries.size();
+    Reply r = h.Call(req);
+    CHECK((r.Is(StatusCode::kOk) || r.type == fxp::kHandle));
+    REQUIRE(h.audit().entries.size() == before + 1);
+    CHECK(h.audit().entries.back().op == row.audit_op);
+    CHECK(h.audit().entries.back().result == "ok");
+  }
+}
+
+TEST_CASE("session: while the audit refuses, every file request is refused") {
+  Harness h;
+  WriteFile(h.Real("home", "f"), "data");
+  std::string open_before = h.OpenOk("/home/f", kR | kW);
+  h.audit().refusing = true;
+  const size_t before = h.audit().entries.size();
+  for (const Bytes& req :
+       {h.Open("/home/f", kR), h.Open("/home/g", kW | kC), h.Stat("/home/f"),
+        h.Lstat("/"), h.Opendir("/home"), h.Opendir("/"), h.Remove("/home/f"),
+        h.Mkdir("/home/d"), h.Rename("/home/f", "/home/g"),
+        h.Read(open_before, 0, 4), h.Write(open_before, 0, "x"),
+        h.Fstat(open_before), h.Statvfs("/home"), h.Readlink("/home/f")}) {
+    Reply r = h.Call(req);
+    CHECK(r.Is(StatusCode::kPermissionDenied));
+  }
+  const auto& e = h.audit().entries;
+  REQUIRE(e.size() == before + 14);
+  for (size_t i = before; i < e.size(); ++i) {
+    CHECK(e[i].rule == "audit_unavailable");
+  }
+  CHECK(ReadFile(h.Real("home", "f")) == "data");
+  CHECK_FALSE(Exists(h.Real("home", "g")));
+  CHECK_FALSE(Exists(h.Real("home", "d")));
+  // What touches no file still works, and so does closing one.
+  CHECK(h.Call(h.Realpath(".")).names.at(0).name == "/home");
+  CHECK(h.Call(h.Close(open_before)).Is(StatusCode::kOk));
+  h.audit().refusing = false;
+  CHECK(h.Call(h.Stat("/home/f")).type == fxp::kAttrs);
 }
 
 TEST_CASE("session: CLOSE makes a handle stale, even when its slot is reused") {

@@ -146,7 +146,7 @@ int ServeStdio(const std::string& config_path) {
 
   // The audit trail starts here, so refused logins are on it too. Its file
   // is opened before the sandbox closes the filesystem.
-  AuditLog log(config.audit.log, config.audit.syslog);
+  AuditLog log(config.audit, /*stderr_fallback=*/false);
   JsonAudit audit(
       AuditIdentity{NewSessionId(), user->name, user->uid,
                     peer->address ? peer->address->ToString() : "", peer->port},

@@ -61,29 +61,6 @@ DLOG=$TMP/daemon.log
 start_sftpd_serve "$CFG" "$PORT" "$DLOG"
 log "sftpd serve on 127.0.0.1:$PORT (pid $DPID)"
 
-# audit_count PATTERN [FILE]: lines of the audit file matching PATTERN.
-audit_count() { grep -c -- "$1" "${2:-$AUDIT}" 2>/dev/null || true; }
-# wait_audit PATTERN [FILE]: waits (bounded, 10 s) for a matching line.
-wait_audit() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    [[ $(audit_count "$@") -gt 0 ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-# children: the listener's child processes, one per line.
-children() { pgrep -P "$DPID" || true; }
-# wait_children N: waits (bounded, 10 s) until the listener has N children.
-wait_children() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    [[ $(children | wc -l) -eq $1 ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 log "a held session: the audit file is the listener's alone"
 # An sftp subsystem kept open by a client that sends nothing yet: its
 # stdin is a FIFO this shell holds open on fd 5.
@@ -94,7 +71,7 @@ HELD=$!
 exec 5>"$TMP/hold"
 at_exit "kill $HELD 2>/dev/null"
 check "the session is logged in" wait_audit '"op":"login","result":"ok"'
-SPID=$(children | head -1)
+SPID=$(daemon_children | head -1)
 check "the session process runs as $T_USER1" \
   test "$(awk '/^Uid:/ {print $2}' "/proc/$SPID/status" 2>/dev/null)" = "$(id -u "$T_USER1")"
 held_audit=$(ls -l "/proc/$SPID/fd" 2>/dev/null | grep -c "$AUDIT" || true)
@@ -118,7 +95,7 @@ check "the listener writes its logout" \
 exec 5>&-
 kill "$HELD" 2>/dev/null || true
 wait "$HELD" 2>/dev/null || true
-check "the listener has no children left" wait_children 0
+check "the listener has no children left" wait_daemon_children 0
 
 log "a full session after it"
 mkfile "$L/up.bin" 64 root
@@ -156,13 +133,13 @@ check "  ... audited by the listener before key exchange" \
   wait_audit '"addr":"127.0.0.2".*"rule":"allow_from","detail":"dropped before key exchange'
 
 log "max_startups = 2 and login_grace_time = 3"
-wait_children 0 || true
+wait_daemon_children 0 || true
 exec 3<>"/dev/tcp/127.0.0.1/$PORT" 4<>"/dev/tcp/127.0.0.1/$PORT"
-check "two silent connections are held" wait_children 2
+check "two silent connections are held" wait_daemon_children 2
 check_not "a third connection is refused" dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
 check "  ... audited with rule max_startups" wait_audit '"rule":"max_startups"'
 start=$SECONDS
-check "the silent ones are closed after the grace time" wait_children 0
+check "the silent ones are closed after the grace time" wait_daemon_children 0
 check "  ... within 3..8 s" test $((SECONDS - start)) -le 8
 exec 3>&- 4>&-
 check_eq "  ... both audited with rule login_grace_time" "2" \
@@ -206,20 +183,15 @@ check_eq "  ... audited with rule login_grace_time" "3" \
 log "SIGHUP reopens the audit file"
 mv "$AUDIT" "$AUDIT.1"
 lines_before=$(wc -l <"$AUDIT.1")
-kill -HUP "$DPID"
+check "the daemon answers SIGHUP" daemon_hup
 check "a session after SIGHUP" dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
 check "  ... is written to a new file" wait_audit '"op":"logout","result":"ok"'
 check_eq "  ... the new file is root's, 0600" "600 root" "$(stat -c '%a %U' "$AUDIT" 2>&1)"
 check_eq "  ... nothing more went to the rotated one" "$lines_before" "$(wc -l <"$AUDIT.1")"
 log "[server] idle_timeout = 2, after a SIGHUP"
 sed -i 's/^max_sessions_per_user = 1$/&\nidle_timeout = 2/' "$CFG"
-reloads=$(grep -c 'SIGHUP: reloaded' "$DLOG" || true)
-kill -HUP "$DPID"
-for ((i = 0; i < 100; i++)); do
-  (($(grep -c 'SIGHUP: reloaded' "$DLOG" || true) > reloads)) && break
-  sleep 0.1
-done
-check "the reload is logged" test "$(grep -c 'SIGHUP: reloaded' "$DLOG")" -gt "$reloads"
+check "the daemon answers SIGHUP" daemon_hup
+check_eq "  ... and reloads" "2" "$(grep -c 'SIGHUP: reloaded' "$DLOG")"
 # A session that sends INIT and then nothing (its stdin a FIFO held open).
 mkfifo "$TMP/idle"
 start=$SECONDS

@@ -88,18 +88,6 @@ SSH_OPTS=(-F /dev/null -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes
   -o UserKnownHostsFile="$TMP/known_hosts" -o BatchMode=yes -o LogLevel=ERROR
   -o ConnectTimeout=10)
 
-# children: the listener's children (session processes), one pid a line.
-children() { pgrep -P "$DPID" || true; }
-# wait_no_children SECONDS: true once the listener has no child left. It
-# reaps once a second, so allow a few.
-wait_no_children() {
-  local i
-  for ((i = 0; i < $1 * 10; i++)); do
-    [[ -z "$(children)" ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
 # status_field PID NAME: a field of /proc/PID/status, whitespace squeezed.
 status_field() {
   awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ +/, ""); print }' "/proc/$1/status"
@@ -107,7 +95,7 @@ status_field() {
 # child_of_uid UID: the session process running as UID (real uid).
 child_of_uid() {
   local p
-  for p in $(children); do
+  for p in $(daemon_children); do
     [[ "$(status_field "$p" Uid 2>/dev/null | cut -d' ' -f1)" == "$1" ]] &&
       { echo "$p"; return 0; }
   done
@@ -148,7 +136,7 @@ check_eq "  ... the rename on disk" "$(sha "$L/fs.bin")" "$(sha "$H1/dir/fs2.bin
 log "session processes, while $T_USER1 and $T_USER2 have mounts"
 if mount_as "$T_USER2" "$MNT/2" 2>"$ERR"; then pass "sshfs mounts $T_USER2's namespace (granted by its group)"
 else fail "sshfs mounts $T_USER2's namespace (granted by its group)" "$(head -c 400 "$ERR")"; fi
-check_eq "two session processes" "2" "$(children | wc -l)"
+check_eq "two session processes" "2" "$(daemon_children | wc -l)"
 landlock_abi=$("$PY" -c 'import ctypes; print(ctypes.CDLL(None).syscall(444, None, 0, 1))')
 for u in "$T_USER1" "$T_USER2"; do
   uid=$(id -u "$u") gid=$(id -g "$u")
@@ -174,7 +162,7 @@ done
 check_eq "$T_USER2's /home is its own tree, not $T_USER1's" "" "$(ls -A "$MNT/2/home" 2>&1)"
 unmount "$MNT/1"; unmount "$MNT/2"
 check_not "both mounts are gone" bash -c "mountpoint -q '$MNT/1' || mountpoint -q '$MNT/2'"
-check "  ... and so are their session processes" wait_no_children 10
+check "  ... and so are their session processes" wait_daemon_children 0 10
 
 log "paramiko"
 mkfile "$L/pm.bin" 900 root
@@ -265,7 +253,7 @@ timeout 30 curl -sS --user "$T_USER1:" --key "$TMP/client_key" --pubkey "$TMP/cl
   "sftp://127.0.0.1:$PORT/home/curl.bin" >"$OUT" 2>"$ERR" || rc=$?
 if ((rc != 0)) && grep -q 'fingerprint' "$ERR"; then pass "  ... and refuses a wrong host key fingerprint (exit $rc)"
 else fail "  ... and refuses a wrong host key fingerprint" "exit $rc" "$(head -c 300 "$ERR")"; fi
-check "no session process left after the single clients" wait_no_children 10
+check "no session process left after the single clients" wait_daemon_children 0 10
 
 log "$SESSIONS concurrent sftp sessions from $SOURCES source addresses"
 t0=$SECONDS
@@ -298,7 +286,7 @@ check_eq "  ... $SESSIONS distinct files on disk" "$SESSIONS" \
 check_eq "  ... $SESSIONS logins from $SOURCES addresses in the audit trail" "$SOURCES $SESSIONS" \
   "$(tail -n "+$audit_from" "$AUDIT" | grep '"op":"login","result":"ok"' | grep -o '"addr":"127\.0\.0\.[0-9]*"' |
      sort | uniq -c | awk '$1 == '$((SESSIONS / SOURCES))' { n++; s += $1 } END { print n + 0, s + 0 }')"
-if wait_no_children 15; then pass "no session process left"
+if wait_daemon_children 0 15; then pass "no session process left"
 else fail "no session process left" "$(ps -o pid,stat,etime,args --ppid "$DPID")"; fi
 check "the listener is still running" kill -0 "$DPID"
 check "  ... and still serves" bash -c \

@@ -63,14 +63,12 @@ DLOG=$TMP/daemon.log
 start_sftpd_serve "$CFG" "$PORT" "$DLOG"
 log "sftpd serve on 127.0.0.1:$PORT (pid $DPID)"
 
-audit_count() { grep -c -- "$1" "$AUDIT" 2>/dev/null || true; }
-children() { pgrep -P "$DPID" || true; }
 # settle: waits (bounded, 10 s) until every connection's process has ended
 # and been reaped, so the listener has scored it.
 settle() {
   local i
   for ((i = 0; i < 100; i++)); do
-    [[ -z $(children) ]] && { sleep 0.2; return 0; }
+    [[ -z $(daemon_children) ]] && { sleep 0.2; return 0; }
     sleep 0.1
   done
   return 1
@@ -137,12 +135,8 @@ check "  ... for no login attempt" grep -q '"addr":"127.0.0.6","op":"ban",.*reac
 log "SIGHUP with 127.0.0.6 added to never_ban"
 config '"127.0.0.4", "127.0.0.6"'
 reloads=$(grep -c 'SIGHUP: reloaded' "$DLOG" || true)
-kill -HUP "$DPID"
-for ((i = 0; i < 100; i++)); do
-  (($(grep -c 'SIGHUP: reloaded' "$DLOG" || true) > reloads)) && break
-  sleep 0.1
-done
-check "the reload is logged" test "$(grep -c 'SIGHUP: reloaded' "$DLOG")" -gt "$reloads"
+check "the daemon answers SIGHUP" daemon_hup
+check "  ... and reloads" test "$(grep -c 'SIGHUP: reloaded' "$DLOG")" -gt "$reloads"
 check_not "127.0.0.3 is still banned after it" login 127.0.0.3 "$TMP/client_key"
 check "  ... dropped before key exchange" \
   grep -qE 'kex_exchange_identification|Connection closed|Connection reset' "$ERR"

@@ -62,16 +62,6 @@ DLOG=$TMP/daemon.log
 start_sftpd_serve "$CFG" "$PORT" "$DLOG"
 log "sftpd serve on 127.0.0.1:$PORT (pid $DPID); $CONCURRENT concurrent, $SEQUENTIAL sequential sessions"
 
-children() { { pgrep -P "$DPID" || true; } | wc -l; }
-# wait_no_children: bounded (30 s).
-wait_no_children() {
-  local i
-  for ((i = 0; i < 300; i++)); do
-    (($(children) == 0)) && return 0
-    sleep 0.1
-  done
-  return 1
-}
 fds() { ls "/proc/$DPID/fd" | wc -l; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$DPID/status"; }
 # put_one N: one session putting $L/s$N as s$N.
@@ -83,7 +73,7 @@ put_one() {
 log "warm-up: $WARMUP sessions"
 head -c 16384 /dev/urandom >"$L/s0"
 for ((i = 0; i < WARMUP; i++)); do put_one 0 || true; done
-check "the warm-up sessions ended" wait_no_children
+check "the warm-up sessions ended" wait_daemon_children 0 30
 fds_before=$(fds)
 rss_before=$(rss_kib)
 log "listener before: $fds_before fds, VmRSS $rss_before KiB"
@@ -118,7 +108,7 @@ any_client_running() {
 }
 # Wait (at most 120 s) until every session is up, then let them finish.
 for ((t = 0; t < 1200; t++)); do
-  n=$(children)
+  n=$(daemon_children | wc -l)
   ((n > peak)) && peak=$n
   ((n >= CONCURRENT)) && break
   any_client_running || break
@@ -145,7 +135,7 @@ done
 check_eq "every file arrived and came back intact (SHA-256)" "0" "$bad"
 check_eq "all $CONCURRENT sessions were open at once" "$CONCURRENT" "$peak"
 log "concurrent: $CONCURRENT sessions in ${elapsed} s, $peak at once (listener VmRSS then $held_rss KiB)"
-check "every session process ended" wait_no_children
+check "every session process ended" wait_daemon_children 0 30
 
 log "$SEQUENTIAL sessions one after another"
 bad=0
@@ -162,7 +152,7 @@ check_eq "every sequential session moved its file intact (SHA-256)" "0" "$bad"
 log "sequential: $SEQUENTIAL sessions in ${elapsed} s ($(awk -v n="$SEQUENTIAL" -v t="$elapsed" 'BEGIN {printf "%.1f", n / t}') sessions/s)"
 
 log "afterwards"
-check "no session process is left" wait_no_children
+check "no session process is left" wait_daemon_children 0 30
 check_eq "no zombie" "0" "$(ps -o stat= --ppid "$DPID" | grep -c Z || true)"
 check_eq "no process of $T_USER1 is left" "0" "$({ pgrep -u "$T_USER1" || true; } | wc -l)"
 fds_after=$(fds)

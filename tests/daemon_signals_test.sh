@@ -53,19 +53,6 @@ install -m 0644 "$TMP/client_key.pub" "$K/$T_USER1"
 # usftp [sftp options...] < batch: lib.sh's dsftp as $T_USER1 with the key.
 usftp() { dsftp "$TMP/client_key" "$@" "$T_USER1@127.0.0.1"; }
 
-# hup: sends SIGHUP and waits (bounded) for the last line of the daemon's
-# answer: the config reloaded, or the previous one kept.
-HUP_DONE='SIGHUP: (reloaded|.*keeping the previous)'
-hup() {
-  local before i
-  before=$(grep -Ec "$HUP_DONE" "$DLOG" || true)
-  kill -HUP "$DPID"
-  for ((i = 0; i < 50; i++)); do
-    (($(grep -Ec "$HUP_DONE" "$DLOG" || true) > before)) && return 0
-    sleep 0.1
-  done
-  return 1
-}
 # logged REGEX: the daemon's log has a line matching REGEX.
 logged() { grep -Eq -- "$1" "$DLOG"; }
 
@@ -78,7 +65,7 @@ check "a session is served" usftp <<<"ls"
 
 log "SIGHUP with a broken config"
 printf 'this is [not toml\n' | install_config "$CFG"
-check "the daemon answers SIGHUP" hup
+check "the daemon answers SIGHUP" daemon_hup
 check "  ... logs that the config has errors and is kept" \
   logged "SIGHUP: configuration $CFG has errors; keeping the previous one"
 check "  ... and the error itself" logged "$CFG:1"
@@ -87,7 +74,7 @@ check "  ... and still serves a session" usftp <<<"ls"
 
 log "SIGHUP with a config without $T_USER1 (and another listen port)"
 write_config "$((PORT + 1))" "$T_USER3"
-check "the daemon answers SIGHUP" hup
+check "the daemon answers SIGHUP" daemon_hup
 check "  ... reloads" logged "SIGHUP: reloaded configuration $CFG"
 check "  ... says the listen change needs a restart" \
   logged "SIGHUP: \[server\] listen changed"
@@ -95,7 +82,7 @@ check "  ... still listens on the old port" port_listening "$PORT"
 check_not "  ... refuses a new session of $T_USER1" usftp <<<"ls"
 check "  ... keeps running" kill -0 "$DPID"
 write_config "$PORT" "$T_USER1" "$T_USER3"
-check "the entry restored, the daemon answers SIGHUP" hup
+check "the entry restored, the daemon answers SIGHUP" daemon_hup
 check "  ... and serves $T_USER1 again" usftp <<<"ls"
 
 log "SIGTERM during a 50 MB download"

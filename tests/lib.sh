@@ -300,3 +300,42 @@ dssh() {
   local key=$1; shift
   timeout 20 ssh "${DAEMON_SSH_OPTS[@]}" -i "$key" -p "$PORT" "$@"
 }
+
+# The daemon tests' helpers: they use DPID (start_sftpd_serve), DLOG (its
+# log) and AUDIT (its audit file).
+# daemon_children: the listener's children (a process per connection), one
+# pid a line.
+daemon_children() { pgrep -P "$DPID" || true; }
+# wait_daemon_children N [SECONDS]: waits (bounded, default 10 s) until the
+# listener has exactly N children. It reaps once a second, so allow a few.
+wait_daemon_children() {
+  local i
+  for ((i = 0; i < ${2:-10} * 10; i++)); do
+    [[ $(daemon_children | wc -l) -eq $1 ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# audit_count PATTERN [FILE]: lines of the audit file matching PATTERN.
+audit_count() { grep -c -- "$1" "${2:-$AUDIT}" 2>/dev/null || true; }
+# wait_audit PATTERN [FILE]: waits (bounded, 10 s) for a matching line.
+wait_audit() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ $(audit_count "$@") -gt 0 ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# daemon_hup: sends SIGHUP and waits (bounded, 10 s) for the daemon's
+# answer in its log: the config reloaded, or the previous one kept.
+daemon_hup() {
+  local done_re='SIGHUP: (reloaded|.*keeping the previous)' before i
+  before=$(grep -Ec "$done_re" "$DLOG" || true)
+  kill -HUP "$DPID"
+  for ((i = 0; i < 100; i++)); do
+    (($(grep -Ec "$done_re" "$DLOG" || true) > before)) && return 0
+    sleep 0.1
+  done
+  return 1
+}
