@@ -620,8 +620,8 @@ class Parser {
         a.on_failure = AuditFailure::kRefuse;
       } else {
         Fail(t.get("on_failure")->source(), "audit.on_failure",
-             "on_failure must be \"continue\" or \"refuse\", got \"" +
-                 *mode + "\"");
+             "on_failure must be \"continue\" or \"refuse\", got \"" + *mode +
+                 "\"");
       }
     }
     return a;

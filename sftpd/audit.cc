@@ -202,8 +202,8 @@ std::optional<std::string> AuditLog::Reopen() {
   const std::string& path = settings_.log;
   if (path.empty()) return std::nullopt;
   const int fd =
-      open(path.c_str(),
-           O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+      open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+           0600);
   if (fd < 0) {
     return "audit log " + path + ": " + std::strerror(errno);
   }

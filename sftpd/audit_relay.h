@@ -30,10 +30,10 @@ constexpr size_t kMaxRelayMessage = 64 * 1024;
 constexpr size_t kMaxRelayField = 8 * 1024;
 
 enum class RelayType : uint8_t {
-  kEvent = 1,     // child -> listener: an audit event
-  kAdmit = 2,     // child -> listener: "user authenticated, may it start?"
-  kAdmitted = 3,  // listener -> child: yes; carries the session id
-  kRefused = 4,   // listener -> child: no; carries the reason
+  kEvent = 1,       // child -> listener: an audit event
+  kAdmit = 2,       // child -> listener: "user authenticated, may it start?"
+  kAdmitted = 3,    // listener -> child: yes; carries the session id
+  kRefused = 4,     // listener -> child: no; carries the reason
   kAuditState = 5,  // listener -> admitted child: refuse file operations?
 };
 

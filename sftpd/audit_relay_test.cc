@@ -188,8 +188,7 @@ TEST_CASE("audit relay: Refusing follows the listener's audit state") {
   CHECK_FALSE(audit.Refusing());
   auto tell = [&](bool refusing) {
     Bytes b = EncodeRelayAuditState(refusing);
-    REQUIRE(send(p.listener.get(), b.data(), b.size(), 0) ==
-            ssize_t(b.size()));
+    REQUIRE(send(p.listener.get(), b.data(), b.size(), 0) == ssize_t(b.size()));
     // Past the check interval, so the next call reads the news.
     usleep(useconds_t(2 * RelayAudit::kStateCheckMillis * 1000));
   };

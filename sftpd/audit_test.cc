@@ -340,7 +340,8 @@ class CapturedStderr {
   int saved_ = -1;
 };
 
-TEST_CASE("audit: a full disk is reported once, its lines kept, until it heals") {
+TEST_CASE(
+    "audit: a full disk is reported once, its lines kept, until it heals") {
   // /dev/full fails every write with ENOSPC, as a full disk does; putting a
   // real file at the same fd number lets the disk "heal".
   const int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
@@ -353,7 +354,8 @@ TEST_CASE("audit: a full disk is reported once, its lines kept, until it heals")
   settings.log = "/var/log/test/audit.jsonl";
   settings.syslog = false;
   const bool refuse = GENERATE(false, true);
-  settings.on_failure = refuse ? AuditFailure::kRefuse : AuditFailure::kContinue;
+  settings.on_failure =
+      refuse ? AuditFailure::kRefuse : AuditFailure::kContinue;
   const bool to_stderr = GENERATE(true, false);
   CapturedStderr err;
   AuditLog log(fd, settings, to_stderr);
@@ -381,8 +383,8 @@ TEST_CASE("audit: a full disk is reported once, its lines kept, until it heals")
   CHECK_FALSE(log.failing());
   CHECK_FALSE(audit.Refusing());
   lines = err.Lines();
-  CHECK(lines.back() == "sftpd: audit log /var/log/test/audit.jsonl is "
-                        "written again");
+  CHECK(lines.back() ==
+        "sftpd: audit log /var/log/test/audit.jsonl is written again");
   char buf[4096] = {};
   ssize_t n = pread(good, buf, sizeof buf - 1, 0);
   REQUIRE(n > 0);

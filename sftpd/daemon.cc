@@ -462,7 +462,8 @@ void Listener::Reload() {
   // The audit file is reopened whatever became of the config: this is how
   // a rotated file is let go.
   if (audit_->settings() != config_.audit) {
-    audit_ = std::make_unique<AuditLog>(config_.audit, /*stderr_fallback=*/true);
+    audit_ =
+        std::make_unique<AuditLog>(config_.audit, /*stderr_fallback=*/true);
   } else if (std::optional<std::string> e = audit_->Reopen()) {
     Say(LOG_ERR, "SIGHUP: " + *e + "; still writing the previous file");
   }

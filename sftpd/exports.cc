@@ -305,7 +305,8 @@ FsResult<Fd> Exports::OpenFile(const Location& loc, int flags, mode_t mode,
   if (loc.IsVirtualRoot()) return {Errno(EISDIR), {}};
   const Root& root = roots_[loc.index];
   mode &= ~root.spec.umask & 07777;
-  bool replaces_all = (flags & O_TRUNC) || ((flags & O_CREAT) && (flags & O_EXCL));
+  bool replaces_all =
+      (flags & O_TRUNC) || ((flags & O_CREAT) && (flags & O_EXCL));
   if (upload != nullptr && root.spec.atomic_uploads && !loc.IsExportRoot() &&
       (flags & O_ACCMODE) != O_RDONLY && replaces_all) {
     FsResult<Fd> staged = StageUpload(loc, flags, mode, upload);
@@ -527,7 +528,8 @@ Outcome Exports::CommitUpload(Upload& up, int fd) {
     unsigned flags = up.exclusive ? RENAME_NOREPLACE : 0;
     if (renameat2(dir, temp, dir, name, flags) == 0 ||
         // Filesystems without RENAME_NOREPLACE: checked free just above.
-        (errno == EINVAL && up.exclusive && renameat(dir, temp, dir, name) == 0)) {
+        (errno == EINVAL && up.exclusive &&
+         renameat(dir, temp, dir, name) == 0)) {
       up.dir.Reset();
       return {};
     }

@@ -274,8 +274,8 @@ TEST_CASE("session: atomic_uploads: the name appears only at CLOSE") {
   SECTION("owner_only: another user's file is not replaced") {
     const std::string theirs = h.Real("own", "theirs");
     WriteFile(theirs, "not yours");
-    REQUIRE(chown(theirs.c_str(), Harness::kForeignUid,
-                  Harness::kForeignUid) == 0);
+    REQUIRE(chown(theirs.c_str(), Harness::kForeignUid, Harness::kForeignUid) ==
+            0);
     CHECK(h.Call(h.Open("/own/theirs", kW | kC | kT))
               .Is(StatusCode::kPermissionDenied));
     CHECK(ReadFile(theirs) == "not yours");
@@ -284,8 +284,8 @@ TEST_CASE("session: atomic_uploads: the name appears only at CLOSE") {
     std::string fh = h.OpenOk("/own/later", kW | kC | kT);
     const std::string later = h.Real("own", "later");
     WriteFile(later, "theirs too");
-    REQUIRE(chown(later.c_str(), Harness::kForeignUid,
-                  Harness::kForeignUid) == 0);
+    REQUIRE(chown(later.c_str(), Harness::kForeignUid, Harness::kForeignUid) ==
+            0);
     CHECK(h.Call(h.Close(fh)).Is(StatusCode::kPermissionDenied));
     CHECK(ReadFile(later) == "theirs too");
     CHECK(StagedIn(h.Real("own")).empty());
@@ -352,14 +352,21 @@ TEST_CASE("session: every request the table audits records its success") {
       {"setstat", [&] { return h.Setstat("/home/f", PermAttrs(0600)); }},
       {"fsetstat", [&] { return h.Fsetstat(fh, PermAttrs(0644)); }},
       {"opendir", [&] { return h.Opendir("/home"); }},
-      {"remove", [&] { WriteFile(h.Real("home", "r"), ""); return h.Remove("/home/r"); }},
+      {"remove",
+       [&] {
+         WriteFile(h.Real("home", "r"), "");
+         return h.Remove("/home/r");
+       }},
       {"mkdir", [&] { return h.Mkdir("/home/d"); }},
       {"rmdir", [&] { return h.Rmdir("/home/d"); }},
       {"rename", [&] { return h.Rename("/home/f", "/home/f2"); }},
       {"symlink", [&] { return h.Symlink("f2", "/home/l"); }},
-      {"posix-rename@openssh.com", [&] { return h.PosixRename("/home/f2", "/home/f"); }},
-      {"hardlink@openssh.com", [&] { return h.Hardlink("/home/f", "/home/hl"); }},
-      {"lsetstat@openssh.com", [&] { return h.Lsetstat("/home/f", PermAttrs(0640)); }},
+      {"posix-rename@openssh.com",
+       [&] { return h.PosixRename("/home/f2", "/home/f"); }},
+      {"hardlink@openssh.com",
+       [&] { return h.Hardlink("/home/f", "/home/hl"); }},
+      {"lsetstat@openssh.com",
+       [&] { return h.Lsetstat("/home/f", PermAttrs(0640)); }},
       {"copy-data", [&] { return h.CopyData(fh, 0, 0, gh, 0); }},
   };
   for (const RequestInfo& row : Session::Requests()) {

@@ -1,6 +1,7 @@
 // The export tree the session harnesses serve, as session_testing.h's Harness
-// lays it out: home (rw, the first export), shared (rw, umask 027), ro (ro)
-// and own (rw, owner_only) in a fresh temporary directory, and
+// lays it out: home (rw, the first export), shared (rw, umask 027, and here
+// atomic_uploads, so staged uploads are fuzzed too), ro (ro) and own (rw,
+// owner_only) in a fresh temporary directory, and
 // outside/canary beside them, which no request may reach. Fuzz code only;
 // a setup failure aborts (a harness bug, not a finding). Not thread-safe.
 #ifndef SFTPD_TESTS_FUZZ_FUZZ_TREE_H_
@@ -55,7 +56,7 @@ class FuzzTree {
     Check(mkdir(Sub("outside").c_str(), 0755) == 0, "mkdir outside");
     std::vector<ExportSpec> specs = {
         {"home", Sub("home"), Access::kReadWrite, false, 022},
-        {"shared", Sub("shared"), Access::kReadWrite, false, 027},
+        {"shared", Sub("shared"), Access::kReadWrite, false, 027, true},
         {"ro", Sub("ro"), Access::kReadOnly, false, 022},
         {"own", Sub("own"), Access::kReadWrite, true, 022},
     };

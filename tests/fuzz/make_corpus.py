@@ -102,6 +102,16 @@ SEQUENCES = {
         (FSETSTAT, handle() + attrs(0o640, 3)),
         (CLOSE, handle()),
     ],
+    "atomic_uploads": [
+        (OPEN, s("/shared/up") + u32(W | CREAT | TRUNC) + attrs(0o640)),
+        (WRITE, handle() + u64(0) + s("staged")),
+        (OPEN, s("/shared/f") + u32(W | TRUNC) + attrs()),
+        (WRITE, handle(1, 0) + u64(1 << 62) + s("x")),
+        (CLOSE, handle(1, 0)),
+        (CLOSE, handle()),
+        (OPEN, s("/shared/f") + u32(W | CREAT | EXCL) + attrs()),
+        (OPEN, s("/shared/gone") + u32(W | CREAT | TRUNC) + attrs()),
+    ],
     "extensions": [
         ext("limits@openssh.com"),
         ext("statvfs@openssh.com", s("/home")),
