@@ -155,7 +155,7 @@ chage -E 0 "$PUSER"
 seen=$(wc -l <"$DLOG")
 check_not "an expired account is refused with the right password" \
   psftp password "$AP_RIGHT" <<<"ls"
-if tail -n "+$((seen + 1))" "$DLOG" | grep -q "PAM password for $PUSER from 127.0.0.1:"; then pass "  ... by PAM, logged"
+if (($(tail -n "+$((seen + 1))" "$DLOG" | grep -c "PAM password for $PUSER from 127.0.0.1:") > 0)); then pass "  ... by PAM, logged"
 else fail "  ... by PAM, logged" "$(tail -5 "$DLOG")"; fi
 chage -E -1 "$PUSER"
 rc=0
