@@ -74,7 +74,8 @@ std::vector<ConfigRow> ConfigRows() {
      b + "[server]\nlisten = [\"127.0.0.1:2222\", \"[::1]:2222\"]\n"
          "max_startups = 1\nidle_timeout = 604800\n"
          "[auth]\nmethods = [\"publickey\"]\nmax_tries = 100\n"
-         "[audit]\nlog = \"\"\n[policy]\naudit_writes = true\n");
+         "[audit]\nlog = \"\"\non_failure = \"refuse\"\n"
+         "[policy]\naudit_writes = true\n");
   ok("a path with %% and %h", b + "[exports.h2]\npath = \"%h/100%%\"\n");
   ok("a non-ASCII comment", b + "# caf\xc3\xa9 \xe2\x98\x95\n");
   ok("umask as an octal string", b + "[exports.s]\npath = \"/tmp\"\n"
@@ -122,6 +123,15 @@ std::vector<ConfigRow> ConfigRows() {
       "server.listen[0]", "expected a string, got an integer");
   bad("audit_writes as a string", b + "[policy]\naudit_writes = \"yes\"\n", 6,
       "policy.audit_writes", "expected a boolean, got a string");
+  bad("atomic_uploads as a string",
+      "[exports.home]\npath = \"/tmp/%u\"\natomic_uploads = \"true\"\n", 3,
+      "exports.home.atomic_uploads", "expected a boolean, got a string");
+  bad("on_failure as a boolean", b + "[audit]\non_failure = true\n", 6,
+      "audit.on_failure", "expected a string, got a boolean");
+  bad("on_failure of another word", b + "[audit]\non_failure = \"Refuse\"\n",
+      6, "audit.on_failure", "must be \"continue\" or \"refuse\"");
+  bad("on_failure empty", b + "[audit]\non_failure = \"\"\n", 6,
+      "audit.on_failure", "got \"\"");
 
   // Numbers out of range.
   bad("max_startups 0", b + "[server]\nmax_startups = 0\n", 6,
