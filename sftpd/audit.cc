@@ -77,7 +77,9 @@ void AppendJsonString(std::string& out, std::string_view s) {
     } else if (n == 2 && c == 0xC2 &&
                static_cast<unsigned char>(s[i + 1]) < 0xA0) {
       // C1 controls (U+0080..U+009F) act as terminal escapes in some
-      // viewers; the \u escape names the same code point.
+      // viewers: escaped, byte by byte like an invalid sequence, so that
+      // \u0080..\u00ff always mean one raw byte to a reader.
+      AppendByteEscape(unit, c);
       AppendByteEscape(unit, static_cast<unsigned char>(s[i + 1]));
       consumed = 2;
     } else {

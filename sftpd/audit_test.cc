@@ -155,7 +155,7 @@ TEST_CASE("audit: strings are escaped so the line is valid JSON") {
       {"cut\xc3", "cut\\u00c3"},  // truncated sequence
       {"\xc2\x9b"
        "2J",
-       "\\u009b2J"},                       // C1 CSI
+       "\\u00c2\\u009b2J"},                // C1 CSI, byte by byte
       {"M\xc3\xbcller", "M\xc3\xbcller"},  // ü kept as is
       {"\xe2\x82\xac \xf0\x9f\x98\x80", "\xe2\x82\xac \xf0\x9f\x98\x80"},
   };

@@ -1,4 +1,6 @@
 // The sftpd command line: a table of subcommands, each taking --config.
+#include <time.h>
+
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -9,6 +11,7 @@
 #include "config/config.h"
 #include "policy/apparmor.h"
 #include "policy/sshd.h"
+#include "sftpd/audit_query.h"
 #include "sftpd/daemon_module.h"
 #include "sftpd/identity.h"
 #include "sftpd/session.h"
@@ -111,6 +114,51 @@ int Policy(const Args& args) {
   return 0;
 }
 
+// `sftpd audit`: the trail of the config's [audit] log, or of --file.
+int Audit(const Args& args) {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  const int64_t now_us = int64_t(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
+  Result<AuditQuery> q = ParseAuditArgs(args.rest, now_us);
+  if (!q) {
+    fprintf(stderr, "sftpd audit: %s\n", q.error().c_str());
+    return 2;
+  }
+  std::vector<std::string> files = q->files;
+  if (files.empty()) {
+    LoadResult r = LoadConfig(args.config);
+    if (!r.config) {
+      for (const ConfigError& e : r.errors) {
+        fprintf(stderr, "%s\n", e.ToString().c_str());
+      }
+      fprintf(stderr,
+              "sftpd audit: %s has errors; fix it, or name the log with "
+              "--file\n",
+              args.config.c_str());
+      return 1;
+    }
+    const std::string& log = r.config->audit.log;
+    if (log.empty()) {
+      fprintf(stderr,
+              "sftpd audit: %s writes no audit file ([audit] log is \"\"): "
+              "its events are in syslog\n",
+              args.config.c_str());
+      return 1;
+    }
+    files = AuditFiles(log);
+    if (files.empty()) {
+      fprintf(stderr, "sftpd audit: no audit log at %s yet\n", log.c_str());
+      return 1;
+    }
+  }
+  AuditTotals t = RunAuditQuery(*q, files, stdout, stderr);
+  if (t.corrupt > 0) {
+    fprintf(stderr, "sftpd audit: %llu corrupt line%s skipped\n",
+            (unsigned long long)t.corrupt, t.corrupt == 1 ? "" : "s");
+  }
+  return t.unreadable.empty() ? 0 : 1;
+}
+
 int Stdio(const Args& args) { return ServeStdio(args.config); }
 
 int Serve(const Args& args) {
@@ -158,28 +206,71 @@ int Version(const Args&) {
 
 int Help(const Args&);
 
+// What a command does with the words after it, --config aside.
+enum class Words : uint8_t {
+  kNone,        // nothing else
+  kPositional,  // words not starting with '-' go to Args::rest
+  kAll,         // everything goes to Args::rest, for the command to parse
+};
+
 struct Command {
   std::string_view name;
   std::string_view summary;
   int (*run)(const Args&);
-  bool takes_words = false;  // positional arguments go to Args::rest
+  Words words = Words::kNone;
+  // `sftpd NAME --help`: the usage line and what the words mean.
+  std::string (*usage)() = nullptr;
 };
+
+std::string ConfigOnly(std::string_view name) {
+  return "usage: sftpd " + std::string(name) + " [--config FILE]\n";
+}
 
 constexpr Command kCommands[] = {
     {"serve", "run the SSH daemon in the foreground: SFTP only, public keys",
-     Serve},
+     Serve, Words::kNone,
+     [] {
+       return ConfigOnly("serve") +
+              "\nThe daemon stays in the foreground (systemd runs it so).\n"
+              "SIGHUP rereads the config (a broken one is refused and the\n"
+              "old one kept) and reopens the audit file; SIGTERM stops\n"
+              "accepting and lets sessions finish for 30 s.\n"
+              "Exit status: 0 after SIGTERM, 1 if it cannot start.\n";
+     }},
     {"--stdio",
      "serve one SFTP session on stdin/stdout as the calling user "
      "(OpenSSH ForceCommand or Subsystem)",
-     Stdio},
+     Stdio, Words::kNone,
+     [] {
+       return ConfigOnly("--stdio") +
+              "\nOne SFTP session on stdin/stdout as the calling user, the\n"
+              "client's address from SSH_CONNECTION. Exit status: 0 when the\n"
+              "client ends the session, 1 if it is refused or breaks off.\n";
+     }},
     {"check-config",
      "validate the config; print each error as "
      "file:line:col: key: reason and exit 1",
-     CheckConfig},
+     CheckConfig, Words::kNone,
+     [] {
+       return ConfigOnly("check-config") +
+              "\nExit status: 0 and a summary, or 1 and each error as\n"
+              "file:line:col: key: reason.\n";
+     }},
     {"policy",
      "`policy apparmor`: print the AppArmor profile, `policy sshd`: the "
      "sshd_config Match blocks, for this config and its users",
-     Policy, true},
+     Policy, Words::kPositional,
+     [] {
+       return std::string(
+           "usage: sftpd policy apparmor|sshd [--config FILE]\n"
+           "\n  apparmor  the AppArmor profile, a hat per user\n"
+           "  sshd      the sshd_config Match blocks routing users to\n"
+           "            sftpd --stdio\n"
+           "Exit status: 0, 1 if the config or a path in it cannot be used,\n"
+           "2 for a usage error.\n");
+     }},
+    {"audit", "query the audit trail: --user, --path, --op, --since, ...",
+     Audit, Words::kAll, [] { return AuditUsage(); }},
     {"--list-requests",
      "print the request table: every SFTP request and "
      "extension, its effect and audit",
@@ -194,7 +285,8 @@ int Help(const Args&) {
     printf("  %-16s %.*s\n", std::string(c.name).c_str(), int(c.summary.size()),
            c.summary.data());
   }
-  printf("\nFILE defaults to %s.\n", kDefaultConfigPath);
+  printf("\nFILE defaults to %s. sftpd COMMAND --help says more.\n",
+         kDefaultConfigPath);
   return 0;
 }
 
@@ -215,6 +307,11 @@ int Main(int argc, char** argv) {
   Args args;
   for (int i = 2; i < argc; ++i) {
     std::string_view a = argv[i];
+    if ((a == "--help" || a == "-h") && cmd->usage != nullptr) {
+      const std::string text = cmd->usage();
+      fwrite(text.data(), 1, text.size(), stdout);
+      return 0;
+    }
     if (a == "--config" || a == "-f") {
       if (i + 1 >= argc) {
         fprintf(stderr, "sftpd: %s needs a file name\n", argv[i]);
@@ -223,7 +320,8 @@ int Main(int argc, char** argv) {
       args.config = argv[++i];
     } else if (a.substr(0, 9) == "--config=") {
       args.config = std::string(a.substr(9));
-    } else if (cmd->takes_words && !a.starts_with("-")) {
+    } else if (cmd->words == Words::kAll ||
+               (cmd->words == Words::kPositional && !a.starts_with("-"))) {
       args.rest.push_back(a);
     } else {
       fprintf(stderr, "sftpd: %s: unexpected argument '%s'\n", argv[1],
