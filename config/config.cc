@@ -27,8 +27,9 @@ constexpr int64_t kMaxUmask = 0777;
 constexpr std::array<std::string_view, 8> kTopKeys = {
     "server", "auth",    "audit", "defender",
     "policy", "exports", "users", "groups"};
-constexpr std::array<std::string_view, 11> kServerKeys = {
+constexpr std::array<std::string_view, 12> kServerKeys = {
     "listen",
+    "control_socket",
     "host_keys",
     "max_startups",
     "max_connections",
@@ -537,6 +538,16 @@ class Parser {
         }
       }
       s.host_keys = Values(*keys);
+    }
+    if (auto path = GetString(t, "control_socket", "server")) {
+      // sockaddr_un holds 107 bytes and a NUL.
+      if (!path->empty() && (path->front() != '/' || path->size() > 107)) {
+        Fail(t.get("control_socket")->source(), "server.control_socket",
+             "'" + *path +
+                 "' is not an absolute path of at most 107 bytes (or \"\" "
+                 "for none)");
+      }
+      s.control_socket = *path;
     }
     GetInts(t, "server", kServerInts, s);
     if (auto v = GetAlgorithms(t, "kex", "server", kAllowedKex)) s.kex = *v;

@@ -99,45 +99,6 @@ bool KnownOp(std::string_view word) {
   return false;
 }
 
-// `s` safe for a terminal: valid UTF-8 is kept, but for control characters
-// (C0, DEL, C1), which become '?', as does every byte of an invalid
-// sequence.
-std::string Printable(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) {
-      out += (b < 0x20 || b == 0x7F) ? '?' : char(b);
-      ++i;
-      continue;
-    }
-    size_t n = b >= 0xF0 && b <= 0xF4   ? 4
-               : b >= 0xE0 && b <= 0xEF ? 3
-               : b >= 0xC2 && b <= 0xDF ? 2
-                                        : 0;
-    uint32_t cp = n == 4 ? b & 0x07 : n == 3 ? b & 0x0F : b & 0x1F;
-    bool ok = n > 0 && i + n <= s.size();
-    for (size_t k = 1; ok && k < n; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      ok = (c & 0xC0) == 0x80;
-      cp = cp << 6 | (c & 0x3F);
-    }
-    // Overlong, surrogate or out-of-range forms are invalid; a C1 control
-    // is valid, and replaced whole.
-    ok = ok && !(n == 3 && cp < 0x800) && !(n == 4 && cp < 0x10000) &&
-         !(cp >= 0xD800 && cp < 0xE000) && cp <= 0x10FFFF;
-    if (ok && cp >= 0xA0) {
-      out.append(s.substr(i, n));
-    } else {
-      out += '?';
-    }
-    i += ok ? n : 1;
-  }
-  return out;
-}
-
 // One file of the trail, a line at a time, plain or gzip (zlib reads both).
 class LineReader {
  public:
@@ -211,19 +172,19 @@ void PrintTableHeader(FILE* out) {
 void PrintRow(FILE* out, const AuditRecord& r) {
   std::string when = r.time.substr(0, 19);
   if (when.size() > 10) when[10] = ' ';
-  std::string path = Printable(r.path);
-  if (!r.target.empty()) path += " -> " + Printable(r.target);
-  std::string result = Printable(r.result.empty() ? "ok" : r.result);
-  if (!r.rule.empty()) result += " (" + Printable(r.rule) + ")";
+  std::string path = TerminalSafe(r.path);
+  if (!r.target.empty()) path += " -> " + TerminalSafe(r.target);
+  std::string result = TerminalSafe(r.result.empty() ? "ok" : r.result);
+  if (!r.rule.empty()) result += " (" + TerminalSafe(r.rule) + ")";
   if (r.bytes_read > 0) result += ", read " + std::to_string(r.bytes_read);
   if (r.bytes_written > 0) {
     result += ", wrote " + std::to_string(r.bytes_written);
   }
-  if (!r.detail.empty()) result += "; " + Printable(r.detail);
-  fprintf(out, "%-19s  %-12s %-15s %-8s %-40s %s\n", Printable(when).c_str(),
-          Printable(r.user.empty() ? "-" : r.user).c_str(),
-          Printable(r.address.empty() ? "local" : r.address).c_str(),
-          Printable(r.op).c_str(), path.c_str(), result.c_str());
+  if (!r.detail.empty()) result += "; " + TerminalSafe(r.detail);
+  fprintf(out, "%-19s  %-12s %-15s %-8s %-40s %s\n", TerminalSafe(when).c_str(),
+          TerminalSafe(r.user.empty() ? "-" : r.user).c_str(),
+          TerminalSafe(r.address.empty() ? "local" : r.address).c_str(),
+          TerminalSafe(r.op).c_str(), path.c_str(), result.c_str());
 }
 
 void PrintSummary(FILE* out, const std::map<std::string, UserTotals>& users) {
@@ -232,7 +193,7 @@ void PrintSummary(FILE* out, const std::map<std::string, UserTotals>& users) {
           "REFUSALS");
   for (const auto& [name, t] : users) {
     fprintf(out, "%-16s %9llu %11llu %14llu %14llu %14llu %9llu\n",
-            Printable(name.empty() ? "-" : name).c_str(),
+            TerminalSafe(name.empty() ? "-" : name).c_str(),
             (unsigned long long)t.sessions, (unsigned long long)t.files_read,
             (unsigned long long)t.files_written,
             (unsigned long long)t.bytes_read,
@@ -441,7 +402,7 @@ AuditTotals RunAuditQuery(const AuditQuery& q,
         ++totals.corrupt;
         fprintf(err, "sftpd audit: %s:%llu: not an audit event (%s); skipped\n",
                 file.c_str(), (unsigned long long)number,
-                Printable(*why).c_str());
+                TerminalSafe(*why).c_str());
         continue;
       }
       if (!Matches(q, r)) continue;

@@ -274,6 +274,42 @@ Result<int64_t> ParseMoment(std::string_view text, int64_t now_us) {
                "(2026-11-23), or as a span back from now (90m, 2h, 7d, 2w)"};
 }
 
+std::string TerminalSafe(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      out += (b < 0x20 || b == 0x7F) ? '?' : char(b);
+      ++i;
+      continue;
+    }
+    size_t n = b >= 0xF0 && b <= 0xF4   ? 4
+               : b >= 0xE0 && b <= 0xEF ? 3
+               : b >= 0xC2 && b <= 0xDF ? 2
+                                        : 0;
+    uint32_t cp = n == 4 ? b & 0x07 : n == 3 ? b & 0x0F : b & 0x1F;
+    bool ok = n > 0 && i + n <= s.size();
+    for (size_t k = 1; ok && k < n; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      ok = (c & 0xC0) == 0x80;
+      cp = cp << 6 | (c & 0x3F);
+    }
+    // Overlong, surrogate or out-of-range forms are invalid; a C1 control
+    // is valid, and replaced whole.
+    ok = ok && !(n == 3 && cp < 0x800) && !(n == 4 && cp < 0x10000) &&
+         !(cp >= 0xD800 && cp < 0xE000) && cp <= 0x10FFFF;
+    if (ok && cp >= 0xA0) {
+      out.append(s.substr(i, n));
+    } else {
+      out += '?';
+    }
+    i += ok ? n : 1;
+  }
+  return out;
+}
+
 std::optional<std::string> ParseAuditLine(std::string_view line,
                                           AuditRecord* out) {
   AuditRecord& r = *out;

@@ -42,6 +42,11 @@ std::optional<int64_t> ParseRfc3339(std::string_view text);
 // `now_us`: a number and s, m, h, d or w ("90m", "2h", "7d").
 Result<int64_t> ParseMoment(std::string_view text, int64_t now_us);
 
+// `s` safe to print on a terminal: valid UTF-8 is kept but for control
+// characters (C0, DEL, C1), each of which becomes '?', as does each byte of
+// an invalid sequence.
+std::string TerminalSafe(std::string_view s);
+
 }  // namespace sftpd
 
 #endif  // SFTPD_SFTPD_AUDIT_RECORD_H_

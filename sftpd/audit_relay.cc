@@ -55,6 +55,17 @@ Bytes EncodeRelayAuditState(bool refusing) {
   return out;
 }
 
+Bytes EncodeRelayProgress(uint64_t bytes_read, uint64_t bytes_written,
+                          std::string_view current) {
+  Bytes out;
+  Writer w(out);
+  w.U8(uint8_t(RelayType::kProgress));
+  w.U64(bytes_read);
+  w.U64(bytes_written);
+  w.String(current.substr(0, kMaxRelayField));
+  return out;
+}
+
 std::optional<RelayMessage> DecodeRelayMessage(std::span<const uint8_t> bytes) {
   if (bytes.size() > kMaxRelayMessage) return std::nullopt;
   Reader r(bytes);
@@ -78,6 +89,11 @@ std::optional<RelayMessage> DecodeRelayMessage(std::span<const uint8_t> bytes) {
       break;
     case RelayType::kAdmitted:
     case RelayType::kRefused:
+      m.text = r.String();
+      break;
+    case RelayType::kProgress:
+      m.event.bytes_read = int64_t(r.U64());
+      m.event.bytes_written = int64_t(r.U64());
       m.text = r.String();
       break;
     case RelayType::kAuditState: {
@@ -117,10 +133,33 @@ void RelayAudit::Record(const AuditEvent& event) {
   Send(EncodeRelayEvent(claimed_user_, event));
 }
 
-bool RelayAudit::Refusing() {
+namespace {
+
+int64_t MonotonicMillis() {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-  const int64_t ms = int64_t(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+  return int64_t(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+void RelayAudit::Progress(uint64_t bytes_read, uint64_t bytes_written,
+                          std::string_view current, bool now) {
+  const int64_t ms = MonotonicMillis();
+  if (!now && ms - progress_ms_ < kProgressMillis) return;
+  if (bytes_read == sent_read_ && bytes_written == sent_written_ &&
+      current == sent_current_) {
+    return;
+  }
+  progress_ms_ = ms;
+  sent_read_ = bytes_read;
+  sent_written_ = bytes_written;
+  sent_current_ = current;
+  Send(EncodeRelayProgress(bytes_read, bytes_written, current));
+}
+
+bool RelayAudit::Refusing() {
+  const int64_t ms = MonotonicMillis();
   if (ms - checked_ms_ < kStateCheckMillis) return refusing_;
   checked_ms_ = ms;
   uint8_t buf[64];

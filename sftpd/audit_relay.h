@@ -35,13 +35,15 @@ enum class RelayType : uint8_t {
   kAdmitted = 3,    // listener -> child: yes; carries the session id
   kRefused = 4,     // listener -> child: no; carries the reason
   kAuditState = 5,  // listener -> admitted child: refuse file operations?
+  kProgress = 6,    // admitted child -> listener: bytes moved, current file
 };
 
 // One decoded message. Views point into the bytes it was decoded from.
 // kEvent: `user` is the name the client claimed, meaningful only before the
 // connection is admitted (a refused login); `event` the rest. kAdmit: `user`
 // and `uid`. kAdmitted: `text` is the session id; kRefused: the reason.
-// kAuditState: `refusing`.
+// kAuditState: `refusing`. kProgress: event.bytes_read and
+// event.bytes_written, and `text` the current file.
 struct RelayMessage {
   RelayType type{};
   std::string_view user;
@@ -55,6 +57,8 @@ Bytes EncodeRelayEvent(std::string_view user, const AuditEvent& event);
 Bytes EncodeRelayAdmit(std::string_view user, uid_t uid);
 Bytes EncodeRelayReply(bool admitted, std::string_view text);
 Bytes EncodeRelayAuditState(bool refusing);
+Bytes EncodeRelayProgress(uint64_t bytes_read, uint64_t bytes_written,
+                          std::string_view current);
 
 // Decodes one message; nullopt when it is malformed (unknown type, short or
 // trailing bytes, over kMaxRelayMessage).
@@ -68,6 +72,8 @@ class RelayAudit final : public AuditSink {
  public:
   // How often, at most, Refusing() looks for the listener's news.
   static constexpr int64_t kStateCheckMillis = 20;
+  // How often, at most, Progress() tells the listener.
+  static constexpr int64_t kProgressMillis = 1000;
 
   explicit RelayAudit(int fd) : fd_(fd) {}
 
@@ -78,6 +84,11 @@ class RelayAudit final : public AuditSink {
   // kStateCheckMillis). Only after Admit: before it, the one message the
   // listener sends is Admit's answer.
   bool Refusing() override;
+  // Tells the listener what the session has moved (for `sftpd sessions`),
+  // if it changed since it was last told: at once with `now`, otherwise at
+  // most every kProgressMillis.
+  void Progress(uint64_t bytes_read, uint64_t bytes_written,
+                std::string_view current, bool now);
 
   // Asks the listener whether `user` (authenticated, about to be served)
   // may start a session. Returns the session id, or the listener's reason
@@ -92,6 +103,9 @@ class RelayAudit final : public AuditSink {
   std::string claimed_user_;
   bool refusing_ = false;
   int64_t checked_ms_ = -kStateCheckMillis;  // monotonic; the first call looks
+  int64_t progress_ms_ = -kProgressMillis;
+  uint64_t sent_read_ = 0, sent_written_ = 0;
+  std::string sent_current_;
 };
 
 }  // namespace sftpd

@@ -13,8 +13,10 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -24,6 +26,7 @@
 
 #include "sftpd/audit.h"
 #include "sftpd/audit_relay.h"
+#include "sftpd/control.h"
 #include "sftpd/defender.h"
 #include "sftpd/fd.h"
 #include "sftpd/identity.h"
@@ -295,7 +298,23 @@ struct Relay {
   bool tried_login = false;  // the child reported a login attempt
   bool admitted = false;
   bool logged_out = false;
+  bool kicked = false;  // ended by `sftpd kick`
+  // For `sftpd sessions`: when it was admitted, and its last progress.
+  int64_t since_us = 0;
+  uint64_t bytes_read = 0;
+  uint64_t bytes_written = 0;
+  std::string current;
 };
+
+int64_t WallMicros() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return int64_t(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
+}
+
+// How long a control client may take to send its request or read the
+// answer; the listener waits for nothing else meanwhile.
+constexpr int kControlTimeoutMillis = 1000;
 
 // How a reaped child ended, for its audit line.
 std::string HowItEnded(int status) {
@@ -346,6 +365,11 @@ class Listener {
   // Reads what child `pid` sent (bounded) and acts on it.
   void ReadRelay(pid_t pid, Relay& relay);
   void OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m);
+  // Opens [server] control_socket; a failure is logged, not fatal.
+  void OpenControl();
+  // Answers one client of the control socket (root only).
+  void AnswerControl();
+  std::string ControlAnswer(const ControlRequest& r, uid_t peer);
   void Record(const AuditIdentity& who, const AuditEvent& event) {
     JsonAudit(who, *audit_).Record(event);
     SyncAuditState();
@@ -364,6 +388,8 @@ class Listener {
   sigset_t signals_{};
   Fd signal_fd_;
   std::vector<Fd> listeners_;
+  Fd control_;  // [server] control_socket, when it could be opened
+  std::string control_path_;  // where control_ is bound
   ConnectionTable children_;
   Defender defender_;  // kept across SIGHUP, with its bans
   std::map<pid_t, Relay> relays_;
@@ -395,13 +421,117 @@ std::optional<std::string> Listener::Start() {
     Say(LOG_INFO, "listening on " + text);
   }
   if (listeners_.empty()) return "no [server] listen address";
+  OpenControl();
   return std::nullopt;
+}
+
+void Listener::OpenControl() {
+  const std::string& path = config_.server.control_socket;
+  if (path.empty()) return;
+  Result<Fd> fd = ListenControl(path);
+  if (!fd) {
+    Say(LOG_WARNING, fd.error() + "; sftpd sessions and kick will not reach "
+                                  "this daemon");
+    return;
+  }
+  control_ = std::move(*fd);
+  control_path_ = path;
+  Say(LOG_INFO, "control socket " + path);
+}
+
+void Listener::AnswerControl() {
+  Fd c(accept4(control_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!c.valid()) return;
+  const timeval tv{kControlTimeoutMillis / 1000,
+                   (kControlTimeoutMillis % 1000) * 1000};
+  setsockopt(c.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(c.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  // One line, read before anything is answered (a close with the request
+  // unread would reset the connection and lose the answer): at most 512
+  // bytes, within the timeout.
+  std::string line;
+  char ch;
+  while (line.size() < 512 && recv(c.get(), &ch, 1, 0) == 1 && ch != '\n') {
+    line += ch;
+  }
+  const std::optional<uid_t> peer = PeerUid(c.get());
+  std::string answer;
+  if (!peer || *peer != 0) {
+    const std::string who =
+        peer ? "uid " + std::to_string(*peer) : std::string("an unknown peer");
+    Record({}, {.op = "control",
+                .result = "refused",
+                .rule = "control socket: root only",
+                .detail = who});
+    answer = std::string(kControlError) + "root only\n";
+  } else {
+    std::optional<ControlRequest> r = ParseControlRequest(line);
+    answer = r ? ControlAnswer(*r, *peer)
+               : std::string(kControlError) +
+                     "unknown request; expected \"sessions\" or \"kick "
+                     "USER|SESSION\"\n";
+  }
+  std::string_view rest = answer;
+  while (!rest.empty()) {
+    const ssize_t n = send(c.get(), rest.data(), rest.size(), MSG_NOSIGNAL);
+    if (n <= 0) break;
+    rest.remove_prefix(size_t(n));
+  }
+}
+
+std::string Listener::ControlAnswer(const ControlRequest& r, uid_t peer) {
+  std::vector<std::pair<pid_t, Relay*>> sessions;
+  for (auto& [pid, relay] : relays_) {
+    if (relay.admitted) sessions.emplace_back(pid, &relay);
+  }
+  std::sort(sessions.begin(), sessions.end(), [](const auto& a, const auto& b) {
+    return a.second->since_us < b.second->since_us;
+  });
+  auto live = [](pid_t pid, const Relay& relay) {
+    return LiveSession{.id = relay.who.session,
+                       .pid = pid,
+                       .user = relay.who.user,
+                       .uid = relay.who.uid,
+                       .address = relay.who.address,
+                       .port = relay.who.port,
+                       .since_us = relay.since_us,
+                       .bytes_read = relay.bytes_read,
+                       .bytes_written = relay.bytes_written,
+                       .current = relay.current};
+  };
+  std::string answer;
+  if (r.verb == ControlRequest::Verb::kSessions) {
+    for (const auto& [pid, relay] : sessions) {
+      answer += FormatLiveSession(live(pid, *relay), "session") + "\n";
+    }
+    return answer;
+  }
+  for (const auto& [pid, relay] : sessions) {
+    if (relay->who.session != r.target && relay->who.user != r.target) {
+      continue;
+    }
+    if (!relay->kicked && kill(pid, SIGTERM) == 0) {
+      relay->kicked = true;
+      Record(relay->who, {.op = "kick",
+                          .detail = "sftpd kick by uid " + std::to_string(peer)});
+      Say(LOG_NOTICE, "session " + relay->who.session + " of " +
+                          relay->who.user + " kicked");
+    }
+    answer += FormatLiveSession(live(pid, *relay), "kicked") + "\n";
+  }
+  if (answer.empty()) {
+    return std::string(kControlError) + "no session of a user or with an id '" +
+           r.target + "'\n";
+  }
+  return answer;
 }
 
 int Listener::Run() {
   for (;;) {
     std::vector<pollfd> fds = {{signal_fd_.get(), POLLIN, 0}};
     for (const Fd& l : listeners_) fds.push_back({l.get(), POLLIN, 0});
+    // The control socket (or an fd poll skips) before the relays.
+    fds.push_back({control_.valid() ? control_.get() : -1, POLLIN, 0});
     const size_t first_relay = fds.size();
     std::vector<pid_t> relay_pids;
     for (const auto& [pid, relay] : relays_) {
@@ -417,13 +547,15 @@ int Listener::Run() {
       pid_t pid = relay_pids[i - first_relay];
       if (fds[i].revents != 0) ReadRelay(pid, relays_.at(pid));
     }
+    if (fds[first_relay - 1].revents & POLLIN) AnswerControl();
     HandleSignals();
     Reap();
     if (stopping_) {
-      if (Stopped()) return 0;
-      continue;
+      if (!Stopped()) continue;
+      if (control_.valid()) unlink(control_path_.c_str());
+      return 0;
     }
-    for (size_t i = 1; ready > 0 && i < first_relay; ++i) {
+    for (size_t i = 1; ready > 0 && i + 1 < first_relay; ++i) {
       if (fds[i].revents & POLLIN) Accept(fds[i].fd);
     }
   }
@@ -497,6 +629,11 @@ std::optional<std::string> Listener::LoadNewConfig() {
         "SIGHUP: [server] listen changed; still listening on the previous "
         "addresses until restart");
   }
+  if (loaded.config->server.control_socket != config_.server.control_socket) {
+    Say(LOG_WARNING,
+        "SIGHUP: [server] control_socket changed; the previous one is used "
+        "until restart");
+  }
   config_ = std::move(*loaded.config);
   filter_ = ListenerFilter(config_);
   children_.set_limits(ConnectionLimits::Of(config_.server));
@@ -562,9 +699,12 @@ void Listener::Reap() {
       Offend(relay.address, Offence::kNoAuth);
     }
     if (relay.admitted && !relay.logged_out) {
-      Record(relay.who, {.op = "logout", .result = HowItEnded(status)});
-      Say(LOG_WARNING, "session " + relay.who.session + " of " +
-                           relay.who.user + " " + HowItEnded(status));
+      const std::string how = relay.kicked && WIFSIGNALED(status)
+                                  ? "kicked (sftpd kick)"
+                                  : HowItEnded(status);
+      Record(relay.who, {.op = "logout", .result = how});
+      Say(LOG_WARNING,
+          "session " + relay.who.session + " of " + relay.who.user + " " + how);
     }
     relays_.erase(it);
   }
@@ -724,6 +864,12 @@ void Listener::OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m) {
     }
     return;
   }
+  if (m.type == RelayType::kProgress && relay.admitted) {
+    relay.bytes_read = uint64_t(m.event.bytes_read);
+    relay.bytes_written = uint64_t(m.event.bytes_written);
+    relay.current = std::string(m.text);
+    return;
+  }
   if (m.type == RelayType::kAdmit && !relay.admitted) {
     relay.who.user = std::string(m.user);
     relay.who.uid = m.uid;
@@ -740,6 +886,7 @@ void Listener::OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m) {
       return;
     }
     relay.admitted = true;
+    relay.since_us = WallMicros();
     reply(true, relay.who.session);
     if (audit_refusing_) SendAuditState(relay);
     return;
@@ -753,6 +900,7 @@ void Listener::OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m) {
 
 void Listener::ServeChild(Fd conn, Fd relay, const Peer& peer) {
   listeners_.clear();
+  control_.Reset();
   signal_fd_.Reset();
   // Other sessions' channels: a child holding them could speak for them.
   relays_.clear();

@@ -85,6 +85,7 @@ void Session::OnOpen(Request& req) {
   std::optional<std::string> wire = handles_.Add(std::move(h));
   if (!wire) return Finish(req, {EMFILE, {}});  // checked above: not reached
   SendHandle(req.id, *wire);
+  progress_.current = loc.value.vpath;
   AuditEvent e;
   e.op = "open";
   e.path = req.path;
@@ -139,6 +140,7 @@ void Session::OnRead(Request& req) {
   at[2] = uint8_t(un >> 8), at[3] = uint8_t(un);
   w.End(p);
   h->bytes_read += uint64_t(n);
+  progress_.bytes_read += uint64_t(n);
 }
 
 void Session::OnWrite(Request& req) {
@@ -163,12 +165,14 @@ void Session::OnWrite(Request& req) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       h->bytes_written += done;
+      progress_.bytes_written += done;
       h->write_failed = true;
       return Finish(req, {n < 0 ? errno : EIO, {}});
     }
     done += size_t(n);
   }
   h->bytes_written += done;
+  progress_.bytes_written += done;
   SendStatus(req.id, StatusCode::kOk, "Success");
 }
 
@@ -493,6 +497,8 @@ void Session::OnCopyData(Request& req) {
   }
   from->bytes_read += copied;
   to->bytes_written += copied;
+  progress_.bytes_read += copied;
+  progress_.bytes_written += copied;
   if (err != 0) to->write_failed = true;
   req.detail = "bytes=" + std::to_string(copied);
   Finish(req, {err, {}});

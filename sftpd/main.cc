@@ -12,6 +12,7 @@
 #include "policy/apparmor.h"
 #include "policy/sshd.h"
 #include "sftpd/audit_query.h"
+#include "sftpd/control.h"
 #include "sftpd/daemon_module.h"
 #include "sftpd/identity.h"
 #include "sftpd/session.h"
@@ -159,6 +160,54 @@ int Audit(const Args& args) {
   return t.unreadable.empty() ? 0 : 1;
 }
 
+// The config's [server] control_socket, or why there is none (printed as
+// `sftpd NAME: ...`).
+std::optional<std::string> ControlSocket(const Args& args,
+                                         std::string_view name) {
+  LoadResult r = LoadConfig(args.config);
+  if (!r.config) {
+    for (const ConfigError& e : r.errors) {
+      fprintf(stderr, "%s\n", e.ToString().c_str());
+    }
+    fprintf(stderr, "sftpd %.*s: %s has errors\n", int(name.size()),
+            name.data(), args.config.c_str());
+    return std::nullopt;
+  }
+  if (r.config->server.control_socket.empty()) {
+    fprintf(stderr,
+            "sftpd %.*s: %s sets no [server] control_socket, so the daemon "
+            "has none\n",
+            int(name.size()), name.data(), args.config.c_str());
+    return std::nullopt;
+  }
+  return r.config->server.control_socket;
+}
+
+int Sessions(const Args& args) {
+  bool json = false;
+  for (std::string_view a : args.rest) {
+    if (a != "--json") {
+      fprintf(stderr, "sftpd sessions: unexpected argument '%.*s'\n",
+              int(a.size()), a.data());
+      return 2;
+    }
+    json = true;
+  }
+  std::optional<std::string> path = ControlSocket(args, "sessions");
+  if (!path) return 1;
+  return PrintSessions(*path, json, stdout, stderr);
+}
+
+int KickCommand(const Args& args) {
+  if (args.rest.size() != 1) {
+    fprintf(stderr, "usage: sftpd kick USER|SESSION [--config FILE]\n");
+    return 2;
+  }
+  std::optional<std::string> path = ControlSocket(args, "kick");
+  if (!path) return 1;
+  return Kick(*path, std::string(args.rest[0]), stdout, stderr);
+}
+
 int Stdio(const Args& args) { return ServeStdio(args.config); }
 
 int Serve(const Args& args) {
@@ -271,6 +320,28 @@ constexpr Command kCommands[] = {
      }},
     {"audit", "query the audit trail: --user, --path, --op, --since, ...",
      Audit, Words::kAll, [] { return AuditUsage(); }},
+    {"sessions", "list the daemon's logged-in sessions (--json for lines)",
+     Sessions, Words::kAll,
+     [] {
+       return std::string(
+           "usage: sftpd sessions [--config FILE] [--json]\n"
+           "\nAsks the running daemon, through its [server] control_socket\n"
+           "(root only), for its logged-in sessions: id, pid, user, client\n"
+           "address, since when, bytes read and written, the file open now.\n"
+           "--json prints each as a JSON line in the audit trail's format.\n"
+           "Exit status: 0, 1 if the daemon cannot be asked.\n");
+     }},
+    {"kick", "end a user's sessions, or one session by its id",
+     KickCommand, Words::kPositional,
+     [] {
+       return std::string(
+           "usage: sftpd kick USER|SESSION [--config FILE]\n"
+           "\nEnds every session of USER, or the session with that id (as\n"
+           "sftpd sessions shows it), through the daemon's control socket.\n"
+           "Each is audited (op kick, then its logout).\n"
+           "Exit status: 0, 1 if no session matched or the daemon cannot be\n"
+           "asked, 2 for a usage error.\n");
+     }},
     {"--list-requests",
      "print the request table: every SFTP request and "
      "extension, its effect and audit",

@@ -289,6 +289,7 @@ OpenHandle* Session::FindHandle(Request& req, std::string_view wire,
 
 Outcome Session::CloseHandle(OpenHandle& h, bool commit) {
   if (h.kind != OpenHandle::Kind::kFile) return {};
+  if (h.vpath == progress_.current) progress_.current.clear();
   Outcome o;
   AuditEvent e;
   if (h.upload.staged()) {

@@ -69,6 +69,16 @@ class Session {
   // The request table, in dispatch order.
   static std::span<const RequestInfo> Requests();
 
+  // What the session has moved so far, for the daemon's live sessions:
+  // bytes read from and written to files, and the file opened last that is
+  // still open ("" when none is).
+  struct Progress {
+    uint64_t bytes_read = 0;
+    uint64_t bytes_written = 0;
+    std::string current;
+  };
+  const Progress& progress() const { return progress_; }
+
  private:
   friend struct RequestTable;
   friend struct RequestSpec;
@@ -155,6 +165,7 @@ class Session {
   std::string user_;
   HandleTable handles_;
   Bytes out_;
+  Progress progress_;
   bool initialized_ = false;
 };
 

@@ -425,24 +425,38 @@ ssh_channel OpenSftpChannel(ssh_session s, const std::string& who) {
 // (libssh sends it when the callback returns 1); unanswered, clients wait.
 int RefuseLateMessage(ssh_session, ssh_message, void*) { return 1; }
 
+// A read that has waited this long for the client calls on_quiet once.
+constexpr int kQuietMillis = 250;
+
 // With idle_timeout > 0 a read that waits that many seconds for a request
-// ends the session (IdleTimeout).
-PumpIo ChannelIo(ssh_session s, ssh_channel chan, int idle_timeout) {
+// ends the session (IdleTimeout). `on_quiet` runs when a read has waited
+// kQuietMillis (the client has nothing more for now).
+PumpIo ChannelIo(ssh_session s, ssh_channel chan, int idle_timeout,
+                 std::function<void()> on_quiet) {
   return PumpIo{
-      .read_some = [s, chan,
-                    idle_timeout](std::span<uint8_t> buf) -> Result<size_t> {
+      .read_some = [s, chan, idle_timeout, on_quiet = std::move(on_quiet)](
+                       std::span<uint8_t> buf) -> Result<size_t> {
         uint32_t want = uint32_t(std::min<size_t>(buf.size(), 1u << 20));
         const IdleDeadline idle(idle_timeout);
+        bool quiet = false;
         // Each turn returns data, end, an error, or (with a timeout)
         // nothing yet.
         for (;;) {
-          const int wait_ms = idle.WaitMillis();
+          int wait_ms = idle.WaitMillis();
           if (wait_ms == 0) return IdleTimeout(idle_timeout);
+          if (!quiet) {
+            wait_ms = wait_ms < 0 ? kQuietMillis
+                                  : std::min(wait_ms, kQuietMillis);
+          }
           int n = ssh_channel_read_timeout(chan, buf.data(), want, 0, wait_ms);
           if (n == SSH_ERROR) return Error{ssh_get_error(s)};
           if (n > 0) return size_t(n);
           if (ssh_channel_is_eof(chan) || ssh_channel_is_closed(chan)) {
             return size_t(0);
+          }
+          if (!quiet) {
+            quiet = true;
+            on_quiet();
           }
         }
       },
@@ -552,8 +566,16 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
   audit.Record({.op = "login", .detail = layers});
 
   Session session(**exports, audit, user->name);
-  std::optional<std::string> broken = PumpSession(
-      session, ChannelIo(s.get(), chan, config.server.idle_timeout));
+  // What the session moved, for `sftpd sessions`: every second while it is
+  // busy, and as soon as the client has paused.
+  auto progress = [&session, &audit](bool now) {
+    const Session::Progress& p = session.progress();
+    audit.Progress(p.bytes_read, p.bytes_written, p.current, now);
+  };
+  PumpIo io = ChannelIo(s.get(), chan, config.server.idle_timeout,
+                        [&progress] { progress(true); });
+  io.after_replies = [&progress] { progress(false); };
+  std::optional<std::string> broken = PumpSession(session, io);
   session.Close();
   if (broken) {
     syslog(LOG_WARNING, "session %s: ended: %s", session_id->c_str(),

@@ -45,6 +45,9 @@ profile sftpd /usr{,/local}/{s,}bin/sftpd {
   "/etc/sftpd/sftpd.toml" r,
   # host key, created on first start
   "/etc/sftpd/ssh_host_ed25519_key" rw,
+  # the control socket of sftpd sessions and kick, and its directory
+  "/run/sftpd/" rw,
+  "/run/sftpd/control.sock" rw,
   # authorized_keys of the users below
   "/etc/sftpd/authorized_keys/j.doe" r,
   "/etc/sftpd/authorized_keys/nohome" r,

@@ -361,8 +361,9 @@ else ok "all layers: $U1 cannot read $U2's file"; fi
 # --- the daemon under the profile ---------------------------------------------
 # `sftpd serve` with every layer on: the listener runs in profile sftpd with
 # what it needs (config, host key made on first start, authorized_keys, PAM,
-# the audit log, its capabilities), a session lands in its user's hat, and
-# the listener's profile is denied nothing on the way.
+# the audit log, its capabilities), a session lands in its user's hat,
+# sftpd sessions and sftpd audit work under the profile too, and the
+# profile is denied nothing on the way.
 
 ip link set lo up
 dmesg -c >/dev/null
@@ -415,6 +416,15 @@ if dsess "$U2" "get /own/f1 got"; then
 elif session_died; then
   bad "daemon: $U2 cannot read $U1's file" "no session:" "$(cat /tmp/err)"
 else ok "daemon: $U2 cannot read $U1's file"; fi
+# The admin's tools run in profile sftpd too (the binary attaches it).
+if /usr/sbin/sftpd sessions --config "$CFG" >/tmp/out 2>/tmp/err &&
+    grep -q '^SESSION' /tmp/out; then
+  ok "sftpd sessions asks the daemon through its control socket"
+else bad "sftpd sessions asks the daemon" "$(cat /tmp/err)" "$(cat /tmp/daemon.log)"; fi
+if /usr/sbin/sftpd audit --config "$CFG" --user "$U1" --op write --json \
+    >/tmp/out 2>/tmp/err && grep -q '"path":"/own/dput"' /tmp/out; then
+  ok "sftpd audit reads the trail"
+else bad "sftpd audit reads the trail" "$(cat /tmp/err)" "$(cat /tmp/out)"; fi
 kill -TERM $daemon
 i=0
 while [ $i -lt 100 ] && kill -0 $daemon 2>/dev/null; do
