@@ -37,6 +37,7 @@ struct Cidr {
   static Result<Cidr> Parse(std::string_view text);
   bool Contains(const Address& a) const;
   std::string ToString() const;  // as an admin would write it
+  bool operator==(const Cidr&) const = default;
 };
 
 }  // namespace sftpd

@@ -977,6 +977,24 @@ LoadResult ParseConfig(std::string_view text, const std::string& source) {
   return ParseWithErrors(text, source, {});
 }
 
+std::vector<std::string> ConfigKeys() {
+  std::vector<std::string> out;
+  auto add = [&out](std::string_view table, const auto& keys) {
+    for (std::string_view k : keys) {
+      out.push_back(std::string(table) + "." + std::string(k));
+    }
+  };
+  add("server", kServerKeys);
+  add("auth", kAuthKeys);
+  add("audit", kAuditKeys);
+  add("defender", kDefenderKeys);
+  add("policy", kPolicyKeys);
+  add("exports.NAME", kExportKeys);
+  add("users.NAME", kGrantKeys);
+  add("groups.NAME", kGrantKeys);
+  return out;
+}
+
 std::string Describe(const Config& config) {
   auto count = [](size_t n, const char* one, const char* many) {
     return std::to_string(n) + " " + (n == 1 ? one : many);

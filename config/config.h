@@ -91,6 +91,7 @@ struct ServerSection {
       std::vector<std::string>(kAllowedMacs.begin(), kAllowedMacs.end());
   std::vector<std::string> host_key_algorithms = std::vector<std::string>(
       kAllowedHostKeyAlgorithms.begin(), kAllowedHostKeyAlgorithms.end());
+  bool operator==(const ServerSection&) const = default;
 };
 
 struct AuthSection {
@@ -99,6 +100,7 @@ struct AuthSection {
                                               "/etc/sftpd/authorized_keys/%u"};
   int login_grace_time = 60;  // seconds from connect to authenticated
   int max_tries = 6;          // failed authentication attempts per connection
+  bool operator==(const AuthSection&) const = default;
 };
 
 // What a server does while its audit file cannot be written (disk full):
@@ -129,11 +131,13 @@ struct DefenderSection {
   int score_over_limit = 3;    // over max_connections_per_address or
                                // max_sessions_per_user
   std::vector<Cidr> never_ban;
+  bool operator==(const DefenderSection&) const = default;
 };
 
 // What `sftpd policy apparmor` generates besides the rules themselves.
 struct PolicySection {
   bool audit_writes = false;  // prefix the hats' write rules with `audit`
+  bool operator==(const PolicySection&) const = default;
 };
 
 struct Config {
@@ -178,6 +182,10 @@ LoadResult LoadConfig(const std::string& path);
 // Same validation on text already in memory; `source` names it in errors. The
 // file-permission check is skipped (there is no file).
 LoadResult ParseConfig(std::string_view text, const std::string& source);
+
+// Every key a config may hold, dotted: "server.listen", ...,
+// "exports.NAME.path", "users.NAME.exports", "groups.NAME.allow_from".
+std::vector<std::string> ConfigKeys();
 
 // A short multi-line summary for `sftpd check-config`: counts and names of
 // exports (with path, access, owner_only), users and groups.

@@ -78,6 +78,14 @@ TEST_CASE("apparmor: the shipped profile is the example config's",
                   Generate(dir, text, kExampleAccounts, "/srv/sftpd"));
 }
 
+TEST_CASE("apparmor: the package's profile is its config's",
+          "[golden][policy][apparmor]") {
+  TempDir dir;
+  CheckGoldenFile("deploy/debian/usr.sbin.sftpd",
+                  Generate(dir, ReadFile(SourcePath("deploy/debian/sftpd.toml")),
+                           {}));
+}
+
 // Paths with spaces and glob characters, %h, audit_writes, a user whose
 // export cannot expand, a user name with a dot.
 std::string EdgeConfig(const TempDir& dir) {

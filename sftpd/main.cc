@@ -276,7 +276,7 @@ std::string ConfigOnly(std::string_view name) {
 }
 
 constexpr Command kCommands[] = {
-    {"serve", "run the SSH daemon in the foreground: SFTP only, public keys",
+    {"serve", "run the SSH daemon in the foreground: SFTP only",
      Serve, Words::kNone,
      [] {
        return ConfigOnly("serve") +
