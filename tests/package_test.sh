@@ -2,7 +2,8 @@
 # The Debian package: builds sftpd_VERSION_ARCH.deb from this tree (a
 # Release build for /usr without test hooks), checks its files, modes,
 # conffiles and control fields with dpkg-deb and lintian (no errors), then
-# installs it with dpkg -i, checks the installed config and man pages,
+# installs it with dpkg -i, checks the installed config, man pages and bash
+# completion,
 # starts the daemon as the systemd unit's ExecStartPre and ExecStart lines
 # say (with no systemd running here, systemctl cannot) and asks it with
 # sftpd sessions, stops it, and finally removes and purges the package,
@@ -90,6 +91,20 @@ if command -v groff >/dev/null; then
       "zcat /usr/share/man/$page.gz | groff -man -Tutf8 -ww -z 2>&1 | (! grep .)"
   done
 fi
+# complete WORDS...: what bash completion offers for the last word.
+complete_words() {
+  bash -c 'source /usr/share/bash-completion/bash_completion
+    source /usr/share/bash-completion/completions/sftpd
+    COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+    COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+    _sftpd sftpd "${COMP_WORDS[-1]}" "${COMP_WORDS[-2]}"
+    printf "%s\n" "${COMPREPLY[@]}"' complete "$@" | sort | tr '\n' ' '
+}
+check_eq "bash completes the commands" "audit " "$(complete_words sftpd au)"
+check_eq "  ... an audit option" "--summary " "$(complete_words sftpd audit --su)"
+check_eq "  ... an --op class after a comma, not one given already" \
+  "read,refused read,remove read,rename read,rmdir " \
+  "$(complete_words sftpd audit --op read,r)"
 UNIT=/lib/systemd/system/sftpd.service
 # unit_lines KEY: the unit's KEY= command lines, $MAINPID as the daemon's.
 unit_lines() { sed -n "s/^$1=//p" "$UNIT"; }
