@@ -17,8 +17,7 @@ namespace sftpd {
 
 namespace {
 
-// The longest request line, and the most an answer may hold.
-constexpr size_t kMaxRequest = 512;
+// The most an answer may hold.
 constexpr size_t kMaxAnswer = 16 * 1024 * 1024;
 
 Result<sockaddr_un> SocketAddress(const std::string& path) {

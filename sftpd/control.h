@@ -52,6 +52,9 @@ struct ControlRequest {
 std::optional<ControlRequest> ParseControlRequest(std::string_view line);
 std::string FormatControlRequest(const ControlRequest& r);
 
+// The longest request line the listener reads.
+inline constexpr size_t kMaxControlRequest = 512;
+
 // An answer line that is an error starts so; the rest says why.
 inline constexpr std::string_view kControlError = "error: ";
 

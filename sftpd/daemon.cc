@@ -447,11 +447,12 @@ void Listener::AnswerControl() {
   setsockopt(c.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(c.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   // One line, read before anything is answered (a close with the request
-  // unread would reset the connection and lose the answer): at most 512
-  // bytes, within the timeout.
+  // unread would reset the connection and lose the answer): at most
+  // kMaxControlRequest bytes, within the timeout.
   std::string line;
   char ch;
-  while (line.size() < 512 && recv(c.get(), &ch, 1, 0) == 1 && ch != '\n') {
+  while (line.size() < kMaxControlRequest && recv(c.get(), &ch, 1, 0) == 1 &&
+         ch != '\n') {
     line += ch;
   }
   const std::optional<uid_t> peer = PeerUid(c.get());
