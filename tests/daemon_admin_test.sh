@@ -74,11 +74,8 @@ check_eq "  ... a header alone" "1" "$(wc -l <"$OUT")"
 log "two sessions: $T_USER1 downloads slowly, $T_USER2 sits idle"
 head -c $((12 * 1024 * 1024)) /dev/urandom >"$H1/dl"
 chown "$T_USER1:" "$H1/dl"
-setsid timeout 60 sftp -q "${DAEMON_SSH_OPTS[@]}" -l 8192 \
-  -i "$TMP/client_key" -P "$PORT" -b - "$T_USER1@127.0.0.1" \
-  <<<"get dl $L/dl" >"$TMP/dl.out" 2>&1 &
-DL=$!
-at_exit "kill -KILL -- -$DL 2>/dev/null"
+dsftp_slow "$TMP/client_key" 8192 "$T_USER1@127.0.0.1" "$TMP/dl.out" "get dl $L/dl"
+DL=$BG
 mkfifo "$TMP/hold"
 timeout 60 ssh "${DAEMON_SSH_OPTS[@]}" -i "$TMP/client_key" -p "$PORT" \
   -s "$T_USER2@127.0.0.1" sftp <"$TMP/hold" >/dev/null 2>&1 &

@@ -101,14 +101,11 @@ wait_bigger() {
   done
   return 1
 }
-# slow_put SRC DEST: a background upload at 2 MB/s in a process group of its
-# own (its sftp and ssh die together with `kill -- -$UP`); sets UP.
+# slow_put SRC DEST: a background upload at 2 MB/s (lib.sh's dsftp_slow);
+# sets UP.
 slow_put() {
-  setsid timeout 120 sftp -q "${DAEMON_SSH_OPTS[@]}" -l 16384 \
-    -i "$TMP/client_key" -P "$PORT" -b - "$T_USER1@127.0.0.1" \
-    <<<"put $1 $2" >"$TMP/up.out" 2>&1 &
-  UP=$!
-  at_exit "kill -KILL -- -$UP 2>/dev/null"
+  dsftp_slow "$TMP/client_key" 16384 "$T_USER1@127.0.0.1" "$TMP/up.out" "put $1 $2"
+  UP=$BG
 }
 # kill_job PID|-PGID: SIGKILL to a background job, reaped quietly.
 kill_job() { { kill -KILL -- "$1"; wait "${1#-}"; } 2>/dev/null || true; }
@@ -143,11 +140,8 @@ check "  ... its close audited with the bytes written" \
 log "a session process SIGKILLed mid-upload while another downloads"
 head -c $((8 * 1024 * 1024)) /dev/urandom >"$HOME1/dl"
 chown "$T_USER1:" "$HOME1/dl"
-setsid timeout 120 sftp -q "${DAEMON_SSH_OPTS[@]}" -l 16384 \
-  -i "$TMP/client_key" -P "$PORT" -b - "$T_USER1@127.0.0.1" \
-  <<<"get /home/dl $L/dl" >"$TMP/dl.out" 2>&1 &
-DL=$!
-at_exit "kill -KILL -- -$DL 2>/dev/null"
+dsftp_slow "$TMP/client_key" 16384 "$T_USER1@127.0.0.1" "$TMP/dl.out" "get /home/dl $L/dl"
+DL=$BG
 check "the download's session is up" wait_daemon_children 1
 DL_SESSION=$(daemon_children)
 slow_put "$L/big" /atomic/victim

@@ -339,3 +339,14 @@ daemon_hup() {
   done
   return 1
 }
+# dsftp_slow KEY KBITS USER@HOST OUT BATCH: the sftp BATCH (commands, one a
+# line) against the daemon on 127.0.0.1:$PORT at KBITS kbit/s, in the
+# background and in a process group of its own (`kill -- -$BG` stops its
+# sftp and ssh together; killed at exit, bounded by 120 s); its output in
+# OUT. Sets BG.
+dsftp_slow() {
+  setsid timeout 120 sftp -q "${DAEMON_SSH_OPTS[@]}" -l "$2" -i "$1" \
+    -P "$PORT" -b - "$3" <<<"$5" >"$4" 2>&1 &
+  BG=$!
+  at_exit "kill -KILL -- -$BG 2>/dev/null"
+}
