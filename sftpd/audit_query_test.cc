@@ -70,7 +70,7 @@ TEST_CASE("audit query: arguments and their errors") {
   CHECK(Parse({"--summary"})->output == AuditOutput::kSummary);
   CHECK(Parse({})->output == AuditOutput::kTable);
   CHECK(Parse({"--help"})->help);
-  CHECK(Parse({"--op", "mkdir,login,ban,opendir,close"}).ok());
+  CHECK(Parse({"--op", "mkdir,login,ban,opendir,close,kick,control"}).ok());
 
   struct Bad {
     std::vector<std::string_view> words;
