@@ -178,9 +178,10 @@ int DaysInMonth(int64_t y, int64_t m) {
   return m == 2 && leap ? 29 : kDays[m - 1];
 }
 
-// `n` digits at `at` in `s`, as a number; -1 if they are not all digits.
+// `n` digits at `at` in `s`, as a number; -1 if they are not all digits,
+// or more than 18 (which could overflow).
 int64_t Digits(std::string_view s, size_t at, size_t n) {
-  if (at + n > s.size()) return -1;
+  if (at + n > s.size() || n > 18) return -1;
   int64_t v = 0;
   for (size_t k = at; k < at + n; ++k) {
     if (!IsDigit(s[k])) return -1;
