@@ -1079,6 +1079,12 @@ Rights RightsFor(const Config& config, std::string_view user,
   return r;
 }
 
+std::string ParentDir(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos) return ".";
+  return std::string(path.substr(0, slash == 0 ? 1 : slash));
+}
+
 std::optional<std::string> ExpandPath(std::string_view pattern,
                                       std::string_view user,
                                       std::string_view home) {

@@ -215,6 +215,10 @@ std::optional<std::string> ExpandPath(std::string_view pattern,
                                       std::string_view user,
                                       std::string_view home);
 
+// The directory that holds the host path PATH: "/" for "/x", "." for a name
+// without a slash.
+std::string ParentDir(std::string_view path);
+
 }  // namespace sftpd
 
 #endif  // SFTPD_CONFIG_CONFIG_H_

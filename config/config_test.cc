@@ -944,6 +944,15 @@ TEST_CASE("config: Rights::Allows checks the peer against the union") {
   CHECK(open.Allows(*Address::Parse("::1")));
 }
 
+TEST_CASE("config: ParentDir names the directory that holds a host path") {
+  CHECK(ParentDir("/var/log/sftpd/audit.jsonl") == "/var/log/sftpd");
+  CHECK(ParentDir("/run/sftpd/") == "/run/sftpd");
+  CHECK(ParentDir("/x") == "/");
+  CHECK(ParentDir("/") == "/");
+  CHECK(ParentDir("audit.jsonl") == ".");
+  CHECK(ParentDir("logs/audit.jsonl") == "logs");
+}
+
 TEST_CASE("config: ExpandPath substitutes and refuses hostile names") {
   CHECK(ExpandPath("/srv/%u", "alice", "/home/alice") == "/srv/alice");
   CHECK(ExpandPath("%h/.ssh/authorized_keys", "alice", "/home/alice") ==

@@ -206,15 +206,13 @@ std::string AppArmorProfile(const Config& config,
     Line(out, 2, "# sftpd audit reads it and its rotations, found by listing");
     Line(out, 2, "# its directory");
     const std::string& log = config.audit.log;
-    Line(out, 2, Path(log.substr(0, std::max<size_t>(log.rfind('/'), 1)), "/") +
-                     " r,");
+    Line(out, 2, Path(ParentDir(log), "/") + " r,");
     Line(out, 2, Path(log, "*") + " r,");
   }
   if (const std::string& sock = config.server.control_socket; !sock.empty()) {
     Line(out, 2,
          "# the control socket of sftpd sessions and kick, and its directory");
-    Line(out, 2, Path(sock.substr(0, std::max<size_t>(sock.rfind('/'), 1)), "/") +
-                     " rw,");
+    Line(out, 2, Path(ParentDir(sock), "/") + " rw,");
     Line(out, 2, Path(sock) + " rw,");
   }
   std::vector<std::string> keys;

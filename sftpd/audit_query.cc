@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 
+#include "config/config.h"
 #include "sftpd/session.h"
 
 namespace sftpd {
@@ -345,8 +346,7 @@ bool Matches(const AuditQuery& q, const AuditRecord& r) {
 
 std::vector<std::string> AuditFiles(const std::string& log) {
   const size_t slash = log.rfind('/');
-  const std::string dir =
-      slash == std::string::npos ? "." : (slash == 0 ? "/" : log.substr(0, slash));
+  const std::string dir = ParentDir(log);
   const std::string base = slash == std::string::npos ? log : log.substr(slash + 1);
   std::vector<std::string> dated;
   std::vector<std::pair<long, std::string>> numbered;

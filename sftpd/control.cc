@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "config/config.h"
 #include "sftpd/audit.h"
 #include "sftpd/audit_record.h"
 
@@ -96,8 +97,7 @@ Result<Fd> ListenControl(const std::string& path) {
   Result<sockaddr_un> addr = SocketAddress(path);
   if (!addr) return Error{addr.error()};
   if (path[0] != '/') return Error{"control socket path is not absolute"};
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+  const std::string dir = ParentDir(path);
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Error{Errno("control socket directory " + dir)};
   }

@@ -14,6 +14,7 @@
 #include <optional>
 #include <utility>
 
+#include "config/config.h"
 #include "sftpd/fd.h"
 
 namespace sftpd {
@@ -409,8 +410,7 @@ Result<std::string> ReadAuthorizedKeysFile(const std::string& path, uid_t uid) {
   }
   std::string dir = real;
   while (dir != "/") {
-    size_t slash = dir.rfind('/');
-    dir = slash == 0 ? "/" : dir.substr(0, slash);
+    dir = ParentDir(dir);
     struct stat ds;
     if (stat(dir.c_str(), &ds) != 0) return Error{dir + ": " + strerror(errno)};
     if (std::string why = Unsafe(dir, ds, uid); !why.empty()) {
