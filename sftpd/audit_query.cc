@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "sftpd/session.h"
+#include "sftpd/vpath.h"
 
 namespace sftpd {
 
@@ -345,9 +346,8 @@ bool Matches(const AuditQuery& q, const AuditRecord& r) {
 }
 
 std::vector<std::string> AuditFiles(const std::string& log) {
-  const size_t slash = log.rfind('/');
   const std::string dir = ParentDir(log);
-  const std::string base = slash == std::string::npos ? log : log.substr(slash + 1);
+  const std::string base(vpath::Base(log));
   std::vector<std::string> dated;
   std::vector<std::pair<long, std::string>> numbered;
   if (DIR* d = opendir(dir.c_str())) {
