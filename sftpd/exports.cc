@@ -15,6 +15,7 @@
 #include <ctime>
 #include <deque>
 
+#include "sftpd/hostpath.h"
 #include "sftpd/limits.h"
 #include "sftpd/vpath.h"
 
@@ -73,19 +74,6 @@ bool SameEntry(int dir, const char* name, int fd) {
          there.st_dev == mine.st_dev && there.st_ino == mine.st_ino;
 }
 
-// Components of a relative path, in order.
-std::deque<std::string> Components(std::string_view p) {
-  std::deque<std::string> out;
-  size_t i = 0;
-  while (i <= p.size()) {
-    size_t j = p.find('/', i);
-    if (j == std::string_view::npos) j = p.size();
-    if (j > i) out.emplace_back(p.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 FsResult<std::string> ReadLinkAt(int dirfd, const char* name) {
   std::string buf(PATH_MAX, '\0');
   ssize_t n = readlinkat(dirfd, name, buf.data(), buf.size());
@@ -113,16 +101,13 @@ Result<std::unique_ptr<Exports>> Exports::Open(std::vector<ExportSpec> specs,
                                                bool namespace_checks) {
   std::vector<Root> roots;
   for (ExportSpec& s : specs) {
-    Fd fd(open(s.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!fd.valid()) {
-      return Error{"export " + s.name + ": cannot open " + s.path + ": " +
-                   strerror(errno)};
-    }
-    char real[PATH_MAX];
-    if (realpath(s.path.c_str(), real) == nullptr) {
-      return Error{"export " + s.name + ": cannot resolve " + s.path};
-    }
-    roots.push_back(Root{std::move(s), real, std::move(fd)});
+    // Walked from "/" without following a link the user could have put in
+    // place of the root or above it (hostpath.h): what is checked here is
+    // what Landlock is given, through the same fd.
+    Result<HostFile> root = OpenHostPath(s.path, O_PATH | O_DIRECTORY);
+    if (!root) return Error{"export " + s.name + ": " + root.error()};
+    roots.push_back(
+        Root{std::move(s), std::move(root->real), std::move(root->fd)});
   }
   if (roots.empty()) return Error{"no exports"};
   // A read-only tree inside a writable one could be changed through the
@@ -196,7 +181,7 @@ FsResult<Fd> Exports::Resolve(const Root& root, std::string_view rel, int flags,
 FsResult<Fd> Exports::Walk(const Root& root, std::string_view rel, int flags,
                            mode_t mode, bool follow_last) const {
   std::vector<Fd> stack;  // directories entered below the root
-  std::deque<std::string> todo = Components(rel);
+  std::deque<std::string> todo = PathComponents(rel);
   int hops = 0;
   auto top = [&] { return stack.empty() ? root.fd.get() : stack.back().get(); };
   int final_flags =
@@ -238,7 +223,7 @@ FsResult<Fd> Exports::Walk(const Root& root, std::string_view rel, int flags,
         stack.clear();
         t.remove_prefix(*base == "/" ? 0 : base->size());
       }
-      std::deque<std::string> more = Components(t);
+      std::deque<std::string> more = PathComponents(t);
       todo.insert(todo.begin(), more.begin(), more.end());
       continue;
     }
@@ -277,10 +262,16 @@ FsResult<Exports::Entry> Exports::ResolveEntry(const Location& loc,
           Entry{std::move(parent.value), std::string(vpath::Base(loc.rel))}};
 }
 
-Outcome Exports::CheckParentOwner(const Location& loc) const {
-  if (!checks_ || !roots_[loc.index].spec.owner_only) return {};
+FsResult<Fd> Exports::CreateFile(const Location& loc, int flags,
+                                 mode_t mode) const {
+  if (loc.IsExportRoot()) return {Errno(EEXIST), {}};
   FsResult<Entry> e = ResolveEntry(loc, Change::kAdd);
-  return e.outcome;
+  if (!e.ok()) return {e.outcome, {}};
+  Fd fd(openat(e.value.parent.get(), e.value.name.c_str(),
+               flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+               mode));
+  if (!fd.valid()) return {LastErrno(), {}};
+  return {{}, std::move(fd)};
 }
 
 FsResult<struct stat> Exports::OwnedEntry(int index, const Entry& e) const {
@@ -321,8 +312,9 @@ FsResult<Fd> Exports::OpenFile(const Location& loc, int flags, mode_t mode,
   FsResult<Fd> r{};
   if (!excl) r = Resolve(root, loc.rel, O_PATH, 0, true);
   if (create && (excl || r.outcome.err == ENOENT)) {
-    if (Outcome o = CheckParentOwner(loc); !o.ok()) return {o, {}};
-    r = Resolve(root, loc.rel, access | O_CREAT | O_EXCL, mode, true);
+    // Made in the very directory whose owner was checked: a second walk of
+    // the path could meet a link swapped in meanwhile.
+    r = CreateFile(loc, access, mode);
     *created = r.ok();
     if (r.outcome.err == EEXIST && !excl) {  // lost a race
       r = Resolve(root, loc.rel, O_PATH, 0, true);

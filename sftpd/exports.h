@@ -107,9 +107,13 @@ struct DirEntry {
 
 class Exports {
  public:
-  // Opens every export root (O_PATH). A root that cannot be opened or is not
-  // a directory is an error naming it, and so is a read-only export inside a
-  // read-write one (it would be writable through the other). `uid` is the
+  // Opens every export root (O_PATH) with OpenHostPath: walked from "/",
+  // following only the symlinks root placed where only root can change them,
+  // so a user who can write the directory holding a root (an export of
+  // "%h/public" beside one of "%h") cannot re-point it with a symlink. A root
+  // that cannot be opened that way or is not a directory is an error naming
+  // it, and so is a read-only export inside a read-write one (it would be
+  // writable through the other). `uid` is the
   // session's user, for owner_only. REQUIRES: specs not empty.
   // `namespace_checks` false (test builds only, see layers.h) resolves paths
   // as plain openat does, following ".." and symlinks anywhere, and turns
@@ -121,6 +125,10 @@ class Exports {
 
   size_t size() const { return roots_.size(); }
   const ExportSpec& spec(int index) const { return roots_[index].spec; }
+  // The root as opened (O_PATH), and its resolved path: what the sandbox
+  // confines the session to, so the root is never looked up by name again.
+  int root_fd(int index) const { return roots_[index].fd.get(); }
+  const std::string& root_path(int index) const { return roots_[index].real; }
   // Where relative paths start: "/" + the first export's name.
   const std::string& start() const { return start_; }
 
@@ -200,7 +208,7 @@ class Exports {
  private:
   struct Root {
     ExportSpec spec;
-    std::string real;  // realpath of spec.path, for absolute symlinks
+    std::string real;  // spec.path resolved, for absolute symlinks
     Fd fd;             // O_PATH|O_DIRECTORY
   };
   // An entry named by its parent directory and its last component.
@@ -226,8 +234,9 @@ class Exports {
   // name appears in the parent) an owner_only export also requires the
   // parent to be the user's, or the export root.
   FsResult<Entry> ResolveEntry(const Location& loc, Change change) const;
-  // owner_only: before a new name is made under `loc`'s parent.
-  Outcome CheckParentOwner(const Location& loc) const;
+  // A new file at `loc` (O_EXCL, never through a link), made in the parent
+  // ResolveEntry checked (kAdd).
+  FsResult<Fd> CreateFile(const Location& loc, int flags, mode_t mode) const;
   // lstat of an entry, refused (owner_only) unless it is the user's.
   FsResult<struct stat> OwnedEntry(int index, const Entry& e) const;
   // REMOVE (dir = false; directories are EISDIR) and RMDIR.

@@ -958,6 +958,81 @@ TEST_CASE("exports: setstat applies size, permissions and times") {
   t.ExpectOutsideUnchanged();
 }
 
+TEST_CASE(
+    "exports: a root in a directory the user can write is not "
+    "re-pointed by a symlink") {
+  Tree t;
+  // export "public" is <home>/public, and the user owns <home> (as with
+  // path = "%h/public" beside an export of "%h"): she can rename the root
+  // away and put a link to anywhere in its place.
+  const std::string home = t.P("userhome");
+  REQUIRE(mkdir(home.c_str(), 0755) == 0);
+  REQUIRE(mkdir((home + "/public").c_str(), 0755) == 0);
+  REQUIRE(chown(home.c_str(), kStranger, kStranger) == 0);
+  auto open_public = [&] {
+    return Exports::Open(
+        {{"public", home + "/public", Access::kReadWrite, false, 022}},
+        kStranger);
+  };
+  REQUIRE(open_public().ok());
+  REQUIRE(rename((home + "/public").c_str(), (home + "/old").c_str()) == 0);
+  REQUIRE(symlink(t.P("outside").c_str(), (home + "/public").c_str()) == 0);
+  REQUIRE(lchown((home + "/public").c_str(), kStranger, kStranger) == 0);
+  Result<std::unique_ptr<Exports>> r = open_public();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().find("export public: " + home + "/public is a symlink") == 0);
+  CHECK(r.error().find("not followed") != std::string::npos);
+  // Root's own link where only root can change it (/srv/data -> /data) is
+  // followed, and the root is known by the path it leads to.
+  REQUIRE(symlink(t.home().c_str(), t.P("data").c_str()) == 0);
+  r = Exports::Open({{"data", t.P("data"), Access::kReadWrite, false, 022}},
+                    kUser);
+  REQUIRE(r.ok());
+  CHECK((*r)->root_path(0) == t.home());
+  t.Rebase();
+}
+
+TEST_CASE("exports: owner_only creates in the very directory it checked") {
+  Tree t;
+  // mydir (the user's) and alt (a link to a stranger's directory) swap
+  // names while files are created under "mydir": a check of mydir's owner
+  // followed by a second walk of the path would create in foreign_dir.
+  REQUIRE(mkdir(t.P("own/mydir").c_str(), 0755) == 0);
+  REQUIRE(symlink("foreign_dir", t.P("own/alt").c_str()) == 0);
+  const std::string a = t.P("own/mydir"), b = t.P("own/alt");
+  std::atomic<bool> stop{false};
+  std::atomic<long> swaps{0};
+  std::thread swapper([&] {
+    for (long i = 0; i < 50'000'000 && !stop.load(); ++i) {
+      if (renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(),
+                    RENAME_EXCHANGE) == 0) {
+        swaps.fetch_add(1);
+      }
+    }
+  });
+  long made = 0, refused = 0;
+  auto until =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(700);
+  for (int i = 0; i < 10'000'000 && std::chrono::steady_clock::now() < until;
+       ++i) {
+    bool created = false;
+    Location loc = t.Loc("/own/mydir/f" + std::to_string(i), Effect::kWrite);
+    FsResult<Fd> f =
+        t.ex().OpenFile(loc, O_WRONLY | O_CREAT | O_EXCL, 0644, &created);
+    if (f.ok()) ++made;
+    if (f.outcome.refused()) ++refused;
+  }
+  stop = true;
+  swapper.join();
+  INFO("swaps " << swaps.load() << " made " << made << " refused " << refused);
+  CHECK(swaps.load() > 0);
+  CHECK(made > 0);
+  CHECK(refused > 0);
+  std::vector<std::string> there = Listing(t.P("own/foreign_dir"));
+  CHECK(std::none_of(there.begin(), there.end(),
+                     [](const std::string& e) { return e[0] == 'f'; }));
+}
+
 TEST_CASE("exports: Open refuses a read-only export inside a read-write one") {
   Tree t;
   REQUIRE(mkdir(t.P("home/inner").c_str(), 0755) == 0);

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "sftpd/fd.h"
+#include "sftpd/hostpath.h"
 #include "sftpd/sandbox.h"
 
 namespace sftpd::sandbox {
@@ -59,22 +61,6 @@ uint64_t HandledRights(int abi) {
   return rights;
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd& operator=(Fd&&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 std::string Errno(const std::string& what, int err) {
   return what + ": " + std::strerror(err);
 }
@@ -109,8 +95,15 @@ Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat,
   // Open everything first, so a missing export is an error on every kernel.
   std::vector<Rule> rules;
   for (const Tree& tree : trees) {
-    const int fd = open(tree.path.c_str(), O_PATH | O_CLOEXEC | O_DIRECTORY);
-    if (fd < 0) return Error{Errno("sandbox: cannot open " + tree.path, errno)};
+    int fd = -1;
+    if (tree.fd >= 0) {
+      fd = fcntl(tree.fd, F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) return Error{Errno("sandbox: " + tree.path, errno)};
+    } else {
+      Result<HostFile> dir = OpenHostPath(tree.path, O_PATH | O_DIRECTORY);
+      if (!dir) return Error{"sandbox: cannot open " + dir.error()};
+      fd = dir->fd.Release();
+    }
     rules.push_back({Fd(fd),
                      tree.writable ? Kind::kWritableTree : Kind::kReadOnlyTree,
                      tree.path});

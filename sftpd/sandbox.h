@@ -15,6 +15,9 @@ namespace sftpd::sandbox {
 struct Tree {
   std::string path;  // absolute, real directory of an export
   bool writable;     // false: read and list only
+  // The directory already opened (O_PATH, borrowed), as Exports holds it;
+  // -1: Enter opens `path` itself, with OpenHostPath.
+  int fd = -1;
 };
 
 // Changes into the AppArmor hat `hat` (the user's name) of the profile

@@ -328,12 +328,10 @@ Result<std::unique_ptr<Exports>> DropAndConfine(const Config& config,
   }
   Rights rights = RightsFor(config, user.name, user.groups);
   std::vector<ExportSpec> specs;
-  std::vector<sandbox::Tree> trees;
   for (const Export* e : rights.exports) {
     std::optional<std::string> path = ExpandPath(e->path, user.name, user.home);
     if (!path) return Error{"export " + e->name + " path does not expand"};
     specs.push_back(ExportSpec::Of(*e, *path));
-    trees.push_back({*path, e->access == Access::kReadWrite});
   }
   if (specs.empty()) return Error{"no exports"};
   Result<Layers> switches = LayersFromEnvironment();
@@ -343,7 +341,8 @@ Result<std::unique_ptr<Exports>> DropAndConfine(const Config& config,
   if (!exports) return exports;
   tzset();
   umask(0);  // each export's own umask is applied by Exports
-  Result<std::string> entered = sandbox::Enter(trees, user.name, *switches);
+  Result<std::string> entered =
+      sandbox::Enter(SandboxTrees(**exports), user.name, *switches);
   if (!entered) return Error{"cannot confine: " + entered.error()};
   *layers = *entered;
   if (!switches->Describe().empty()) *layers += "; " + switches->Describe();

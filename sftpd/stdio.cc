@@ -126,6 +126,16 @@ std::optional<std::string> PumpSession(Session& session, int in_fd, int out_fd,
   return PumpSession(session, io);
 }
 
+std::vector<sandbox::Tree> SandboxTrees(const Exports& exports) {
+  std::vector<sandbox::Tree> trees;
+  for (int i = 0; i < int(exports.size()); ++i) {
+    trees.push_back({exports.root_path(i),
+                     exports.spec(i).access == Access::kReadWrite,
+                     exports.root_fd(i)});
+  }
+  return trees;
+}
+
 int ServeStdio(const std::string& config_path) {
   // Connected now: the sandbox may close the way to /dev/log later.
   openlog("sftpd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
@@ -170,7 +180,6 @@ int ServeStdio(const std::string& config_path) {
   }
 
   std::vector<ExportSpec> specs;
-  std::vector<sandbox::Tree> trees;
   for (const Export* e : rights.exports) {
     std::optional<std::string> path =
         ExpandPath(e->path, user->name, user->home);
@@ -180,13 +189,13 @@ int ServeStdio(const std::string& config_path) {
                                        "path");
     }
     specs.push_back(ExportSpec::Of(*e, *path));
-    trees.push_back({*path, e->access == Access::kReadWrite});
   }
   Result<Layers> switches = LayersFromEnvironment();
   if (!switches) return refuse("sandbox", switches.error());
   Result<std::unique_ptr<Exports>> exports =
       Exports::Open(std::move(specs), user->uid, switches->namespace_checks);
   if (!exports) return refuse("export", exports.error());
+  std::vector<sandbox::Tree> trees = SandboxTrees(**exports);
 
   tzset();   // long names use local time; /etc/localtime is read now
   umask(0);  // each export's own umask is applied by Exports

@@ -11,8 +11,11 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
+#include "sftpd/exports.h"
+#include "sftpd/sandbox.h"
 #include "sftpd/session.h"
 
 namespace sftpd {
@@ -21,6 +24,11 @@ namespace sftpd {
 // 1 when the user is refused or the session ends on broken framing. Every
 // refusal is written to stderr and syslog before anything is touched.
 int ServeStdio(const std::string& config_path);
+
+// What sandbox::Enter confines a session to: each export's root, through
+// the fd Exports opened (never looked up by name again), read-only or not.
+// The fds stay owned by `exports`.
+std::vector<sandbox::Tree> SandboxTrees(const Exports& exports);
 
 // A transport as the pump sees it; each front door (fds, an SSH channel)
 // supplies the two calls. read_some blocks until it has bytes and returns
