@@ -24,10 +24,12 @@ std::string DaemonModulePath(const std::string& exe);
 
 // Loads the module at `path` and returns its entry. Refuses, with the
 // reason, a module that is missing or not a regular file, and one that
-// someone other than root or the caller could change: the file or its
-// directory owned by another user, or writable by group or others. The
-// daemon runs as root and would run that code. The module stays loaded for
-// the process's life.
+// someone other than root or the caller could change: the file or any
+// directory above it owned by another user, or writable by group or others
+// (a root-owned sticky directory excepted), or a symlink on the way that
+// OpenHostPath would not follow. The file checked is the file loaded (by
+// its fd). The daemon runs as root and would run that code. The module
+// stays loaded for the process's life.
 Result<DaemonEntry> LoadDaemonModule(const std::string& path);
 
 }  // namespace sftpd

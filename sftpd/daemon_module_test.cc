@@ -79,6 +79,32 @@ TEST_CASE("daemon module: a module anyone else could have written is refused") {
   CHECK(LoadDaemonModule(copy).ok());
 }
 
+TEST_CASE(
+    "daemon module: every directory above it counts, and no planted "
+    "symlink is followed") {
+  if (geteuid() != 0) return;  // needs chown
+  TempDir dir;
+  // /opt/sftpd owned by a deploy account: it could rename lib/ away and put
+  // its own in place between a check and the load.
+  const std::string lib = dir.MakeDir("opt/lib/sftpd");
+  const std::string module = lib + "/sftpd-daemon.so";
+  std::filesystem::copy_file(SFTPD_DAEMON_MODULE, module);
+  REQUIRE(chown(dir.Sub("opt").c_str(), 65534, gid_t(-1)) == 0);
+  Result<DaemonEntry> entry = LoadDaemonModule(module);
+  REQUIRE_FALSE(entry.ok());
+  CHECK_THAT(entry.error(),
+             Catch::Contains(dir.Sub("opt") + " is owned by uid 65534"));
+  REQUIRE(chown(dir.Sub("opt").c_str(), 0, gid_t(-1)) == 0);
+  CHECK(LoadDaemonModule(module).ok());
+  // A link of that account's, even to the real module, is not followed.
+  const std::string home = dir.MakeDir("home");
+  REQUIRE(chown(home.c_str(), 65534, gid_t(-1)) == 0);
+  REQUIRE(symlink(lib.c_str(), (home + "/lib").c_str()) == 0);
+  entry = LoadDaemonModule(home + "/lib/sftpd-daemon.so");
+  REQUIRE_FALSE(entry.ok());
+  CHECK_THAT(entry.error(), Catch::Contains("not followed"));
+}
+
 TEST_CASE("daemon module: missing, not a file, not a module, wrong module") {
   TempDir dir;
   auto refused = [](const std::string& path, const std::string& why) {
