@@ -1,6 +1,7 @@
 #include "sftpd/daemon_keys.h"
 
 #include <fcntl.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 
 #include "config/config.h"
 #include "sftpd/fd.h"
+#include "sftpd/hostpath.h"
 
 namespace sftpd {
 
@@ -36,9 +38,6 @@ std::string Unsafe(const std::string& path, const struct stat& st, uid_t uid) {
   return path + " is group- or other-writable";
 }
 
-// Longest piece of file text quoted back in a reason.
-constexpr size_t kMaxQuoted = 64;
-
 // Longest reason a skipped line gets.
 constexpr size_t kMaxReason = 256;
 
@@ -55,10 +54,10 @@ std::string Printable(std::string_view text, size_t max) {
   return out;
 }
 
-// `text` quoted back in a reason.
-std::string Quoted(std::string_view text) {
-  return "\"" + Printable(text, kMaxQuoted) + "\"";
-}
+// Reasons never quote the file's text: root reads these files, and a
+// reason ends up in log lines. They name what this server knows (an option
+// of its table) or where on the line the fault is.
+std::string At(size_t pos) { return "at column " + std::to_string(pos + 1); }
 
 std::string Lower(std::string_view text) {
   std::string out(text);
@@ -124,7 +123,15 @@ const OptionRule* FindRule(std::string_view lower_name) {
 struct Option {
   std::string name;  // as written
   std::optional<std::string> value;
+  size_t pos = 0;  // where the name starts on the line
 };
+
+// An option as a reason names it: its name in this server's table, or
+// where it stands on the line.
+std::string Named(const Option& opt) {
+  const OptionRule* rule = FindRule(Lower(opt.name));
+  return rule != nullptr ? "\"" + std::string(rule->name) + "\"" : At(opt.pos);
+}
 
 // Splits the options field at the start of `line` (which starts with no
 // blank) and sets `*rest` to what follows it. Errors name what is wrong.
@@ -140,12 +147,13 @@ Result<std::vector<Option>> SplitOptions(std::string_view line,
       ++pos;
     }
     if (pos == start) {
-      return Error{"option syntax error at " + Quoted(line.substr(pos, 16))};
+      return Error{"option syntax error " + At(pos)};
     }
-    Option opt{std::string(line.substr(start, pos - start)), std::nullopt};
+    Option opt{std::string(line.substr(start, pos - start)), std::nullopt,
+               start};
     if (pos < n && line[pos] == '=') {
       if (++pos >= n || line[pos] != '"') {
-        return Error{"option " + Quoted(opt.name) +
+        return Error{"option " + Named(opt) +
                      ": the value must be in double quotes"};
       }
       ++pos;
@@ -161,7 +169,7 @@ Result<std::vector<Option>> SplitOptions(std::string_view line,
         value += line[pos++];
       }
       if (!closed) {
-        return Error{"option " + Quoted(opt.name) + ": unterminated quote"};
+        return Error{"option " + Named(opt) + ": unterminated quote"};
       }
       opt.value = std::move(value);
     }
@@ -172,7 +180,7 @@ Result<std::vector<Option>> SplitOptions(std::string_view line,
     }
     if (pos < n && IsBlank(line[pos])) break;
     if (pos >= n) return Error{"no key after the options"};
-    return Error{"option syntax error after " + Quoted(out.back().name)};
+    return Error{"option syntax error " + At(pos)};
   }
   *rest = line.substr(pos);
   return out;
@@ -180,7 +188,7 @@ Result<std::vector<Option>> SplitOptions(std::string_view line,
 
 // One from= pattern.
 struct FromPattern {
-  std::string text;  // as written, for reasons
+  int number = 0;  // 1-based place in its list, for reasons
   bool negated = false;
   std::optional<Cidr> cidr;  // set: an address or block; else `glob`
   std::string glob;          // lower case, * and ? wildcards
@@ -198,7 +206,8 @@ Result<std::vector<FromPattern>> ParseFrom(std::string_view list) {
     const size_t comma = list.find(',');
     std::string_view item = list.substr(0, comma);
     FromPattern p;
-    p.text = std::string(item);
+    p.number = int(out.size()) + 1;
+    const std::string named = "from= pattern " + std::to_string(p.number);
     if (!item.empty() && item.front() == '!') {
       p.negated = true;
       item.remove_prefix(1);
@@ -207,8 +216,7 @@ Result<std::vector<FromPattern>> ParseFrom(std::string_view list) {
     const std::string lower = Lower(item);
     const bool wild = lower.find_first_of("*?") != std::string::npos;
     if (wild && lower.find('/') != std::string::npos) {
-      return Error{"from= pattern " + Quoted(p.text) +
-                   ": wildcards and a /prefix do not mix"};
+      return Error{named + ": wildcards and a /prefix do not mix"};
     }
     if (!wild) {
       Result<Cidr> cidr = Cidr::Parse(item);
@@ -217,14 +225,14 @@ Result<std::vector<FromPattern>> ParseFrom(std::string_view list) {
       } else if (lower.find('/') != std::string::npos ||
                  (AddressLike(lower) &&
                   lower.find_first_of(".:") != std::string::npos)) {
-        return Error{"from= pattern " + Quoted(p.text) + ": " + cidr.error()};
+        return Error{named + ": not an address or address/prefix"};
       }
     }
     if (!p.cidr) {
       // A host name can never match an address's text. Kept positive, it
       // only narrows; negated, it is an exclusion we cannot honour.
       if (p.negated && !AddressLike(lower)) {
-        return Error{"from= pattern " + Quoted(p.text) +
+        return Error{named +
                      " excludes host names, which needs DNS (not done)"};
       }
       p.glob = lower;
@@ -274,7 +282,7 @@ std::string RefusedByFrom(const std::vector<FromPattern>& list,
     if (!Matches(p, peer, text)) continue;
     if (p.negated) {
       return "address " + text + " is excluded by from= pattern " +
-             Quoted(p.text);
+             std::to_string(p.number);
     }
     admitted = true;
   }
@@ -291,8 +299,7 @@ int DaysIn(int year, int month) {
 
 // "YYYYMMDD[HHMM[SS]][Z]": UTC with Z, else the local time zone.
 Result<time_t> ParseExpiry(std::string_view text) {
-  const Error bad{"expiry-time " + Quoted(text) +
-                  " is not YYYYMMDD[HHMM[SS]][Z]"};
+  const Error bad{"the expiry-time value is not YYYYMMDD[HHMM[SS]][Z]"};
   bool utc = false;
   if (!text.empty() && (text.back() == 'Z' || text.back() == 'z')) {
     utc = true;
@@ -348,16 +355,16 @@ Result<Restrictions> Interpret(const std::vector<Option>& options) {
   Restrictions r;
   for (const Option& opt : options) {
     const OptionRule* rule = FindRule(Lower(opt.name));
-    if (rule == nullptr) return Error{"unknown option " + Quoted(opt.name)};
+    if (rule == nullptr) return Error{"unknown option " + At(opt.pos)};
     if (rule->takes_value != opt.value.has_value()) {
-      return Error{"option " + Quoted(opt.name) +
+      return Error{"option " + Named(opt) +
                    (rule->takes_value ? " needs a value" : " takes no value")};
     }
     switch (rule->effect) {
       case Effect::kAccept:
         break;
       case Effect::kRefuse:
-        return Error{"option " + Quoted(opt.name) + ": " +
+        return Error{"option " + Named(opt) + ": " +
                      std::string(rule->refusal)};
       case Effect::kFrom: {
         Result<std::vector<FromPattern>> list = ParseFrom(*opt.value);
@@ -387,46 +394,64 @@ std::string RefusedBy(const Restrictions& r, const Address& peer, time_t now) {
   return "";
 }
 
+// The filesystem identity of a user while it lives (setfsuid/setfsgid: this
+// thread only), so a file is opened with her rights, not root's. Nothing
+// changes when the process is not root.
+class AsUser {
+ public:
+  AsUser(uid_t uid, gid_t gid)
+      : old_gid_(setfsgid(gid)),
+        old_uid_(setfsuid(uid)),
+        held_(uid_t(setfsuid(uid_t(-1))) == uid &&
+              gid_t(setfsgid(gid_t(-1))) == gid) {}
+  ~AsUser() {
+    setfsuid(old_uid_);
+    setfsgid(old_gid_);
+  }
+  AsUser(const AsUser&) = delete;
+  AsUser& operator=(const AsUser&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  gid_t old_gid_;
+  uid_t old_uid_;
+  bool held_;
+};
+
 }  // namespace
 
-Result<std::string> ReadAuthorizedKeysFile(const std::string& path, uid_t uid) {
-  char real[PATH_MAX];
-  if (realpath(path.c_str(), real) == nullptr) {
-    if (errno == ENOENT) return Error{"absent: " + path};
-    return Error{path + ": " + strerror(errno)};
+Result<std::string> ReadAuthorizedKeysFile(const std::string& path, uid_t uid,
+                                           gid_t gid) {
+  Result<HostFile> file = Error{""};
+  {
+    AsUser as(uid, gid);
+    if (!as.held()) return Error{path + ": cannot take the user's identity"};
+    file = OpenHostPath(path, O_PATH,
+                        [uid](const std::string& p, const struct stat& st) {
+                          return Unsafe(p, st, uid);
+                        });
+    if (!file) return Error{file.error()};
+    if (!S_ISREG(file->st.st_mode)) return Error{file->real + " is not a file"};
+    // Only now, known to be a regular file, is it opened for reading.
+    Fd fd(open(("/proc/self/fd/" + std::to_string(file->fd.get())).c_str(),
+               O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!fd.valid()) return Error{file->real + ": " + strerror(errno)};
+    file->fd = std::move(fd);
   }
-  Fd fd(open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
-  if (fd.get() < 0) return Error{std::string(real) + ": " + strerror(errno)};
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) {
-    return Error{std::string(real) + ": " + strerror(errno)};
-  }
-  if (!S_ISREG(st.st_mode)) return Error{std::string(real) + " is not a file"};
-  if (std::string why = Unsafe(real, st, uid); !why.empty()) {
-    return Error{why};
-  }
-  if (size_t(st.st_size) > kMaxKeysFile) {
-    return Error{std::string(real) + " is larger than 1 MiB"};
-  }
-  std::string dir = real;
-  while (dir != "/") {
-    dir = ParentDir(dir);
-    struct stat ds;
-    if (stat(dir.c_str(), &ds) != 0) return Error{dir + ": " + strerror(errno)};
-    if (std::string why = Unsafe(dir, ds, uid); !why.empty()) {
-      return Error{why};
-    }
+  const std::string& real = file->real;
+  if (size_t(file->st.st_size) > kMaxKeysFile) {
+    return Error{real + " is larger than 1 MiB"};
   }
   std::string text;
   char buf[8192];
   for (;;) {
-    ssize_t n = read(fd.get(), buf, sizeof buf);
+    ssize_t n = read(file->fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error{std::string(real) + ": " + strerror(errno)};
+    if (n < 0) return Error{real + ": " + strerror(errno)};
     if (n == 0) break;
     text.append(buf, size_t(n));
     if (text.size() > kMaxKeysFile) {
-      return Error{std::string(real) + " is larger than 1 MiB"};
+      return Error{real + " is larger than 1 MiB"};
     }
   }
   return text;
@@ -497,7 +522,7 @@ std::vector<SkippedLine> AuthorizedKeys::Add(std::string_view text,
     const std::string type(rest.substr(0, type_end));
     const enum ssh_keytypes_e kt = ssh_key_type_from_name(type.c_str());
     if (kt == SSH_KEYTYPE_UNKNOWN) {
-      skip("unknown key type " + Quoted(type));
+      skip("unknown key type");
       continue;
     }
     rest = type_end == std::string_view::npos ? "" : rest.substr(type_end);

@@ -19,21 +19,26 @@
 
 namespace sftpd {
 
-// Reads the authorized_keys file at `path` for the user `uid`, after checking
-// that nobody else could have written it: the file (after symlinks are
-// resolved) is a regular file, and it and every directory above it up to /
+// Reads the authorized_keys file at `path` for the user `uid` (primary group
+// `gid`), with her filesystem identity (so root's rights never open a file
+// she could not read) and after checking that nobody else could have
+// written it: walked from "/" by OpenHostPath, so no symlink but root's is
+// followed, the file is a regular file, and it and every directory above it
 // are owned by root or `uid` and not group- or other-writable. A root-owned
 // sticky directory (/tmp) is accepted despite its write bits: entries in it
 // can only be replaced by their owners, and those were checked.
 // Errors: the file does not exist (message starts with "absent: "), a check
 // failed (names the path and the rule), the file is larger than 1 MiB, or it
 // cannot be read.
-Result<std::string> ReadAuthorizedKeysFile(const std::string& path, uid_t uid);
+Result<std::string> ReadAuthorizedKeysFile(const std::string& path, uid_t uid,
+                                           gid_t gid);
 
 // A line of an authorized_keys text that grants nothing, and why.
 struct SkippedLine {
   int line = 0;        // 1-based
-  std::string reason;  // printable, bounded; names the option at fault
+  std::string reason;  // printable, bounded; names the option at fault by
+                       // its name in this server's table or its column,
+                       // never by the file's text
 };
 
 // What AuthorizedKeys::Accepts decided about one offered key.

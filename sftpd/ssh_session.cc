@@ -99,7 +99,7 @@ std::unique_ptr<Candidate> Decide(const Config& config, const Peer& peer,
                            " does not expand to a safe path");
       continue;
     }
-    Result<std::string> text = ReadAuthorizedKeysFile(*path, user->uid);
+    Result<std::string> text = ReadAuthorizedKeysFile(*path, user->uid, user->gid);
     if (!text) {
       if (text.error().rfind("absent: ", 0) != 0) {
         Say(LOG_WARNING, who + "authorized_keys ignored: " + text.error());
