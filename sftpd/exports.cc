@@ -285,7 +285,9 @@ FsResult<struct stat> Exports::OwnedEntry(int index, const Entry& e) const {
 Outcome Exports::CheckOwner(int index, const struct stat& st) const {
   if (checks_ && index >= 0 && roots_[index].spec.owner_only &&
       st.st_uid != uid_) {
-    return Refuse(kRuleOwnerOnly);
+    // Refused, and answered as if absent: another user's name is no more
+    // visible to a request than to a listing.
+    return {ENOENT, kRuleOwnerOnly};
   }
   return {};
 }

@@ -241,7 +241,8 @@ class Exports {
   FsResult<struct stat> OwnedEntry(int index, const Entry& e) const;
   // REMOVE (dir = false; directories are EISDIR) and RMDIR.
   Outcome Unlink(const Location& loc, bool dir);
-  // owner_only: refuses `st` unless it belongs to the session's user.
+  // owner_only: refuses `st` unless it belongs to the session's user, with
+  // ENOENT (and the rule), as for a name that does not exist.
   Outcome CheckOwner(int index, const struct stat& st) const;
   Outcome ApplyAttrs(int fd, bool path_only, bool is_link,
                      const Attrs& attrs) const;

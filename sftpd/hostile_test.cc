@@ -1013,7 +1013,7 @@ std::vector<Row> ExtensionRows() {
         testing::WriteFile(h.Real("own", "mine"), "mine");
         return h.PosixRename("/own/mine", "/own/theirs");
       },
-      Status(C::kPermissionDenied),
+      Status(C::kNoSuchFile),
       [](Harness& h, const Reply&) {
         CHECK(testing::ReadFile(h.Real("own", "theirs")) == "theirs");
       });
@@ -1109,7 +1109,7 @@ std::vector<Row> ExtensionRows() {
         ForeignEntry(h, "theirs");
         return h.Hardlink("/own/theirs", "/own/mine");
       },
-      Status(C::kPermissionDenied),
+      Status(C::kNoSuchFile),
       [](Harness& h, const Reply&) {
         CHECK_FALSE(testing::Exists(h.Real("own", "mine")));
       });
@@ -1920,14 +1920,14 @@ std::vector<Row> PathRows() {
         ForeignEntry(h, "theirs");
         return h.Stat("/own/theirs");
       },
-      Status(C::kPermissionDenied));
+      Status(C::kNoSuchFile));
   rows.Add(
       "OPEN CREAT inside another user's directory (owner_only)",
       [](Harness& h) {
         ForeignEntry(h, "dir", true);
         return h.Open("/own/dir/f", fxp::kOpenWrite | fxp::kOpenCreate);
       },
-      Status(C::kPermissionDenied),
+      Status(C::kNoSuchFile),
       [](Harness& h, const Reply&) {
         CHECK_FALSE(testing::Exists(h.Real("own", "dir/f")));
       });
@@ -1937,7 +1937,7 @@ std::vector<Row> PathRows() {
         ForeignEntry(h, "theirs");
         return h.Open("/own/theirs", fxp::kOpenWrite | fxp::kOpenTruncate);
       },
-      Status(C::kPermissionDenied),
+      Status(C::kNoSuchFile),
       [](Harness& h, const Reply&) {
         CHECK(testing::ReadFile(h.Real("own", "theirs")) == "theirs");
       });

@@ -277,7 +277,7 @@ TEST_CASE("session: atomic_uploads: the name appears only at CLOSE") {
     REQUIRE(chown(theirs.c_str(), Harness::kForeignUid, Harness::kForeignUid) ==
             0);
     CHECK(h.Call(h.Open("/own/theirs", kW | kC | kT))
-              .Is(StatusCode::kPermissionDenied));
+              .Is(StatusCode::kNoSuchFile));
     CHECK(ReadFile(theirs) == "not yours");
     CHECK(StagedIn(h.Real("own")).empty());
     // One staged while the name was free, then taken by another user.
@@ -286,7 +286,7 @@ TEST_CASE("session: atomic_uploads: the name appears only at CLOSE") {
     WriteFile(later, "theirs too");
     REQUIRE(chown(later.c_str(), Harness::kForeignUid, Harness::kForeignUid) ==
             0);
-    CHECK(h.Call(h.Close(fh)).Is(StatusCode::kPermissionDenied));
+    CHECK(h.Call(h.Close(fh)).Is(StatusCode::kNoSuchFile));
     CHECK(ReadFile(later) == "theirs too");
     CHECK(StagedIn(h.Real("own")).empty());
   }
@@ -1070,10 +1070,14 @@ TEST_CASE("session: owner_only hides and refuses other users' files") {
     INFO(row.what);
     size_t before = h.audit().entries.size();
     Reply r = h.Call(row.packet);
-    CHECK(r.Is(StatusCode::kPermissionDenied));
+    // Answered as for a name that does not exist, so a client cannot tell
+    // another user's names from free ones; the trail has the refusal.
+    CHECK(r.Is(StatusCode::kNoSuchFile));
     REQUIRE(h.audit().entries.size() > before);
     CHECK(h.audit().entries.back().rule.find("owner") != std::string::npos);
   }
+  CHECK(h.Call(h.Stat("/own/no-such-name")).Is(StatusCode::kNoSuchFile));
+  CHECK(h.Call(h.Open("/own/no-such-name", kR)).Is(StatusCode::kNoSuchFile));
   struct stat st = LStat(foreign);
   CHECK(st.st_uid == Harness::kForeignUid);
   CHECK((st.st_mode & 07777) == 0666);
