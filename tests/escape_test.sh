@@ -345,6 +345,42 @@ check_eq "race: no outside content read" "0" "$leaks"
 outside_intact "race"
 check "race: outside dir holds no p* files" test -z "$(find "$OUTSIDE" -name 'p*')"
 
+log "an export root in a directory the user can write cannot be re-pointed"
+# %u/public beside an export of %u: the user owns the root's parent.
+PUBCFG=$TMP/etc/public.toml
+mkdir -p "$SRV/pub/$U1/public"
+chown -R "$U1:" "$SRV/pub/$U1"
+install_config "$PUBCFG" <<EOF
+[exports.mine]
+path = "$SRV/pub/%u"
+access = "rw"
+
+[exports.public]
+path = "$SRV/pub/%u/public"
+access = "rw"
+
+[users.$U1]
+exports = ["mine", "public"]
+allow_from = ["127.0.0.1/32"]
+EOF
+expect_ok "public: served" "$U1" "$PUBCFG" "ls /public"
+# In one session: the next could not start without its root.
+if printf 'rename /mine/public /mine/old\nln -s %s /mine/public\n' "$OUTSIDE" |
+  sftp_as "$U1" "$PUBCFG" "$T_LOCAL_ADDR"; then
+  pass "public: the user renames the root away and links its name outside"
+else
+  fail "public: the user renames the root away and links its name outside" \
+    "$(head -c 600 "$ERR")"
+fi
+if sftp1 "$U1" "$PUBCFG" "ls /public"; then
+  fail "public: the next session is refused" "it was served:" "$(head -c 600 "$OUT")"
+elif grep -q "not followed" "$ERR"; then
+  pass "public: the next session is refused, naming the link"
+else
+  fail "public: the next session is refused, naming the link" "$(head -c 600 "$ERR")"
+fi
+check_not "public: nothing outside was listed" grep -q canary "$OUT"
+
 log "final"
 outside_intact "whole test"
 check_eq "/etc/passwd unchanged" "$passwd_before" "$(sha /etc/passwd)"
