@@ -179,6 +179,9 @@ std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
   if (event.bytes_written >= 0) {
     AppendNumberField(out, "bytes_written", event.bytes_written);
   }
+  if (event.repeated > 0) {
+    AppendNumberField(out, "repeated", int64_t(event.repeated));
+  }
   out += '}';
   return out;
 }
