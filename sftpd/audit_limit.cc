@@ -136,9 +136,8 @@ void LimitEvent(AuditLimiter& limiter, const AuditEvent& event,
 }
 
 void LimitedAudit::Record(const AuditEvent& event) {
-  LimitEvent(limiter_, event, now_(), [this](const AuditEvent& e) {
-    inner_.Record(e);
-  });
+  LimitEvent(limiter_, event, now_(),
+             [this](const AuditEvent& e) { inner_.Record(e); });
 }
 
 }  // namespace sftpd

@@ -29,9 +29,9 @@ namespace sftpd {
 using AuditClock = std::chrono::steady_clock;
 
 struct AuditBudget {
-  int burst = 1;                      // lines of one kind written at once
-  AuditClock::duration refill{};      // one more per refill, up to burst
-  int total_burst = 1;                // lines of all kinds at once
+  int burst = 1;                  // lines of one kind written at once
+  AuditClock::duration refill{};  // one more per refill, up to burst
+  int total_burst = 1;            // lines of all kinds at once
   AuditClock::duration total_refill{};
   AuditClock::duration window{};  // a count is summed up at most this late
   size_t max_kinds = 1;           // kinds counted apart

@@ -23,7 +23,8 @@ constexpr AuditBudget kBudget{.burst = 3,
                               .max_kinds = 4};
 
 AuditKind Kind(std::string op, std::string rule = "read-only export") {
-  return {.op = std::move(op), .result = "Permission denied",
+  return {.op = std::move(op),
+          .result = "Permission denied",
           .rule = std::move(rule)};
 }
 
@@ -80,8 +81,7 @@ TEST_CASE("audit limiter: kinds have buckets of their own, under a total") {
   CHECK_FALSE(l.Admit(Kind("rmdir"), kT0));
   CHECK(l.Admit(Kind("remove"), kT0 + seconds(1)));  // one more a second
   CHECK(l.pending() == 2);
-  std::vector<AuditLimiter::Summary> s =
-      l.Take(kT0 + seconds(1), /*all=*/true);
+  std::vector<AuditLimiter::Summary> s = l.Take(kT0 + seconds(1), /*all=*/true);
   REQUIRE(s.size() == 2);
   CHECK(s[0].kind == Kind("remove"));
   CHECK(s[0].count == 1);
@@ -136,7 +136,8 @@ TEST_CASE("audit limiter: memory is bounded with many distinct kinds") {
 TEST_CASE("audit limiter: drops, one line per address, then one a minute") {
   AuditLimiter l(kDropAuditBudget);
   auto drop = [](const char* address) {
-    return AuditKind::Of({.op = "login", .result = "refused",
+    return AuditKind::Of({.op = "login",
+                          .result = "refused",
                           .rule = "allow_from",
                           .detail = "dropped before key exchange"},
                          address);
@@ -181,7 +182,8 @@ TEST_CASE("audit limiter: the session sink writes summaries, all at logout") {
   CHECK(sum.repeated == 97);
   CHECK(inner.entries[105].op == "stat");
   for (int i = 0; i < 10; ++i) {
-    audit.Record({.op = "remove", .result = "Permission denied",
+    audit.Record({.op = "remove",
+                  .result = "Permission denied",
                   .rule = "owner_only: not the user's file"});
   }
   audit.Record({.op = "logout"});

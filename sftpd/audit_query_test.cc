@@ -343,7 +343,8 @@ TEST_CASE("audit query: a summary line is a refusal that counts its events") {
   summary.repeated = 990;
   AuditIdentity who{.session = "s", .user = "bob", .address = "192.0.2.7"};
   std::string text;
-  for (int i = 0; i < 10; ++i) text += FormatAuditEvent(who, refused, kNow) + "\n";
+  for (int i = 0; i < 10; ++i)
+    text += FormatAuditEvent(who, refused, kNow) + "\n";
   text += FormatAuditEvent(who, summary, kNow) + "\n";
   std::ofstream(log) << text;
   AuditRecord r;

@@ -67,13 +67,12 @@ TEST_CASE("audit record: a written line parses to what went in") {
 }
 
 TEST_CASE("audit record: a summary line reads back with its count") {
-  const std::string line = FormatAuditEvent(
-      Bob(),
-      {.op = "mkdir",
-       .result = "Permission denied",
-       .rule = "read-only export",
-       .repeated = 9990},
-      kTime);
+  const std::string line = FormatAuditEvent(Bob(),
+                                            {.op = "mkdir",
+                                             .result = "Permission denied",
+                                             .rule = "read-only export",
+                                             .repeated = 9990},
+                                            kTime);
   CHECK(line.ends_with(",\"rule\":\"read-only export\",\"repeated\":9990}"));
   AuditRecord r;
   REQUIRE_FALSE(ParseAuditLine(line, &r).has_value());
@@ -81,9 +80,9 @@ TEST_CASE("audit record: a summary line reads back with its count") {
   CHECK(r.rule == "read-only export");
   CHECK(r.path.empty());
   CHECK(r.repeated == 9990);
-  REQUIRE_FALSE(ParseAuditLine(FormatAuditEvent(Bob(), {.op = "login"}, kTime),
-                               &r)
-                    .has_value());
+  REQUIRE_FALSE(
+      ParseAuditLine(FormatAuditEvent(Bob(), {.op = "login"}, kTime), &r)
+          .has_value());
   CHECK(r.repeated == 0);
 }
 

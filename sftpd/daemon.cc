@@ -729,10 +729,11 @@ constexpr std::string_view kDroppedBeforeKex = "dropped before key exchange";
 void Listener::Drop(const Peer& peer, std::string_view rule,
                     const std::string& why) {
   const std::string address = peer.address ? peer.address->ToString() : "";
-  const AuditKind kind = AuditKind::Of(
-      {.op = "login", .result = "refused", .rule = rule,
-       .detail = kDroppedBeforeKex},
-      address);
+  const AuditKind kind = AuditKind::Of({.op = "login",
+                                        .result = "refused",
+                                        .rule = rule,
+                                        .detail = kDroppedBeforeKex},
+                                       address);
   if (!drops_.Admit(kind, Clock::now())) return;  // counted
   Say(LOG_WARNING, "dropped connection from " + peer.text + ": " + why);
   Record({.address = address, .port = peer.port},
@@ -750,8 +751,8 @@ void Listener::WriteCounts(bool all) {
     }
   }
   for (const AuditLimiter::Summary& s : drops_.Take(now, all)) {
-    const std::string from = s.kind.address.empty() ? "other addresses"
-                                                    : s.kind.address;
+    const std::string from =
+        s.kind.address.empty() ? "other addresses" : s.kind.address;
     Say(LOG_WARNING, "dropped " + std::to_string(s.count) +
                          " more connections from " + from + " (" +
                          (s.kind.rule.empty() ? s.kind.detail : s.kind.rule) +
@@ -796,9 +797,9 @@ void Listener::Accept(int listen_fd) {
     if (auto until = defender_.BannedUntil(*peer.address, Clock::now())) {
       const auto left =
           std::chrono::ceil<std::chrono::seconds>(*until - Clock::now());
-      return Drop(peer, "defender",
-                  "address banned for " + std::to_string(left.count()) +
-                      " more s");
+      return Drop(
+          peer, "defender",
+          "address banned for " + std::to_string(left.count()) + " more s");
     }
   }
   // Each drop below counts against its address too, so an address that
