@@ -244,6 +244,9 @@ std::string AuditUsage() {
       "  --summary        per user: sessions, files read and written, bytes,\n"
       "                   refusals\n"
       "\n"
+      "A line with \"repeated\": N stands for N more events like it (same\n"
+      "op, result, rule and detail) that were counted rather than written;\n"
+      "the table says \"... and N more like it\", --summary counts them.\n"
       "A corrupt line is reported on stderr as FILE:LINE and skipped.\n"
       "Exit status: 0, 1 if a file could not be read, 2 for a usage error.\n";
   return s;
