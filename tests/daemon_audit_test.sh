@@ -2,7 +2,8 @@
 # `sftpd serve`'s audit trail and connection limits: the listener, not the
 # user's session process, writes the audit file (the session holds no fd on
 # it); refused logins, drops before key exchange and a killed session are on
-# it; SIGHUP reopens it after a rotation; [server] max_sessions_per_user,
+# it; a flood of refused requests costs it a bounded amount, the listener
+# counting what it does not write; SIGHUP reopens it after a rotation; [server] max_sessions_per_user,
 # max_startups, idle_timeout (set by a SIGHUP) and [auth] login_grace_time
 # (silent and slow-loris clients), max_tries are enforced and audited with
 # their rule or reason.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `sftpd --stdio` driven by OpenSSH's sftp client (sftp -D), as a test user:
 # every client command, checked on disk; the virtual root; admission by user,
-# group and address; the audit log.
+# group and address; the audit log, and what a flood of refusals costs it.
 # Usage: stdio_client_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
