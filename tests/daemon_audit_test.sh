@@ -3,10 +3,10 @@
 # user's session process, writes the audit file (the session holds no fd on
 # it); refused logins, drops before key exchange and a killed session are on
 # it; a flood of refused requests costs it a bounded amount, the listener
-# counting what it does not write; SIGHUP reopens it after a rotation; [server] max_sessions_per_user,
-# max_startups, idle_timeout (set by a SIGHUP) and [auth] login_grace_time
-# (silent and slow-loris clients), max_tries are enforced and audited with
-# their rule or reason.
+# counting what it does not write; SIGHUP reopens it after a rotation;
+# [server] max_sessions_per_user, max_startups, idle_timeout (set by a
+# SIGHUP) and [auth] login_grace_time (silent and slow-loris clients),
+# max_tries are enforced and audited with their rule or reason.
 # Usage: daemon_audit_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
