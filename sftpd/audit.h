@@ -65,8 +65,8 @@ inline constexpr std::string_view kRuleAuditUnavailable = "audit_unavailable";
 // Strings are JSON-escaped (control bytes and DEL as \u00XX; each byte of an
 // invalid UTF-8 sequence, and both bytes of a C1 control, as \u00XX of the
 // byte, so the line is always valid JSON and \u0080..\u00ff always stand
-// for one raw byte: ParseAuditLine gets the same bytes back) and cut to 4096
-// bytes of escaped text at a character boundary.
+// for one raw byte: ParseAuditLine gets the same bytes back) and cut to
+// kMaxAuditField (limits.h) bytes of escaped text at a character boundary.
 std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
                              int64_t time_us);
 

@@ -33,6 +33,10 @@ inline constexpr size_t kMaxIdsPerLookup = 1024;
 // User and group names remembered per session (each map).
 inline constexpr size_t kMaxCachedNames = 4096;
 
+// Each string of an audit line is cut to this many bytes of escaped text,
+// so one hostile path cannot make a line (or a syslog message) unboundedly
+// long: a line is at most a few times this.
+inline constexpr size_t kMaxAuditField = 4096;
 // Repeated refusals on the audit trail (audit_limit.h). Of one session's
 // events that are not "ok", at most kAuditBurst of one kind (op, result,
 // rule, detail) are written at once, and one more every kAuditRefillSeconds;
