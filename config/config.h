@@ -126,9 +126,10 @@ struct DefenderSection {
   int observation_time = 600;  // seconds over which `threshold` points drain
   int ban_time = 1800;         // seconds
   int score_failed_login = 1;  // a wrong key or password for a known user
-  int score_invalid_user = 2;  // a name that may not log in (unknown, ...)
+  int score_invalid_user = 2;  // a name that may not log in (unknown, ...),
+                               // or an address outside every allow_from
   int score_no_auth = 2;       // ended without trying to log in, or timed out
-  int score_over_limit = 3;    // over max_connections_per_address or
+  int score_over_limit = 3;    // dropped over a connection limit, or over
                                // max_sessions_per_user
   std::vector<Cidr> never_ban;
   bool operator==(const DefenderSection&) const = default;

@@ -11,12 +11,11 @@
 #include <cstring>
 #include <utility>
 
+#include "sftpd/limits.h"
+
 namespace sftpd {
 namespace {
 
-// Longest escaped text kept per string, so one hostile path cannot make a
-// line (or a syslog message) unboundedly long.
-constexpr size_t kMaxFieldBytes = 4096;
 constexpr char kHex[] = "0123456789abcdef";
 
 // Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no
@@ -86,7 +85,7 @@ void AppendJsonString(std::string& out, std::string_view s) {
       unit.append(s.substr(i, n));
       consumed = n;
     }
-    if (kept + unit.size() > kMaxFieldBytes) break;
+    if (kept + unit.size() > kMaxAuditField) break;
     out += unit;
     kept += unit.size();
     i += consumed;
@@ -178,6 +177,9 @@ std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
   }
   if (event.bytes_written >= 0) {
     AppendNumberField(out, "bytes_written", event.bytes_written);
+  }
+  if (event.repeated > 0) {
+    AppendNumberField(out, "repeated", int64_t(event.repeated));
   }
   out += '}';
   return out;

@@ -38,6 +38,10 @@ struct AuditEvent {
   std::string_view detail{};  // e.g. open flags "rwct", setstat "mode=0644"
   int64_t bytes_read = -1;    // on close; -1: not applicable
   int64_t bytes_written = -1;
+  // A summary line (audit_limit.h): this many more events like it (same op,
+  // result, rule and detail) happened and were counted, not written one by
+  // one. 0 for every other event.
+  uint64_t repeated = 0;
 };
 
 class AuditSink {
@@ -56,13 +60,13 @@ inline constexpr std::string_view kRuleAuditUnavailable = "audit_unavailable";
 // object without a trailing newline: {"time":"2026-11-23T14:36:04.123456Z",
 // "session":..,"user":..,"uid":..,"addr":..,"port":..,"op":..,"path":..,
 // "target":..,"result":..,"rule":..,"detail":..,"bytes_read":..,
-// "bytes_written":..}; empty strings, port 0, uid -1 and -1 counts are left
-// out.
+// "bytes_written":..,"repeated":..}; empty strings, port 0, uid -1, -1
+// counts and repeated 0 are left out.
 // Strings are JSON-escaped (control bytes and DEL as \u00XX; each byte of an
 // invalid UTF-8 sequence, and both bytes of a C1 control, as \u00XX of the
 // byte, so the line is always valid JSON and \u0080..\u00ff always stand
-// for one raw byte: ParseAuditLine gets the same bytes back) and cut to 4096
-// bytes of escaped text at a character boundary.
+// for one raw byte: ParseAuditLine gets the same bytes back) and cut to
+// kMaxAuditField (limits.h) bytes of escaped text at a character boundary.
 std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
                              int64_t time_us);
 
@@ -135,12 +139,13 @@ class RecordingAudit final : public AuditSink {
   struct Entry {
     std::string op, path, target, result, rule, detail;
     int64_t bytes_read, bytes_written;
+    uint64_t repeated;
   };
   void Record(const AuditEvent& e) override {
     entries.push_back({std::string(e.op), std::string(e.path),
                        std::string(e.target), std::string(e.result),
                        std::string(e.rule), std::string(e.detail), e.bytes_read,
-                       e.bytes_written});
+                       e.bytes_written, e.repeated});
   }
   std::vector<Entry> entries;
 };

@@ -184,6 +184,9 @@ void PrintRow(FILE* out, const AuditRecord& r) {
     result += ", wrote " + std::to_string(r.bytes_written);
   }
   if (!r.detail.empty()) result += "; " + TerminalSafe(r.detail);
+  if (r.repeated > 0) {
+    result += " ... and " + std::to_string(r.repeated) + " more like it";
+  }
   fprintf(out, "%-19s  %-12s %-15s %-8s %-40s %s\n", TerminalSafe(when).c_str(),
           TerminalSafe(r.user.empty() ? "-" : r.user).c_str(),
           TerminalSafe(r.address.empty() ? "local" : r.address).c_str(),
@@ -241,6 +244,9 @@ std::string AuditUsage() {
       "  --summary        per user: sessions, files read and written, bytes,\n"
       "                   refusals\n"
       "\n"
+      "A line with \"repeated\": N stands for N more events like it (same\n"
+      "op, result, rule and detail) that were counted rather than written;\n"
+      "the table says \"... and N more like it\", --summary counts them.\n"
       "A corrupt line is reported on stderr as FILE:LINE and skipped.\n"
       "Exit status: 0, 1 if a file could not be read, 2 for a usage error.\n";
   return s;
@@ -427,7 +433,8 @@ AuditTotals RunAuditQuery(const AuditQuery& q,
             ++t.files_written;
             t.bytes_written += uint64_t(r.bytes_written);
           }
-          if (IsRefused(r)) ++t.refusals;
+          // A summary line stands for the events it counted.
+          if (IsRefused(r)) t.refusals += r.repeated > 0 ? r.repeated : 1;
           break;
         }
       }

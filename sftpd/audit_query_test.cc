@@ -331,6 +331,41 @@ TEST_CASE("audit query: a run over plain and gzip files, corrupt lines skipped")
   }
 }
 
+TEST_CASE("audit query: a summary line is a refusal that counts its events") {
+  TempDir dir;
+  const std::string log = dir.path() + "/audit.jsonl";
+  const AuditEvent refused{.op = "mkdir",
+                           .path = "/archive/x",
+                           .result = "Permission denied",
+                           .rule = "read-only export"};
+  AuditEvent summary = refused;
+  summary.path = {};
+  summary.repeated = 990;
+  AuditIdentity who{.session = "s", .user = "bob", .address = "192.0.2.7"};
+  std::string text;
+  for (int i = 0; i < 10; ++i)
+    text += FormatAuditEvent(who, refused, kNow) + "\n";
+  text += FormatAuditEvent(who, summary, kNow) + "\n";
+  std::ofstream(log) << text;
+  AuditRecord r;
+  REQUIRE_FALSE(ParseAuditLine(FormatAuditEvent(who, summary, kNow), &r));
+  CHECK(Selects({"--op", "refused"}, r));
+  CHECK(Selects({"--op", "mkdir"}, r));
+  CHECK_FALSE(Selects({"--op", "read"}, r));
+  SECTION("the table says how many more") {
+    auto [out, err] = Run({"--op", "refused"}, {log});
+    CHECK(err.empty());
+    CHECK(out.find("Permission denied (read-only export) ... and 990 more "
+                   "like it") != std::string::npos);
+  }
+  SECTION("--summary counts each refusal once") {
+    auto [out, err] = Run({"--summary"}, {log});
+    INFO(out);
+    CHECK(out.find("bob ") != std::string::npos);
+    CHECK(out.find(" 1000\n") != std::string::npos);
+  }
+}
+
 TEST_CASE("audit query: the table keeps control characters off the terminal") {
   TempDir dir;
   const std::string log = dir.path() + "/audit.jsonl";

@@ -321,6 +321,7 @@ std::optional<std::string> ParseAuditLine(std::string_view line,
   r.uid = -1;
   r.port = 0;
   r.bytes_read = r.bytes_written = -1;
+  r.repeated = 0;
 
   Cursor c(line);
   auto at = [&](const char* what) {
@@ -363,6 +364,7 @@ std::optional<std::string> ParseAuditLine(std::string_view line,
       if (key == "port") r.port = v;
       if (key == "bytes_read") r.bytes_read = v;
       if (key == "bytes_written") r.bytes_written = v;
+      if (key == "repeated") r.repeated = v;
     } else if (!c.Literal()) {
       return at("a value expected");
     }

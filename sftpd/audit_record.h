@@ -25,6 +25,9 @@ struct AuditRecord {
   int64_t port = 0;
   int64_t bytes_read = -1;  // -1: not on this line
   int64_t bytes_written = -1;
+  // A summary line: this many more events like it were counted, not written
+  // one by one (audit_limit.h); 0 on every other line.
+  int64_t repeated = 0;
 };
 
 // Parses `line` (one JSON object of string and integer members, no newline)

@@ -63,6 +63,27 @@ TEST_CASE("audit record: a written line parses to what went in") {
   CHECK(r.port == 0);
   CHECK(r.bytes_read == -1);
   CHECK(r.bytes_written == -1);
+  CHECK(r.repeated == 0);
+}
+
+TEST_CASE("audit record: a summary line reads back with its count") {
+  const std::string line = FormatAuditEvent(Bob(),
+                                            {.op = "mkdir",
+                                             .result = "Permission denied",
+                                             .rule = "read-only export",
+                                             .repeated = 9990},
+                                            kTime);
+  CHECK(line.ends_with(",\"rule\":\"read-only export\",\"repeated\":9990}"));
+  AuditRecord r;
+  REQUIRE_FALSE(ParseAuditLine(line, &r).has_value());
+  CHECK(r.op == "mkdir");
+  CHECK(r.rule == "read-only export");
+  CHECK(r.path.empty());
+  CHECK(r.repeated == 9990);
+  REQUIRE_FALSE(
+      ParseAuditLine(FormatAuditEvent(Bob(), {.op = "login"}, kTime), &r)
+          .has_value());
+  CHECK(r.repeated == 0);
 }
 
 TEST_CASE("audit record: any bytes in a path come back as they went in") {

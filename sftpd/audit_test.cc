@@ -173,17 +173,19 @@ TEST_CASE("audit: fields come in the fixed order and empty ones are left out") {
                   .rule = "r",
                   .detail = "rwct",
                   .bytes_read = 10,
-                  .bytes_written = 0};
+                  .bytes_written = 0,
+                  .repeated = 7};
   auto all = ParseFlatObject(FormatAuditEvent(Alice(), full, kTime));
   REQUIRE(all.has_value());
   CHECK(Keys(*all) == std::vector<std::string>{
                           "time", "session", "user", "uid", "addr", "port",
                           "op", "path", "target", "result", "rule", "detail",
-                          "bytes_read", "bytes_written"});
+                          "bytes_read", "bytes_written", "repeated"});
   CHECK(Value(*all, "uid") == "1000");
   CHECK(Value(*all, "port") == "51022");
   CHECK(Value(*all, "bytes_read") == "10");
   CHECK(Value(*all, "bytes_written") == "0");
+  CHECK(Value(*all, "repeated") == "7");
 
   AuditIdentity local{.session = "00000000000000aa", .user = "bob", .uid = 0};
   AuditEvent login{.op = "login"};

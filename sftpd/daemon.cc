@@ -25,6 +25,7 @@
 #include <memory>
 
 #include "sftpd/audit.h"
+#include "sftpd/audit_limit.h"
 #include "sftpd/audit_relay.h"
 #include "sftpd/control.h"
 #include "sftpd/defender.h"
@@ -299,6 +300,9 @@ struct Relay {
   bool admitted = false;
   bool logged_out = false;
   bool kicked = false;  // ended by `sftpd kick`
+  // The session's repeated refusals, limited here rather than by the
+  // session process, which may not be trusted to.
+  AuditLimiter limiter{kSessionAuditBudget};
   // For `sftpd sessions`: when it was admitted, and its last progress.
   int64_t since_us = 0;
   uint64_t bytes_read = 0;
@@ -335,7 +339,8 @@ class Listener {
         config_(std::move(config)),
         filter_(ListenerFilter(config_)),
         children_(ConnectionLimits::Of(config_.server)),
-        defender_(config_.defender) {}
+        defender_(config_.defender),
+        drops_(kDropAuditBudget) {}
 
   // Everything that can fail at start; an error says why.
   std::optional<std::string> Start();
@@ -355,11 +360,14 @@ class Listener {
   void Signal(int sig, const char* why);
   void Reap();
   void Accept(int listen_fd);
-  // Audits and logs a connection dropped before key exchange.
+  // Audits and logs a connection dropped before key exchange, as often as
+  // drops_ lets it for its address and rule; the others are counted.
   void Drop(const Peer& peer, std::string_view rule, const std::string& why);
-  // Drops a connection from a banned address; audited and logged only as
-  // often as the defender says.
-  void DropBanned(const Peer& peer, Clock::time_point until);
+  // Writes the counts of refusals and drops whose window ended, or all of
+  // them with `all` (at exit).
+  void WriteCounts(bool all);
+  // Writes what `relay`'s limiter still counts (the session ended).
+  void WriteCounts(Relay& relay);
   // Scores `offence` against `address`; audits and logs a ban it begins.
   void Offend(const Address& address, Offence offence);
   // Reads what child `pid` sent (bounded) and acts on it.
@@ -392,6 +400,7 @@ class Listener {
   std::string control_path_;  // where control_ is bound
   ConnectionTable children_;
   Defender defender_;  // kept across SIGHUP, with its bans
+  AuditLimiter drops_;  // drops before key exchange, per address and rule
   std::map<pid_t, Relay> relays_;
   std::vector<uint8_t> relay_buffer_;  // one message at a time, reused
   bool audit_refusing_ = false;        // as the sessions were last told
@@ -551,8 +560,10 @@ int Listener::Run() {
     if (fds[first_relay - 1].revents & POLLIN) AnswerControl();
     HandleSignals();
     Reap();
+    WriteCounts(/*all=*/false);
     if (stopping_) {
       if (!Stopped()) continue;
+      WriteCounts(/*all=*/true);
       if (control_.valid()) unlink(control_path_.c_str());
       return 0;
     }
@@ -699,6 +710,7 @@ void Listener::Reap() {
     if (!relay.admitted && (timed_out || !relay.tried_login)) {
       Offend(relay.address, Offence::kNoAuth);
     }
+    WriteCounts(relay);
     if (relay.admitted && !relay.logged_out) {
       const std::string how = relay.kicked && WIFSIGNALED(status)
                                   ? "kicked (sftpd kick)"
@@ -711,28 +723,49 @@ void Listener::Reap() {
   }
 }
 
+// The detail of a drop, and of the line summing up those counted.
+constexpr std::string_view kDroppedBeforeKex = "dropped before key exchange";
+
 void Listener::Drop(const Peer& peer, std::string_view rule,
                     const std::string& why) {
+  const std::string address = peer.address ? peer.address->ToString() : "";
+  const AuditKind kind = AuditKind::Of({.op = "login",
+                                        .result = "refused",
+                                        .rule = rule,
+                                        .detail = kDroppedBeforeKex},
+                                       address);
+  if (!drops_.Admit(kind, Clock::now())) return;  // counted
   Say(LOG_WARNING, "dropped connection from " + peer.text + ": " + why);
-  Record({.address = peer.address ? peer.address->ToString() : "",
-          .port = peer.port},
+  Record({.address = address, .port = peer.port},
          {.op = "login",
           .result = "refused",
           .rule = rule,
-          .detail = "dropped before key exchange: " + why});
+          .detail = std::string(kDroppedBeforeKex) + ": " + why});
 }
 
-void Listener::DropBanned(const Peer& peer, Clock::time_point until) {
-  Defender::DropReport report = defender_.NoteDrop(*peer.address, Clock::now());
-  if (!report.record) return;
-  const auto left =
-      std::chrono::ceil<std::chrono::seconds>(until - Clock::now()).count();
-  std::string why = "address banned for " + std::to_string(left) + " more s";
-  if (report.unrecorded > 0) {
-    why += " (" + std::to_string(report.unrecorded) +
-           " more connections dropped since the last record)";
+void Listener::WriteCounts(bool all) {
+  const Clock::time_point now = Clock::now();
+  for (auto& [pid, relay] : relays_) {
+    for (const AuditLimiter::Summary& s : relay.limiter.Take(now, all)) {
+      Record(relay.who, SummaryEvent(s));
+    }
   }
-  Drop(peer, "defender", why);
+  for (const AuditLimiter::Summary& s : drops_.Take(now, all)) {
+    const std::string from =
+        s.kind.address.empty() ? "other addresses" : s.kind.address;
+    Say(LOG_WARNING, "dropped " + std::to_string(s.count) +
+                         " more connections from " + from + " (" +
+                         (s.kind.rule.empty() ? s.kind.detail : s.kind.rule) +
+                         ")");
+    Record({.address = s.kind.address}, SummaryEvent(s));
+  }
+}
+
+void Listener::WriteCounts(Relay& relay) {
+  for (const AuditLimiter::Summary& s :
+       relay.limiter.Take(Clock::now(), /*all=*/true)) {
+    Record(relay.who, SummaryEvent(s));
+  }
 }
 
 void Listener::Offend(const Address& address, Offence offence) {
@@ -762,28 +795,38 @@ void Listener::Accept(int listen_fd) {
   Peer peer = PeerOf(ss);
   if (peer.address) {
     if (auto until = defender_.BannedUntil(*peer.address, Clock::now())) {
-      return DropBanned(peer, *until);
+      const auto left =
+          std::chrono::ceil<std::chrono::seconds>(*until - Clock::now());
+      return Drop(
+          peer, "defender",
+          "address banned for " + std::to_string(left.count()) + " more s");
     }
   }
+  // Each drop below counts against its address too, so an address that
+  // floods the listener with connections it drops ends up banned.
   if (!peer.address || !filter_.Allows(*peer.address)) {
-    return Drop(peer, "allow_from", "address not in any allow_from");
+    Drop(peer, "allow_from", "address not in any allow_from");
+    if (peer.address) Offend(*peer.address, Offence::kNotAllowed);
+    return;
   }
   const ConnectionLimits& limits = children_.limits();
   switch (children_.Check(*peer.address)) {
     case ConnectionTable::Admission::kAdmit:
       break;
     case ConnectionTable::Admission::kTooMany:
-      return Drop(peer, "max_connections",
-                  std::to_string(limits.max_total) + " connections already");
+      Drop(peer, "max_connections",
+           std::to_string(limits.max_total) + " connections already");
+      return Offend(*peer.address, Offence::kOverLimit);
     case ConnectionTable::Admission::kTooManyFromAddress:
-      Offend(*peer.address, Offence::kOverLimit);
-      return Drop(peer, "max_connections_per_address",
-                  std::to_string(limits.max_per_address) +
-                      " connections from that address already");
+      Drop(peer, "max_connections_per_address",
+           std::to_string(limits.max_per_address) +
+               " connections from that address already");
+      return Offend(*peer.address, Offence::kOverLimit);
     case ConnectionTable::Admission::kTooManyStartups:
-      return Drop(peer, "max_startups",
-                  std::to_string(limits.max_startups) +
-                      " connections not yet authenticated");
+      Drop(peer, "max_startups",
+           std::to_string(limits.max_startups) +
+               " connections not yet authenticated");
+      return Offend(*peer.address, Offence::kOverLimit);
   }
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
@@ -849,13 +892,15 @@ void Listener::OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m) {
   if (m.type == RelayType::kEvent) {
     if (relay.admitted) {
       relay.logged_out = relay.logged_out || m.event.op == "logout";
-      Record(relay.who, m.event);
+      LimitEvent(relay.limiter, m.event, Clock::now(),
+                 [&](const AuditEvent& e) { Record(relay.who, e); });
     } else {
       // Before admission the child is still root, so the claimed name it
       // reports for a refused login is taken as given.
       AuditIdentity who = relay.who;
       who.user = std::string(m.user);
-      Record(who, m.event);
+      LimitEvent(relay.limiter, m.event, Clock::now(),
+                 [&](const AuditEvent& e) { Record(who, e); });
       relay.tried_login = true;
       if (m.event.op == "login" && m.event.result == "refused") {
         if (std::optional<Offence> o = OffenceOfLoginRule(m.event.rule)) {

@@ -6,19 +6,14 @@
 
 namespace sftpd {
 
-namespace {
-
-// A banned address's drops are recorded at most this often.
-constexpr std::chrono::seconds kDropRecordInterval{60};
-
-}  // namespace
-
 std::string_view OffenceName(Offence offence) {
   switch (offence) {
     case Offence::kFailedLogin:
       return "failed login";
     case Offence::kInvalidUser:
       return "invalid user";
+    case Offence::kNotAllowed:
+      return "address not in any allow_from";
     case Offence::kNoAuth:
       return "no login attempt";
     case Offence::kOverLimit:
@@ -58,6 +53,7 @@ int Defender::Points(Offence offence) const {
     case Offence::kFailedLogin:
       return settings_.score_failed_login;
     case Offence::kInvalidUser:
+    case Offence::kNotAllowed:
       return settings_.score_invalid_user;
     case Offence::kNoAuth:
       return settings_.score_no_auth;
@@ -115,22 +111,6 @@ std::optional<int> Defender::Add(const Address& address, Offence offence,
   e = Entry{.drained = now,
             .banned_until = now + std::chrono::seconds(settings_.ban_time)};
   return settings_.threshold;
-}
-
-Defender::DropReport Defender::NoteDrop(const Address& address,
-                                        Clock::time_point now) {
-  auto it = entries_.find(KeyOf(address));
-  if (it == entries_.end()) return {.record = true};
-  Entry& e = it->second;
-  const bool first = e.last_drop_record == Clock::time_point{};
-  if (!first && now - e.last_drop_record < kDropRecordInterval) {
-    ++e.unrecorded_drops;
-    return {};
-  }
-  DropReport report{.record = true, .unrecorded = e.unrecorded_drops};
-  e.last_drop_record = now;
-  e.unrecorded_drops = 0;
-  return report;
 }
 
 void Defender::Evict(Clock::time_point now) {

@@ -23,8 +23,11 @@ namespace sftpd {
 enum class Offence {
   kFailedLogin,  // a wrong key or password for a user who may log in
   kInvalidUser,  // a name that may not log in at all
+  kNotAllowed,   // from an address outside every allow_from (scored as an
+                 // invalid user: nobody may log in from there)
   kNoAuth,       // ended without trying to log in, or ran out of grace time
-  kOverLimit,    // over max_connections_per_address or max_sessions_per_user
+  kOverLimit,    // dropped over max_connections, max_startups or
+                 // max_connections_per_address, or over max_sessions_per_user
 };
 
 std::string_view OffenceName(Offence offence);
@@ -58,15 +61,6 @@ class Defender {
   std::optional<int> Add(const Address& address, Offence offence,
                             Clock::time_point now);
 
-  // For a connection dropped because of a ban: whether to record this drop
-  // (the first, then at most one a minute per address), and how many drops
-  // went unrecorded before it. A banned address cannot fill the audit trail.
-  struct DropReport {
-    bool record = false;
-    uint64_t unrecorded = 0;
-  };
-  DropReport NoteDrop(const Address& address, Clock::time_point now);
-
   size_t tracked() const { return entries_.size(); }
 
  private:
@@ -76,8 +70,6 @@ class Defender {
     int score = 0;
     Clock::time_point drained{};  // the score is drained up to here
     Clock::time_point banned_until{};  // in the past: not banned
-    Clock::time_point last_drop_record{};
-    uint64_t unrecorded_drops = 0;
   };
   static Key KeyOf(const Address& address);
   bool NeverBan(const Address& address) const;

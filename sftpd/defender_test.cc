@@ -147,20 +147,16 @@ TEST_CASE("defender: an IPv6 client is scored by its /64") {
   CHECK_FALSE(d.BannedUntil(A("127.0.0.1"), kT0));
 }
 
-TEST_CASE("defender: a banned address's drops are recorded once a minute") {
+TEST_CASE("defender: drops outside every allow_from score as invalid users") {
   Defender d(Settings());
-  const Address a = A("127.0.0.3");
-  CHECK_FALSE(d.Add(a, Offence::kOverLimit, kT0));
-  REQUIRE(d.Add(a, Offence::kOverLimit, kT0));
-  Defender::DropReport first = d.NoteDrop(a, kT0);
-  CHECK(first.record);
-  CHECK(first.unrecorded == 0);
-  for (int i = 1; i <= 10; ++i) {
-    CHECK_FALSE(d.NoteDrop(a, kT0 + seconds(i)).record);
-  }
-  Defender::DropReport later = d.NoteDrop(a, kT0 + seconds(60));
-  CHECK(later.record);
-  CHECK(later.unrecorded == 10);
+  const Address a = A("127.0.0.7");
+  CHECK(OffenceName(Offence::kNotAllowed) == "address not in any allow_from");
+  CHECK_FALSE(d.Add(a, Offence::kNotAllowed, kT0));
+  CHECK_FALSE(d.Add(a, Offence::kNotAllowed, kT0));
+  std::optional<int> reached = d.Add(a, Offence::kNotAllowed, kT0);
+  REQUIRE(reached);
+  CHECK(*reached == 5);  // 2 points each: banned on the third
+  CHECK(d.BannedUntil(a, kT0));
 }
 
 TEST_CASE("defender: a flood of sources costs bounded memory, bans kept") {

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "sftpd/audit.h"
+#include "sftpd/audit_limit.h"
 #include "sftpd/exports.h"
 #include "sftpd/identity.h"
 #include "sftpd/layers.h"
@@ -207,7 +208,10 @@ int ServeStdio(const std::string& config_path) {
          peer->text.c_str(), trees.size(), layers->c_str());
   audit.Record({.op = "login", .detail = *layers});
 
-  Session session(**exports, audit, user->name);
+  // The session's repeated refusals are counted rather than each written
+  // (audit_limit.h); the logout below writes what is still counted.
+  LimitedAudit limited(audit);
+  Session session(**exports, limited, user->name);
   std::optional<std::string> broken = PumpSession(
       session, STDIN_FILENO, STDOUT_FILENO, config.server.idle_timeout);
   session.Close();
@@ -215,7 +219,7 @@ int ServeStdio(const std::string& config_path) {
     syslog(LOG_WARNING, "session %s: ended: %s",
            audit.identity().session.c_str(), broken->c_str());
   }
-  audit.Record({.op = "logout", .result = broken ? *broken : "ok"});
+  limited.Record({.op = "logout", .result = broken ? *broken : "ok"});
   return broken ? 1 : 0;
 }
 

@@ -2,10 +2,11 @@
 # `sftpd serve`'s audit trail and connection limits: the listener, not the
 # user's session process, writes the audit file (the session holds no fd on
 # it); refused logins, drops before key exchange and a killed session are on
-# it; SIGHUP reopens it after a rotation; [server] max_sessions_per_user,
-# max_startups, idle_timeout (set by a SIGHUP) and [auth] login_grace_time
-# (silent and slow-loris clients), max_tries are enforced and audited with
-# their rule or reason.
+# it; a flood of refused requests costs it a bounded amount, the listener
+# counting what it does not write; SIGHUP reopens it after a rotation;
+# [server] max_sessions_per_user, max_startups, idle_timeout (set by a
+# SIGHUP) and [auth] login_grace_time (silent and slow-loris clients),
+# max_tries are enforced and audited with their rule or reason.
 # Usage: daemon_audit_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -16,7 +17,7 @@ CFG=$TMP/etc/sftpd.toml
 AUDIT=$TMP/audit/audit.jsonl
 K=$TMP/keys
 L=$TMP/local
-mkdir -p "$SRV/users/$T_USER1" "$K" "$L" "$TMP/audit" "$TMP/hk"
+mkdir -p "$SRV/users/$T_USER1" "$SRV/archive" "$K" "$L" "$TMP/audit" "$TMP/hk"
 chown "$T_USER1:" "$SRV/users/$T_USER1"
 chmod 0755 "$K" "$TMP/hk"
 
@@ -47,8 +48,12 @@ never_ban = ["127.0.0.1"]
 path = "$SRV/users/%u"
 owner_only = true
 
+[exports.archive]
+path = "$SRV/archive"
+access = "ro"
+
 [users.$T_USER1]
-exports = ["home"]
+exports = ["home", "archive"]
 allow_from = ["127.0.0.1/32"]
 CONFIG
 
@@ -108,6 +113,29 @@ check "  ... its logout is written" wait_audit '"op":"logout","result":"ok"'
 session=$(grep '"op":"logout","result":"ok"' "$AUDIT" | sed -n 's/.*"session":"\([0-9a-f]*\)".*/\1/p')
 check_eq "  ... login, two opens and closes, logout under one session id" "6" \
   "$(grep "\"session\":\"$session\"" "$AUDIT" | grep -cE '"op":"(login|open|close|logout)"' || true)"
+
+log "a flood of refused requests: the listener counts what the session repeats"
+# 10000 MKDIRs of 4 KiB paths in the read-only /archive, each refused with no
+# filesystem work. The listener writes a few, counts the rest per session
+# and writes their count at the logout: the session process is not trusted
+# to limit itself.
+FLOODS=10000
+bytes_before=$(stat -c %s "$AUDIT")
+flood=$(timeout 120 /usr/bin/python3 "$(dirname "$0")/refusal_flood.py" \
+  "$FLOODS" /archive 4000 -- ssh "${DAEMON_SSH_OPTS[@]}" -i "$TMP/client_key" \
+  -p "$PORT" -s "$T_USER1@127.0.0.1" sftp || true)
+check_eq "every one of $FLOODS MKDIRs in /archive is refused" "denied=$FLOODS other=0" "$flood"
+check "  ... the session's logout is written" wait_audit '"op":"logout","result":"ok"'
+bytes=$(($(stat -c %s "$AUDIT") - bytes_before))
+log "  audit: $bytes bytes for $FLOODS refused requests"
+check "  ... the audit file grew by under 128 KiB ($bytes bytes)" test "$bytes" -lt 131072
+rule='"rule":"read-only export"'
+written=$(grep "$rule" "$AUDIT" | grep -vc '"repeated":' || true)
+summed=$(sed -n 's/.*"rule":"read-only export","repeated":\([0-9]*\)}$/\1/p' "$AUDIT" | paste -sd+ | bc)
+check "  ... a few are written one by one ($written)" test "${written:-0}" -ge 1 -a "${written:-0}" -le 20
+check_eq "  ... and the listener's summary lines count the rest exactly" "$FLOODS" "$((written + ${summed:-0}))"
+check "  ... with the session's identity" \
+  grep -q "\"user\":\"$T_USER1\",\"uid\":[0-9]*,\"addr\":\"127.0.0.1\",\"port\":[0-9]*,\"op\":\"mkdir\",\"result\":\"Permission denied\",$rule,\"repeated\":" "$AUDIT"
 
 log "refused logins are audited"
 check_not "two wrong keys are refused" \

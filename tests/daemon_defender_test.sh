@@ -4,7 +4,9 @@
 # dropped before key exchange even with the right key, while other
 # addresses are served; the ban survives a SIGHUP and ends after ban_time;
 # never_ban addresses are never banned (also when added by a SIGHUP); names
-# that may not log in and scanners that never try are scored too.
+# that may not log in, scanners that never try, and connections from outside
+# every allow_from are scored too, and a flood of drops costs the audit
+# trail a line and a count per address.
 # Usage: daemon_defender_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -49,8 +51,11 @@ never_ban = [$1]
 path = "$SRV/users/%u"
 owner_only = true
 
+# 127.0.0.0/29 may log in; a connection from elsewhere is dropped by the
+# listener.
 [users.$T_USER1]
 exports = ["home"]
+allow_from = ["127.0.0.0/29"]
 CONFIG
 }
 config '"127.0.0.4"'
@@ -132,6 +137,38 @@ check_eq "three silent connections from 127.0.0.6 ban it (2 points each)" "3" \
   "$(attempts_until_ban 127.0.0.6 5 scan 127.0.0.6)"
 check "  ... for no login attempt" grep -q '"addr":"127.0.0.6","op":"ban",.*reached, last offence: no login attempt' "$AUDIT"
 
+log "a flood of connections from 127.0.0.9, outside every allow_from"
+# flood FROM N: N connections from FROM, one at a time, each read until the
+# server closes it; prints how many were closed so.
+flood() {
+  python3 -c 'import socket, sys
+closed = 0
+for _ in range(int(sys.argv[3])):
+    s = socket.socket(); s.settimeout(5); s.bind((sys.argv[1], 0))
+    s.connect(("127.0.0.1", int(sys.argv[2])))
+    try:
+        while s.recv(4096):
+            pass
+        closed += 1
+    except OSError:
+        pass
+    s.close()
+print(closed)' "$1" "$PORT" "$2"
+}
+# drops9: the audit lines of drops from 127.0.0.9, summaries too.
+drops9() { grep '"addr":"127.0.0.9",\("port":[0-9]*,\)\?"op":"login","result":"refused"' "$AUDIT"; }
+FLOODS=300
+dlog_before=$(wc -l <"$DLOG")
+check_eq "$FLOODS connections are each dropped before key exchange" "$FLOODS" "$(flood 127.0.0.9 $FLOODS)"
+check "  ... the drops (2 points each) ban it" \
+  grep -q '"addr":"127.0.0.9","op":"ban",.*"detail":"for '"$BAN_TIME"' s: score 5 reached, last offence: address not in any allow_from"' "$AUDIT"
+check_eq "  ... one drop by allow_from is written one by one" "1" \
+  "$(drops9 | grep '"rule":"allow_from"' | grep -vc '"repeated"' || true)"
+check_eq "  ... and one by the ban" "1" \
+  "$(drops9 | grep '"rule":"defender"' | grep -vc '"repeated"' || true)"
+check "  ... the daemon's log holds a few lines about it, not $FLOODS" \
+  test "$(tail -n +"$((dlog_before + 1))" "$DLOG" | grep -c '127.0.0.9' || true)" -le 4
+
 log "SIGHUP with 127.0.0.6 added to never_ban"
 config '"127.0.0.4", "127.0.0.6"'
 reloads=$(grep -c 'SIGHUP: reloaded' "$DLOG" || true)
@@ -152,5 +189,15 @@ elapsed=$((SECONDS - banned_at))
 check_eq "127.0.0.3 is served again" "1" "$served"
 check "  ... not before $((BAN_TIME - 1)) s (after $elapsed s)" test "$elapsed" -ge $((BAN_TIME - 1))
 check_eq "the listener is still the one started" "$DPID" "$(pgrep -o -f "sftpd serve --config $CFG" || true)"
+
+log "the listener's counts are written when it stops"
+kill -TERM "$DPID"
+check "sftpd serve exits on SIGTERM" timeout 20 tail --pid="$DPID" -f /dev/null
+written=$(drops9 | grep -vc '"repeated"' || true)
+summed=$(drops9 | sed -n 's/.*"repeated":\([0-9]*\)}$/\1/p' | paste -sd+ | bc)
+check_eq "every drop from 127.0.0.9 is a line or in a summary's count" "$FLOODS" "$((written + ${summed:-0}))"
+check "  ... a summary says how many more from 127.0.0.9" \
+  bash -c "'$SFTPD' audit --file '$AUDIT' --from 127.0.0.9 | grep -q 'dropped before key exchange ... and [0-9]* more like it'"
+check "  ... and the daemon's log says so too" grep -q 'dropped [0-9]* more connections from 127.0.0.9' "$DLOG"
 
 finish

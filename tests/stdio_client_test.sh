@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `sftpd --stdio` driven by OpenSSH's sftp client (sftp -D), as a test user:
 # every client command, checked on disk; the virtual root; admission by user,
-# group and address; the audit log.
+# group and address; the audit log, and what a flood of refusals costs it.
 # Usage: stdio_client_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -254,6 +254,32 @@ else fail "group member, no SSH_CONNECTION (local): admitted" "$(cat "$ERR")"; f
 if printf 'pwd\n' | sftp_as "$T_USER2" "$CFG" "127.0.0.2 40022 127.0.0.1 22"; then
   pass "group entry without allow_from admits 127.0.0.2"
 else fail "group entry without allow_from admits 127.0.0.2" "$(cat "$ERR")"; fi
+
+log "a flood of refused requests costs the audit trail a bounded amount"
+# 10000 MKDIRs of 4 KiB paths in the read-only /archive, each refused with
+# no filesystem work: a few lines of their own, the rest counted, and a
+# summary line whose count makes up the difference exactly.
+FLOOD_AUDIT=$TMP/audit/flood.jsonl
+FLOODS=10000
+install -m 0666 /dev/null "$FLOOD_AUDIT"
+sed "s|^log = \"$AUDIT\"|log = \"$FLOOD_AUDIT\"|" "$CFG" | install_config "$TMP/flood.toml"
+flood=$(timeout 120 /usr/bin/python3 "$(dirname "$0")/refusal_flood.py" \
+  "$FLOODS" /archive 4000 -- runuser -u "$T_USER1" -- env -u SSH_CLIENT \
+  SSH_CONNECTION="$T_LOCAL_ADDR" "$SFTPD" --stdio --config "$TMP/flood.toml" \
+  2>>"$TMP/sessions.err" || true)
+check_eq "every one of $FLOODS MKDIRs in /archive is refused" \
+  "denied=$FLOODS other=0" "$flood"
+bytes=$(stat -c %s "$FLOOD_AUDIT")
+log "  audit: $bytes bytes for $FLOODS refused requests"
+check "  ... the audit file stays under 128 KiB ($bytes bytes)" test "$bytes" -lt 131072
+written=$(grep '"op":"mkdir"' "$FLOOD_AUDIT" | grep '"rule":"read-only export"' | grep -vc '"repeated":' || true)
+summed=$(grep '"op":"mkdir"' "$FLOOD_AUDIT" | sed -n 's/.*"rule":"read-only export","repeated":\([0-9]*\)}$/\1/p' | paste -sd+ | bc)
+check "  ... a few are written one by one ($written)" test "${written:-0}" -ge 1 -a "${written:-0}" -le 20
+check_eq "  ... and the summary lines count the rest exactly" "$FLOODS" "$((written + ${summed:-0}))"
+check "  ... which come before the logout" \
+  bash -c "tail -2 '$FLOOD_AUDIT' | head -1 | grep -q '\"repeated\":' && tail -1 '$FLOOD_AUDIT' | grep -q '\"op\":\"logout\",\"result\":\"ok\"'"
+check "  ... and sftpd audit reads them" \
+  bash -c "'$SFTPD' audit --file '$FLOOD_AUDIT' --op refused | grep -q 'and ${summed:-x} more like it'"
 
 log "audit log"
 if [[ -s "$AUDIT" ]]; then

@@ -55,7 +55,8 @@ void RunOne(std::string_view line) {
        .rule = r.rule,
        .detail = r.detail,
        .bytes_read = r.bytes_read,
-       .bytes_written = r.bytes_written},
+       .bytes_written = r.bytes_written,
+       .repeated = r.repeated > 0 ? uint64_t(r.repeated) : 0},
       r.time_us);
   AuditRecord back;
   Check(!ParseAuditLine(again, &back).has_value(),
@@ -69,7 +70,8 @@ void RunOne(std::string_view line) {
   // Counts the writer leaves out (negative ones) read back as absent.
   Check(back.bytes_read == (r.bytes_read >= 0 ? r.bytes_read : -1) &&
             back.bytes_written ==
-                (r.bytes_written >= 0 ? r.bytes_written : -1),
+                (r.bytes_written >= 0 ? r.bytes_written : -1) &&
+            back.repeated == (r.repeated > 0 ? r.repeated : 0),
         "a count changed");
 }
 
