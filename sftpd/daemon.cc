@@ -30,6 +30,7 @@
 #include "sftpd/defender.h"
 #include "sftpd/fd.h"
 #include "sftpd/identity.h"
+#include "sftpd/log_line.h"
 #include "sftpd/ssh_session.h"
 
 namespace sftpd {
@@ -41,11 +42,6 @@ constexpr const char* kUserKeyAlgorithms =
     "ssh-ed25519,ecdsa-sha2-nistp521,ecdsa-sha2-nistp384,"
     "ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256";
 constexpr int kPollMillis = 1000;  // also how often children are reaped
-
-void Say(int priority, const std::string& line) {
-  fprintf(stderr, "sftpd: %s\n", line.c_str());
-  syslog(priority, "%s", line.c_str());
-}
 
 int Fail(const std::string& why) {
   Say(LOG_ERR, why);

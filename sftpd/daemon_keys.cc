@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "sftpd/fd.h"
+#include "sftpd/log_line.h"
 
 namespace sftpd {
 
@@ -42,20 +43,8 @@ constexpr size_t kMaxQuoted = 64;
 // Longest reason a skipped line gets.
 constexpr size_t kMaxReason = 256;
 
-// The first `max` bytes of `text`, control and non-ASCII bytes shown as '?',
-// and "..." if it was longer: the file's owner chose the text, and it ends
-// up in log lines.
-std::string Printable(std::string_view text, size_t max) {
-  std::string out;
-  for (size_t i = 0; i < text.size() && i < max; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    out += c < 0x20 || c >= 0x7f ? '?' : static_cast<char>(c);
-  }
-  if (text.size() > max) out += "...";
-  return out;
-}
-
-// `text` quoted back in a reason.
+// `text` quoted back in a reason, Printable (log_line.h): the file's owner
+// chose the text, and it ends up in log lines.
 std::string Quoted(std::string_view text) {
   return "\"" + Printable(text, kMaxQuoted) + "\"";
 }

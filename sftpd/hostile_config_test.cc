@@ -517,11 +517,11 @@ std::vector<KeyRow> KeyRows() {
        "option syntax error after \"restrict\"");
   skip("options and no key", "restrict,no-pty", "no key after the options");
   skip("non-UTF-8 bytes where options go", "\xff\xfe " + k,
-       "option syntax error at \"??");
+       "option syntax error at \"\\xff\\xfe");
   skip("a NUL where options go", std::string("\0restrict ", 10) + k,
        "NUL byte");
   skip("an ESC sequence in an option name is not echoed raw",
-       "no-pty,\x1b[31mevil " + k, "option syntax error at \"?[31mevil");
+       "no-pty,\x1b[31mevil " + k, "option syntax error at \"\\x1b[31mevil");
   skip(
       "100000 from= patterns",
       [] {

@@ -5,7 +5,8 @@
 # it; SIGHUP reopens it after a rotation; [server] max_sessions_per_user,
 # max_startups, idle_timeout (set by a SIGHUP) and [auth] login_grace_time
 # (silent and slow-loris clients), max_tries are enforced and audited with
-# their rule or reason.
+# their rule or reason; a claimed user name holding a line break cannot
+# forge a log line.
 # Usage: daemon_audit_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -127,6 +128,32 @@ fi
 check_not "an unknown user is refused" dsftp "$TMP/client_key" "nosuchuser-sftpd@127.0.0.1" <<<"ls"
 check "  ... audited with the name tried" \
   wait_audit '"user":"nosuchuser-sftpd".*"rule":"unknown user"'
+
+log "a claimed user name cannot forge a log line"
+# The name holds a line break and a whole sshd failure line for another
+# address: unescaped, the journal (and fail2ban reading it) would see that
+# line on its own and ban 127.0.0.9.
+FORGED="Failed password for root from 127.0.0.9 port 1 ssh2"
+got=$(timeout 40 /usr/bin/python3 "$(dirname "$0")/ssh_probe.py" "$PORT" \
+  password $'x\n'"$FORGED"$'\r\n' wrong 2>&1 || true)
+check_eq "the name is refused" "refused" "${got%% *}"
+if grep -qF 'invalid user x\x0aFailed password for root from 127.0.0.9 port 1 ssh2\x0d\x0a from 127.0.0.1 port' "$DLOG"; then
+  pass "  ... logged on one line, the line break escaped"
+else fail "  ... logged on one line, the line break escaped" "$(tail -5 "$DLOG")"; fi
+check_eq "  ... no line of the log starts with the forged one" "0" \
+  "$(grep -c "^Failed password for root from 127\.0\.0\.9" "$DLOG" || true)"
+check_eq "  ... no line holds a carriage return or an escape" "0" \
+  "$(grep -c $'[\r\x1b]' "$DLOG" || true)"
+if command -v fail2ban-regex >/dev/null; then
+  # The log as the journal holds the daemon's stderr: every line an entry
+  # of its own, which fail2ban reads as "sftpd[PID]: LINE". A row of
+  # fail2ban-regex starts with the address it counts against (the forged
+  # text may stand in its user field).
+  sed -E '/^sftpd(\[[0-9]+\])?: /!s/^/sftpd[0]: /' "$DLOG" >"$TMP/journal.log"
+  check_eq "  ... fail2ban's sshd filter counts no failure against 127.0.0.9" "0" \
+    "$(fail2ban-regex -d '{NONE}' --out row "$TMP/journal.log" 'sshd[_daemon=sftpd]' 2>&1 |
+      grep -c "^\['127\.0\.0\.9'" || true)"
+fi
 check_not "a client from 127.0.0.2 is refused" \
   dsftp "$TMP/client_key" -o BindAddress=127.0.0.2 "$T_USER1@127.0.0.1" <<<"ls"
 check "  ... audited by the listener before key exchange" \
