@@ -6,7 +6,8 @@
 # max_startups, idle_timeout (set by a SIGHUP) and [auth] login_grace_time
 # (silent and slow-loris clients), max_tries are enforced and audited with
 # their rule or reason; a claimed user name holding a line break cannot
-# forge a log line.
+# forge a log line; max_startups_per_address keeps one address holding idle
+# connections from locking out another.
 # Usage: daemon_audit_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -246,4 +247,83 @@ for f in sys.argv[1:]:
         assert isinstance(json.loads(line), dict)' "$AUDIT" "$AUDIT.1"
 
 check "the listener is still running" kill -0 "$DPID"
+
+log "max_startups_per_address: one address cannot take every startup"
+# A daemon of its own: 127.0.0.5 and .6 are admitted, and never banned for
+# the connections held here.
+kill "$DPID" 2>/dev/null || true
+timeout 10 tail --pid="$DPID" -f /dev/null || true
+PORT=$(free_loopback_port) || die "no free port found"
+CFG=$TMP/etc/startups.toml
+AUDIT=$TMP/audit/startups.jsonl
+DLOG=$TMP/startups.log
+# startups_config PER_ADDRESS
+startups_config() {
+  install_config "$CFG" <<CONFIG
+[server]
+listen = ["127.0.0.1:$PORT"]
+host_keys = ["$TMP/hk/host_key"]
+max_startups = 4
+max_startups_per_address = $1
+
+[auth]
+methods = ["publickey"]
+authorized_keys = ["$K/%u"]
+login_grace_time = 30
+
+[audit]
+log = "$AUDIT"
+syslog = false
+
+[defender]
+never_ban = ["127.0.0.0/29"]
+
+[exports.home]
+path = "$SRV/users/%u"
+owner_only = true
+
+[users.$T_USER1]
+exports = ["home"]
+allow_from = ["127.0.0.0/29"]
+CONFIG
+}
+startups_config 2
+start_sftpd_serve "$CFG" "$PORT" "$DLOG"
+# hold_from ADDR: 4 idle connections from ADDR, held in the background
+# (bounded: 40 s) until `kill $HOLDER`; waits until all are open.
+hold_from() {
+  timeout 40 /usr/bin/python3 "$(dirname "$0")/ssh_probe.py" --bind "$1" \
+    "$PORT" hold 4 40 >"$TMP/hold.out" 2>&1 &
+  HOLDER=$!
+  at_exit "kill $HOLDER 2>/dev/null"
+  for ((i = 0; i < 100; i++)); do
+    grep -q "held 4" "$TMP/hold.out" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+check "127.0.0.5 opens 4 idle connections" hold_from 127.0.0.5
+check "  ... 2 of them are served (max_startups_per_address = 2)" \
+  wait_daemon_children 2
+check "  ... the others are dropped, audited with their rule" \
+  wait_audit '"addr":"127.0.0.5".*"rule":"max_startups_per_address"'
+if grep -q "dropped connection from 127.0.0.5:[0-9]*: 2 connections from that address not yet authenticated" "$DLOG"; then
+  pass "  ... and logged"
+else fail "  ... and logged" "$(tail -5 "$DLOG")"; fi
+check "a login from 127.0.0.6 is served meanwhile" \
+  dsftp "$TMP/client_key" -o BindAddress=127.0.0.6 "$T_USER1@127.0.0.1" <<<"ls"
+kill "$HOLDER" 2>/dev/null || true
+check "the held connections end with their client" wait_daemon_children 0
+# The control: with a share as large as max_startups, the same 4 idle
+# connections lock every other address out.
+startups_config 4
+check "the daemon answers SIGHUP (max_startups_per_address = 4)" daemon_hup
+check "127.0.0.5 opens 4 idle connections again" hold_from 127.0.0.5
+check "  ... all 4 are served" wait_daemon_children 4
+check_not "  ... and a login from 127.0.0.6 is refused" \
+  dsftp "$TMP/client_key" -o BindAddress=127.0.0.6 "$T_USER1@127.0.0.1" <<<"ls"
+check "  ... with rule max_startups" \
+  wait_audit '"addr":"127.0.0.6".*"rule":"max_startups"'
+kill "$HOLDER" 2>/dev/null || true
+check "the held connections end with their client" wait_daemon_children 0
 finish
