@@ -58,6 +58,10 @@ struct Candidate {
   std::string name;              // as claimed: for PAM and the audit trail
   std::string shown;             // Printable and bounded: for log lines
   std::optional<UserInfo> user;  // nullopt: refused whatever the key
+  // For a refused name, whom PAM's stand-in conversation is for
+  // (RefusedThroughPam): the account when there is one, so the failure
+  // costs what a real one does, else the printable name.
+  std::string pam_stand_in;
   AuthorizedKeys keys;
 };
 
@@ -75,6 +79,7 @@ std::unique_ptr<Candidate> Decide(const Config& config, const Peer& peer,
     return std::move(c);
   };
   Result<UserInfo> user = LookUpUser(name);
+  c->pam_stand_in = user ? user->name : c->shown;
   if (!user) return refuse("unknown user", user.error());
   if (getuid() != 0 && user->uid != getuid()) {
     return refuse("own account only",
@@ -231,6 +236,20 @@ std::unique_ptr<PamLogin> ThroughPam(
   return std::move(*pam);
 }
 
+// A password or keyboard-interactive attempt for a name that may not log
+// in is answered as one for a name that may: PAM runs (for
+// cand.pam_stand_in), so the client sees PAM's own prompts and waits as
+// long as for a wrong password (pam_unix's hashing and fail delay), but
+// with RefusingAsker's answers; the outcome is ignored. sshd runs
+// PAM for invalid users the same way. Nothing is logged here: the refusal
+// and the failure are.
+void RefusedThroughPam(const Candidate& cand, const Peer& peer, PamAsk ask) {
+  Result<std::unique_ptr<PamLogin>> pam =
+      PamLogin::Start(cand.pam_stand_in, peer.address->ToString(), "");
+  if (!pam) return;
+  (void)(*pam)->Authenticate(RefusingAsker(std::move(ask)));
+}
+
 std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
                                           const Peer& peer, RelayAudit& audit) {
   const int enabled = MethodBits(config);
@@ -253,8 +272,8 @@ std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
         cand = Decide(config, peer, user, audit);
       }
     }
-    const bool admissible =
-        cand && cand->user && (method & enabled) != 0 && !stray_response;
+    const bool offered = cand && (method & enabled) != 0 && !stray_response;
+    const bool admissible = offered && cand->user;
     std::unique_ptr<PamLogin> pam;
     if (admissible && method == SSH_AUTH_METHOD_PUBLICKEY) {
       KeyDecision key =
@@ -283,6 +302,11 @@ std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
       pam = ThroughPam(*cand, peer, "keyboard-interactive",
                        [&](PamLogin& p) { return p.Authenticate(ask); });
       if (!m) return std::nullopt;  // the client left mid-conversation
+    } else if (offered && method == SSH_AUTH_METHOD_PASSWORD) {
+      RefusedThroughPam(*cand, peer, PasswordAsker(""));
+    } else if (offered && method == SSH_AUTH_METHOD_INTERACTIVE) {
+      RefusedThroughPam(*cand, peer, KbdintAsker(s, &m));
+      if (!m) return std::nullopt;
     }
     if (pam) {
       ssh_message_auth_reply_success(m.get(), 0);
