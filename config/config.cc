@@ -27,11 +27,12 @@ constexpr int64_t kMaxUmask = 0777;
 constexpr std::array<std::string_view, 8> kTopKeys = {
     "server", "auth",    "audit", "defender",
     "policy", "exports", "users", "groups"};
-constexpr std::array<std::string_view, 12> kServerKeys = {
+constexpr std::array<std::string_view, 13> kServerKeys = {
     "listen",
     "control_socket",
     "host_keys",
     "max_startups",
+    "max_startups_per_address",
     "max_connections",
     "max_connections_per_address",
     "max_sessions_per_user",
@@ -65,8 +66,11 @@ struct IntKey {
   int max;
 };
 
+// max_startups is an integer or "start:rate:full" (ParseStartups).
+constexpr int kMaxStartups = 10000;
 constexpr std::array<IntKey<ServerSection>, 5> kServerInts = {{
-    {"max_startups", &ServerSection::max_startups, 1, 10000},
+    {"max_startups_per_address", &ServerSection::max_startups_per_address, 1,
+     kMaxStartups},
     {"max_connections", &ServerSection::max_connections, 1, 100000},
     {"max_connections_per_address", &ServerSection::max_connections_per_address,
      1, 100000},
@@ -550,6 +554,7 @@ class Parser {
       s.control_socket = *path;
     }
     GetInts(t, "server", kServerInts, s);
+    ParseStartups(t, s);
     if (auto v = GetAlgorithms(t, "kex", "server", kAllowedKex)) s.kex = *v;
     if (auto v = GetAlgorithms(t, "ciphers", "server", kAllowedCiphers)) {
       s.ciphers = *v;
@@ -560,6 +565,71 @@ class Parser {
       s.host_key_algorithms = *v;
     }
     return s;
+  }
+
+  // [server] max_startups: an integer N (N:100:N), or OpenSSH's
+  // "start:rate:full".
+  void ParseStartups(const toml::table& t, ServerSection& s) {
+    const toml::node* n = t.get("max_startups");
+    if (n == nullptr) return;
+    const std::string key = "server.max_startups";
+    const std::string range = "1.." + std::to_string(kMaxStartups);
+    if (const auto* i = n->as_integer()) {
+      const int64_t v = i->get();
+      if (v < 1 || v > kMaxStartups) {
+        Fail(n->source(), key,
+             "must be " + range + ", got " + std::to_string(v));
+        return;
+      }
+      s.max_startups = s.max_startups_begin = static_cast<int>(v);
+      s.max_startups_rate = 100;
+      return;
+    }
+    const auto* str = n->as_string();
+    if (str == nullptr) {
+      WrongType(*n, key, "an integer or a \"start:rate:full\" string");
+      return;
+    }
+    const std::string& text = str->get();
+    // Three decimal numbers of at most 5 digits, so none overflows.
+    int parts[3] = {0, 0, 0};
+    size_t field = 0, digits = 0;
+    bool ok = !text.empty();
+    for (char c : text) {
+      if (c == ':' && digits > 0 && field < 2) {
+        ++field;
+        digits = 0;
+      } else if (c >= '0' && c <= '9' && digits < 5) {
+        parts[field] = parts[field] * 10 + (c - '0');
+        ++digits;
+      } else {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok || field != 2 || digits == 0) {
+      Fail(n->source(), key,
+           "'" + text +
+               "' is not \"start:rate:full\" (e.g. \"10:30:100\"); a plain "
+               "cap is an integer");
+      return;
+    }
+    const auto [begin, rate, full] = parts;
+    if (full < 1 || full > kMaxStartups) {
+      Fail(n->source(), key,
+           "full must be " + range + ", got " + std::to_string(full));
+    } else if (begin < 1 || begin > full) {
+      Fail(n->source(), key,
+           "start must be 1..full (" + std::to_string(full) + "), got " +
+               std::to_string(begin));
+    } else if (rate < 1 || rate > 100) {
+      Fail(n->source(), key,
+           "rate must be 1..100 (a percentage), got " + std::to_string(rate));
+    } else {
+      s.max_startups_begin = begin;
+      s.max_startups_rate = rate;
+      s.max_startups = full;
+    }
   }
 
   static std::string ListenProblem(const std::string& v) {

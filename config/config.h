@@ -73,8 +73,17 @@ struct ServerSection {
   // The root-only socket `sftpd sessions` and `sftpd kick` ask; "": none.
   std::string control_socket = "/run/sftpd/control.sock";
   // Connections not yet authenticated at once; more are dropped before key
-  // exchange (an unauthenticated peer must not hold many processes).
+  // exchange (an unauthenticated peer must not hold many processes). As
+  // OpenSSH's MaxStartups start:rate:full ("begin:rate:max_startups" in the
+  // file): from max_startups_begin on, a new one is also dropped with a
+  // probability rising linearly from max_startups_rate % to 100 % at
+  // max_startups. An integer N in the file is N:100:N, a plain cap.
+  // REQUIRES (as loaded): 1 <= begin <= max_startups, 1 <= rate <= 100.
   int max_startups = 10;
+  int max_startups_begin = 10;
+  int max_startups_rate = 100;
+  // Of those, from one client address: one peer cannot take them all.
+  int max_startups_per_address = 3;
   int max_connections = 256;             // all connections at once
   int max_connections_per_address = 16;  // from one peer address
   int max_sessions_per_user = 16;        // authenticated, per user name

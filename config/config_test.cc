@@ -165,6 +165,9 @@ TEST_CASE("config: limits and algorithms take their defaults when absent") {
   const LoadResult r = ParseConfig("[server]\n[auth]\n", "empty.toml");
   const Config& c = Ok(r);
   CHECK(c.server.max_startups == 10);
+  CHECK(c.server.max_startups_begin == 10);
+  CHECK(c.server.max_startups_rate == 100);
+  CHECK(c.server.max_startups_per_address == 3);
   CHECK(c.server.max_connections == 256);
   CHECK(c.server.max_connections_per_address == 16);
   CHECK(c.server.max_sessions_per_user == 16);
@@ -232,6 +235,36 @@ TEST_CASE("config: limits and algorithm lists are read as written") {
   // Untouched keys keep their defaults.
   CHECK(Ok(ParseConfig("[server]\nmax_startups = 5\n", "s.toml"))
             .server.max_connections == 256);
+}
+
+TEST_CASE("config: max_startups is a cap or OpenSSH's start:rate:full") {
+  const ServerSection plain =
+      Ok(ParseConfig("[server]\nmax_startups = 20\n", "s.toml")).server;
+  CHECK(plain.max_startups == 20);
+  CHECK(plain.max_startups_begin == 20);
+  CHECK(plain.max_startups_rate == 100);
+  const ServerSection early =
+      Ok(ParseConfig("[server]\nmax_startups = \"10:30:100\"\n"
+                     "max_startups_per_address = 4\n",
+                     "s.toml"))
+          .server;
+  CHECK(early.max_startups_begin == 10);
+  CHECK(early.max_startups_rate == 30);
+  CHECK(early.max_startups == 100);
+  CHECK(early.max_startups_per_address == 4);
+  const ServerSection edge =
+      Ok(ParseConfig("[server]\nmax_startups = \"1:100:1\"\n", "s.toml"))
+          .server;
+  CHECK(edge.max_startups_begin == 1);
+  CHECK(edge.max_startups == 1);
+  // A bad value names the file, line, column and key, and keeps the default.
+  const LoadResult bad = ParseConfig(
+      "[server]\n"
+      "max_startups = \"30:10:20\"\n",
+      "b.toml");
+  REQUIRE(bad.errors.size() == 1);
+  CHECK(bad.errors[0].ToString() ==
+        "b.toml:2:16: server.max_startups: start must be 1..full (20), got 30");
 }
 
 TEST_CASE("config: integer limits must be TOML integers in range") {

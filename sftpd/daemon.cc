@@ -21,6 +21,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -31,6 +32,7 @@
 #include "sftpd/defender.h"
 #include "sftpd/fd.h"
 #include "sftpd/identity.h"
+#include "sftpd/log_line.h"
 #include "sftpd/ssh_session.h"
 
 namespace sftpd {
@@ -42,11 +44,6 @@ constexpr const char* kUserKeyAlgorithms =
     "ssh-ed25519,ecdsa-sha2-nistp521,ecdsa-sha2-nistp384,"
     "ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256";
 constexpr int kPollMillis = 1000;  // also how often children are reaped
-
-void Say(int priority, const std::string& line) {
-  fprintf(stderr, "sftpd: %s\n", line.c_str());
-  syslog(priority, "%s", line.c_str());
-}
 
 int Fail(const std::string& why) {
   Say(LOG_ERR, why);
@@ -232,8 +229,25 @@ ConnectionLimits ConnectionLimits::Of(const ServerSection& server) {
   return {.max_total = size_t(server.max_connections),
           .max_per_address = size_t(server.max_connections_per_address),
           .max_startups = size_t(server.max_startups),
-          .max_per_user = size_t(server.max_sessions_per_user)};
+          .max_per_user = size_t(server.max_sessions_per_user),
+          .startups_begin = size_t(server.max_startups_begin),
+          .startups_rate = unsigned(server.max_startups_rate),
+          .max_startups_per_address = size_t(server.max_startups_per_address)};
 }
+
+bool DropsStartup(const ConnectionLimits& limits, size_t startups,
+                  uint32_t percentile) {
+  if (startups >= limits.max_startups) return true;
+  if (startups < limits.startups_begin) return false;
+  // startups_begin <= startups < max_startups: the span is not empty.
+  const size_t span = limits.max_startups - limits.startups_begin;
+  const size_t rate = std::min<size_t>(limits.startups_rate, 100);
+  const size_t p =
+      rate + (100 - rate) * (startups - limits.startups_begin) / span;
+  return percentile < p;
+}
+
+uint32_t SystemPercentile() { return arc4random_uniform(100); }
 
 ConnectionTable::Admission ConnectionTable::Check(
     const Address& address) const {
@@ -241,8 +255,14 @@ ConnectionTable::Admission ConnectionTable::Check(
   if (CountFrom(address) >= limits_.max_per_address) {
     return Admission::kTooManyFromAddress;
   }
-  if (CountStartups() >= limits_.max_startups) {
-    return Admission::kTooManyStartups;
+  if (CountStartupsFrom(address) >= limits_.max_startups_per_address) {
+    return Admission::kTooManyStartupsFromAddress;
+  }
+  const size_t startups = CountStartups();
+  if (startups >= limits_.max_startups) return Admission::kTooManyStartups;
+  if (startups >= limits_.startups_begin &&
+      DropsStartup(limits_, startups, draw_())) {
+    return Admission::kStartupDropped;
   }
   return Admission::kAdmit;
 }
@@ -276,6 +296,14 @@ size_t ConnectionTable::CountUser(const std::string& user) const {
 }
 
 size_t ConnectionTable::CountStartups() const { return CountUser(""); }
+
+size_t ConnectionTable::CountStartupsFrom(const Address& address) const {
+  size_t n = 0;
+  for (const auto& [pid, c] : children_) {
+    n += c.user.empty() && c.address == address ? 1 : 0;
+  }
+  return n;
+}
 
 std::vector<pid_t> ConnectionTable::Pids() const {
   std::vector<pid_t> pids;
@@ -822,11 +850,25 @@ void Listener::Accept(int listen_fd) {
            std::to_string(limits.max_per_address) +
                " connections from that address already");
       return Offend(*peer.address, Offence::kOverLimit);
+    case ConnectionTable::Admission::kTooManyStartupsFromAddress:
+      // Not an offence: a burst of logins from behind one NAT looks the
+      // same; connections held until login_grace_time are scored anyway.
+      return Drop(peer, "max_startups_per_address",
+                  std::to_string(limits.max_startups_per_address) +
+                      " connections from that address not yet authenticated");
     case ConnectionTable::Admission::kTooManyStartups:
       Drop(peer, "max_startups",
            std::to_string(limits.max_startups) +
                " connections not yet authenticated");
       return Offend(*peer.address, Offence::kOverLimit);
+    case ConnectionTable::Admission::kStartupDropped:
+      return Drop(peer, "max_startups",
+                  "random early drop: " +
+                      std::to_string(children_.CountStartups()) +
+                      " connections not yet authenticated (max_startups " +
+                      std::to_string(limits.startups_begin) + ":" +
+                      std::to_string(limits.startups_rate) + ":" +
+                      std::to_string(limits.max_startups) + ")");
   }
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {

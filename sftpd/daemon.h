@@ -10,6 +10,9 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <string_view>
@@ -41,13 +44,32 @@ constexpr int kShutdownGraceSeconds = 30;
 constexpr int kShutdownKillSeconds = 5;
 // Caps on the listener's children ([server] max_* in the config).
 struct ConnectionLimits {
+  static constexpr size_t kNone = std::numeric_limits<size_t>::max();
   size_t max_total = 0;        // every connection
   size_t max_per_address = 0;  // from one source address
   size_t max_startups = 0;     // not yet authenticated and admitted
   size_t max_per_user = 0;     // admitted sessions of one user
+  // Random early drop of startups (OpenSSH's MaxStartups start:rate:full,
+  // with max_startups as full): kNone, none.
+  size_t startups_begin = kNone;
+  unsigned startups_rate = 100;  // percent, at startups_begin
+  size_t max_startups_per_address = kNone;
 
   static ConnectionLimits Of(const ServerSection& server);
 };
+
+// Whether a new connection is dropped early when `startups` connections are
+// not yet authenticated: never below limits.startups_begin, always from
+// limits.max_startups on, and between them when `percentile` (a uniform draw
+// from 0..99) is below a rate rising linearly from startups_rate % at
+// startups_begin to 100 % at max_startups, as sshd computes it.
+bool DropsStartup(const ConnectionLimits& limits, size_t startups,
+                  uint32_t percentile);
+
+// A uniform draw from 0..99 for the random early drop.
+using Percentile = std::function<uint32_t()>;
+// The system's (arc4random_uniform: unpredictable to peers).
+uint32_t SystemPercentile();
 
 // The listener's record of its session children: which process serves which
 // source address and, once admitted, which user, so it can refuse a
@@ -59,17 +81,23 @@ class ConnectionTable {
     kAdmit,
     kTooMany,
     kTooManyFromAddress,
-    kTooManyStartups,
+    kTooManyStartupsFromAddress,
+    kTooManyStartups,  // max_startups reached
+    kStartupDropped,   // a random early drop below max_startups
   };
 
-  explicit ConnectionTable(ConnectionLimits limits) : limits_(limits) {}
+  // `draw` is called only for a connection the early drop may refuse.
+  explicit ConnectionTable(ConnectionLimits limits,
+                           Percentile draw = SystemPercentile)
+      : limits_(limits), draw_(std::move(draw)) {}
 
   // New limits (SIGHUP); running children are kept even when over them.
   void set_limits(ConnectionLimits limits) { limits_ = limits; }
   const ConnectionLimits& limits() const { return limits_; }
   // Whether one more connection from `address` fits under the caps (checks
   // only; Add records): kTooMany, else kTooManyFromAddress, else
-  // kTooManyStartups when that cap is reached.
+  // kTooManyStartupsFromAddress, else kTooManyStartups or kStartupDropped
+  // (DropsStartup with a draw).
   Admission Check(const Address& address) const;
   // Records the child `pid` serving `address`. REQUIRES: pid not recorded.
   void Add(pid_t pid, const Address& address);
@@ -83,6 +111,7 @@ class ConnectionTable {
   size_t CountFrom(const Address& address) const;
   size_t CountUser(const std::string& user) const;
   size_t CountStartups() const;  // children not admitted yet
+  size_t CountStartupsFrom(const Address& address) const;
   std::vector<pid_t> Pids() const;
 
  private:
@@ -91,6 +120,7 @@ class ConnectionTable {
     std::string user;  // empty until admitted
   };
   ConnectionLimits limits_;
+  Percentile draw_;
   std::map<pid_t, Child> children_;
 };
 

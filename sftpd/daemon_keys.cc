@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "sftpd/fd.h"
 #include "sftpd/hostpath.h"
+#include "sftpd/log_line.h"
 
 namespace sftpd {
 
@@ -40,19 +41,6 @@ std::string Unsafe(const std::string& path, const struct stat& st, uid_t uid) {
 
 // Longest reason a skipped line gets.
 constexpr size_t kMaxReason = 256;
-
-// The first `max` bytes of `text`, control and non-ASCII bytes shown as '?',
-// and "..." if it was longer: the file's owner chose the text, and it ends
-// up in log lines.
-std::string Printable(std::string_view text, size_t max) {
-  std::string out;
-  for (size_t i = 0; i < text.size() && i < max; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    out += c < 0x20 || c >= 0x7f ? '?' : static_cast<char>(c);
-  }
-  if (text.size() > max) out += "...";
-  return out;
-}
 
 // Reasons never quote the file's text: root reads these files, and a
 // reason ends up in log lines. They name what this server knows (an option

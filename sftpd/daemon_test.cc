@@ -134,11 +134,17 @@ TEST_CASE("daemon: connection limits come from [server]") {
   server.max_connections_per_address = 3;
   server.max_startups = 2;
   server.max_sessions_per_user = 4;
+  server.max_startups_begin = 1;
+  server.max_startups_rate = 30;
+  server.max_startups_per_address = 5;
   ConnectionLimits limits = ConnectionLimits::Of(server);
   CHECK(limits.max_total == 7);
   CHECK(limits.max_per_address == 3);
   CHECK(limits.max_startups == 2);
   CHECK(limits.max_per_user == 4);
+  CHECK(limits.startups_begin == 1);
+  CHECK(limits.startups_rate == 30);
+  CHECK(limits.max_startups_per_address == 5);
 }
 
 TEST_CASE("daemon: the connection table caps connections not yet admitted") {
@@ -163,6 +169,124 @@ TEST_CASE("daemon: the connection table caps connections not yet admitted") {
   CHECK_FALSE(table.Admit(11, ""));
   CHECK(table.CountUser("alice") == 1);
   CHECK(table.CountUser("bob") == 0);
+}
+
+TEST_CASE("daemon: a startup is dropped early as sshd's start:rate:full says") {
+  // 10:30:100, OpenSSH's default.
+  const ConnectionLimits l{
+      .max_startups = 100, .startups_begin = 10, .startups_rate = 30};
+  for (uint32_t draw : {0u, 50u, 99u}) {
+    CHECK_FALSE(DropsStartup(l, 0, draw));
+    CHECK_FALSE(DropsStartup(l, 9, draw));
+    CHECK(DropsStartup(l, 100, draw));
+    CHECK(DropsStartup(l, 5000, draw));
+  }
+  // At start: rate %, so draws 0..29 drop and 30..99 do not.
+  CHECK(DropsStartup(l, 10, 29));
+  CHECK_FALSE(DropsStartup(l, 10, 30));
+  // Halfway (55 of 10..100): 30 + 70 * 45 / 90 = 65 %.
+  CHECK(DropsStartup(l, 55, 64));
+  CHECK_FALSE(DropsStartup(l, 55, 65));
+  // Just below full: 30 + 70 * 89 / 90 = 99 %.
+  CHECK(DropsStartup(l, 99, 98));
+  CHECK_FALSE(DropsStartup(l, 99, 99));
+  // The share of draws dropped rises with the startups, never falls.
+  size_t last = 0;
+  for (size_t startups = 0; startups <= 100; ++startups) {
+    size_t dropped = 0;
+    for (uint32_t draw = 0; draw < 100; ++draw) {
+      dropped += DropsStartup(l, startups, draw) ? 1 : 0;
+    }
+    INFO(startups);
+    CHECK(dropped >= last);
+    last = dropped;
+  }
+  CHECK(last == 100);
+  // A plain cap (N:100:N, and the defaults of ConnectionLimits): nothing
+  // below it is dropped, everything from it on.
+  const ConnectionLimits cap{
+      .max_startups = 10, .startups_begin = 10, .startups_rate = 100};
+  CHECK_FALSE(DropsStartup(cap, 9, 0));
+  CHECK(DropsStartup(cap, 10, 99));
+  CHECK_FALSE(DropsStartup(ConnectionLimits{.max_startups = 10}, 9, 0));
+  // rate 100 below full: every draw drops from start on.
+  const ConnectionLimits hard{
+      .max_startups = 10, .startups_begin = 5, .startups_rate = 100};
+  CHECK_FALSE(DropsStartup(hard, 4, 0));
+  CHECK(DropsStartup(hard, 5, 99));
+}
+
+TEST_CASE("daemon: the connection table draws for the early drop only") {
+  using Admission = ConnectionTable::Admission;
+  std::vector<uint32_t> draws;  // scripted, taken from the back
+  int drawn = 0;
+  ConnectionTable table({.max_total = 100,
+                         .max_per_address = 100,
+                         .max_startups = 4,
+                         .max_per_user = 100,
+                         .startups_begin = 2,
+                         .startups_rate = 50},
+                        [&] {
+                          ++drawn;
+                          REQUIRE_FALSE(draws.empty());
+                          uint32_t d = draws.back();
+                          draws.pop_back();
+                          return d;
+                        });
+  const Address a = Addr("192.0.2.1"), b = Addr("192.0.2.2");
+  CHECK(table.Check(a) == Admission::kAdmit);
+  table.Add(1, a);
+  table.Add(2, b);
+  CHECK(drawn == 0);  // below start: no draw
+  // 2 startups (start): 50 %; 3: 50 + 50 * 1 / 2 = 75 %.
+  draws = {50, 49};
+  CHECK(table.Check(a) == Admission::kStartupDropped);
+  CHECK(table.Check(a) == Admission::kAdmit);
+  table.Add(3, a);
+  draws = {75, 74};
+  CHECK(table.Check(b) == Admission::kStartupDropped);
+  CHECK(table.Check(b) == Admission::kAdmit);
+  table.Add(4, b);
+  // Full: refused without a draw.
+  CHECK(table.Check(b) == Admission::kTooManyStartups);
+  CHECK(drawn == 4);
+  // Admitted sessions are not startups: below start again, no draw.
+  CHECK(table.Admit(1, "alice"));
+  CHECK(table.Admit(2, "bob"));
+  CHECK(table.Admit(3, "carol"));
+  CHECK(table.CountStartups() == 1);
+  CHECK(table.Check(a) == Admission::kAdmit);
+  CHECK(drawn == 4);
+}
+
+TEST_CASE("daemon: one address gets only its share of the startups") {
+  using Admission = ConnectionTable::Admission;
+  ConnectionTable table({.max_total = 100,
+                         .max_per_address = 100,
+                         .max_startups = 10,
+                         .max_per_user = 100,
+                         .max_startups_per_address = 3},
+                        [] { return 0u; });
+  const Address hog = Addr("192.0.2.5"), other = Addr("192.0.2.6");
+  for (pid_t pid = 1; pid <= 3; ++pid) {
+    CHECK(table.Check(hog) == Admission::kAdmit);
+    table.Add(pid, hog);
+  }
+  CHECK(table.CountStartupsFrom(hog) == 3);
+  CHECK(table.Check(hog) == Admission::kTooManyStartupsFromAddress);
+  CHECK(table.Check(Addr("::ffff:192.0.2.5")) ==
+        Admission::kTooManyStartupsFromAddress);
+  CHECK(table.Check(other) == Admission::kAdmit);
+  // Once one of them has logged in, the address may start another.
+  CHECK(table.Admit(1, "alice"));
+  CHECK(table.CountStartupsFrom(hog) == 2);
+  CHECK(table.Check(hog) == Admission::kAdmit);
+  // The per-address cap comes before the total of startups.
+  for (pid_t pid = 10; pid < 17; ++pid) table.Add(pid, Addr("198.51.100.1"));
+  CHECK(table.CountStartups() == 9);
+  table.Add(4, hog);
+  CHECK(table.Check(hog) == Admission::kTooManyStartupsFromAddress);
+  CHECK(table.Check(other) == Admission::kTooManyStartups);
 }
 
 TEST_CASE("daemon: the connection table caps sessions per user") {

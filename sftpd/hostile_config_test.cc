@@ -73,9 +73,12 @@ std::vector<ConfigRow> ConfigRows() {
   ok("every section with in-range values",
      b + "[server]\nlisten = [\"127.0.0.1:2222\", \"[::1]:2222\"]\n"
          "max_startups = 1\nidle_timeout = 604800\n"
+         "max_startups_per_address = 10000\n"
          "[auth]\nmethods = [\"publickey\"]\nmax_tries = 100\n"
          "[audit]\nlog = \"\"\non_failure = \"refuse\"\n"
          "[policy]\naudit_writes = true\n");
+  ok("max_startups as start:rate:full",
+     b + "[server]\nmax_startups = \"10:30:100\"\n");
   ok("a path with %% and %h", b + "[exports.h2]\npath = \"%h/100%%\"\n");
   ok("a non-ASCII comment", b + "# caf\xc3\xa9 \xe2\x98\x95\n");
   ok("umask as an octal string", b + "[exports.s]\npath = \"/tmp\"\n"
@@ -102,10 +105,42 @@ std::vector<ConfigRow> ConfigRows() {
   // Wrong types.
   bad("listen as a string", b + "[server]\nlisten = \"0.0.0.0:22\"\n", 6,
       "server.listen", "expected an array of strings, got a string");
-  bad("max_startups as a string", b + "[server]\nmax_startups = \"10\"\n", 6,
-      "server.max_startups", "expected an integer, got a string");
+  bad("max_startups as a string of one number",
+      b + "[server]\nmax_startups = \"10\"\n", 6, "server.max_startups",
+      "'10' is not \"start:rate:full\" (e.g. \"10:30:100\"); a plain cap is "
+      "an integer");
   bad("max_startups as a float", b + "[server]\nmax_startups = 1.5\n", 6,
-      "server.max_startups", "expected an integer, got a float");
+      "server.max_startups",
+      "expected an integer or a \"start:rate:full\" string, got a float");
+  bad("max_startups with a fourth field",
+      b + "[server]\nmax_startups = \"1:2:3:4\"\n", 6, "server.max_startups",
+      "'1:2:3:4' is not \"start:rate:full\"");
+  bad("max_startups with an empty field",
+      b + "[server]\nmax_startups = \"1::3\"\n", 6, "server.max_startups",
+      "'1::3' is not");
+  bad("max_startups with a sign", b + "[server]\nmax_startups = \"1:-2:3\"\n",
+      6, "server.max_startups", "is not");
+  bad("max_startups with a huge field",
+      b + "[server]\nmax_startups = \"1:30:99999999999999999999\"\n", 6,
+      "server.max_startups", "is not");
+  bad("max_startups start above full",
+      b + "[server]\nmax_startups = \"20:30:10\"\n", 6, "server.max_startups",
+      "start must be 1..full (10), got 20");
+  bad("max_startups start 0", b + "[server]\nmax_startups = \"0:30:10\"\n", 6,
+      "server.max_startups", "start must be 1..full (10), got 0");
+  bad("max_startups rate 0", b + "[server]\nmax_startups = \"5:0:10\"\n", 6,
+      "server.max_startups", "rate must be 1..100 (a percentage), got 0");
+  bad("max_startups rate 101", b + "[server]\nmax_startups = \"5:101:10\"\n", 6,
+      "server.max_startups", "got 101");
+  bad("max_startups full 10001",
+      b + "[server]\nmax_startups = \"5:30:10001\"\n", 6, "server.max_startups",
+      "full must be 1..10000, got 10001");
+  bad("max_startups_per_address 0",
+      b + "[server]\nmax_startups_per_address = 0\n", 6,
+      "server.max_startups_per_address", "must be 1..10000, got 0");
+  bad("max_startups_per_address as a string",
+      b + "[server]\nmax_startups_per_address = \"3\"\n", 6,
+      "server.max_startups_per_address", "expected an integer, got a string");
   bad("max_tries as a boolean", b + "[auth]\nmax_tries = true\n", 6,
       "auth.max_tries", "expected an integer, got a boolean");
   bad("login_grace_time as a date-time",

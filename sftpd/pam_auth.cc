@@ -38,6 +38,19 @@ PamAsk PasswordAsker(std::string password) {
   };
 }
 
+PamAsk RefusingAsker(PamAsk ask) {
+  return [ask = std::move(ask)](
+             const PamRound& round) -> std::optional<std::vector<std::string>> {
+    std::optional<std::vector<std::string>> got = ask(round);
+    if (!got) return std::nullopt;
+    for (std::string& a : *got) {
+      explicit_bzero(a.data(), a.size());
+      a = kRefusedAnswer;
+    }
+    return got;
+  };
+}
+
 int PamConverse(int n, const struct pam_message** msgs,
                 struct pam_response** resp, void* appdata) {
   if (n <= 0 || n > PAM_MAX_NUM_MSG || msgs == nullptr || resp == nullptr ||

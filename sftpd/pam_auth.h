@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/result.h"
@@ -37,6 +38,16 @@ using PamAsk =
 // with `password`; any echo-on prompt or a second round ends the
 // conversation (a password-change dialogue cannot be held over "password").
 PamAsk PasswordAsker(std::string password);
+
+// What a refused name's conversation gives PAM for every answer, as sshd
+// does: control characters no password prompt takes, so PAM fails as for a
+// wrong password.
+inline constexpr std::string_view kRefusedAnswer = "\b\n\r\177INCORRECT";
+
+// `ask`, with every answer the client gives wiped and replaced by
+// kRefusedAnswer: the client sees PAM's prompts, and PAM never sees its
+// answers (for a name that may not log in, whatever its password).
+PamAsk RefusingAsker(PamAsk ask);
 
 // The pam_conv function: turns PAM's messages into one PamRound, calls the
 // PamAsk at `appdata` (a PamAsk*) when there are prompts, and hands the

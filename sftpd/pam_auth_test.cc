@@ -105,6 +105,38 @@ TEST_CASE("pam: the password asker answers one echo-off prompt, once") {
   CHECK_FALSE(ask(pw).has_value());
 }
 
+TEST_CASE("pam: the refusing asker shows the prompts, never the answers") {
+  std::vector<PamRound> seen;
+  PamAsk client = [&](const PamRound& r) {
+    seen.push_back(r);
+    return std::optional<std::vector<std::string>>(
+        std::vector<std::string>(r.prompts.size(), "the-right-password"));
+  };
+  PamAsk ask = RefusingAsker(client);
+  PamRound round{"Two factors", {{"Password: ", false}, {"Code: ", true}}};
+  auto got = ask(round);
+  REQUIRE(got.has_value());
+  CHECK(*got == std::vector<std::string>(2, std::string(kRefusedAnswer)));
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].instruction == "Two factors");
+  REQUIRE(seen[0].prompts.size() == 2);
+  CHECK(seen[0].prompts[1].text == "Code: ");
+  CHECK(seen[0].prompts[1].echo);
+  // A client that leaves ends the conversation as before.
+  PamAsk gone = RefusingAsker(
+      [](const PamRound&) -> std::optional<std::vector<std::string>> {
+        return std::nullopt;
+      });
+  CHECK_FALSE(gone(round).has_value());
+  // The password method's asker keeps its one-prompt rule underneath.
+  PamAsk pw = RefusingAsker(PasswordAsker("hunter2"));
+  PamRound p{"", {{"Password: ", false}}};
+  auto once = pw(p);
+  REQUIRE(once.has_value());
+  CHECK(*once == std::vector<std::string>{std::string(kRefusedAnswer)});
+  CHECK_FALSE(pw(p).has_value());
+}
+
 // A PAM configuration directory of our own, so the real libpam stack runs
 // with modules whose verdict is known (pam_permit, pam_deny).
 struct PamDir {

@@ -22,6 +22,7 @@
 #include "sftpd/daemon_keys.h"
 #include "sftpd/exports.h"
 #include "sftpd/layers.h"
+#include "sftpd/log_line.h"
 #include "sftpd/pam_auth.h"
 #include "sftpd/sandbox.h"
 #include "sftpd/session.h"
@@ -39,9 +40,9 @@ constexpr int kMaxSetupMessages = 64;
 constexpr const char* kOnlySftp =
     "sftpd: this server offers only the sftp subsystem\r\n";
 
-void Say(int priority, const std::string& line) {
-  fprintf(stderr, "sftpd[%d]: %s\n", int(getpid()), line.c_str());
-  syslog(priority, "%s", line.c_str());
+// A line of this connection's process; its pid tells connections apart.
+void Note(int priority, std::string_view line) {
+  Say(priority, line, LineTo::kStderrWithPid);
 }
 
 struct SessionFree {
@@ -54,8 +55,13 @@ using MessagePtr = std::unique_ptr<ssh_message_struct, MessageFree>;
 
 // What the server decided about one claimed user name, once per name.
 struct Candidate {
-  std::string name;
+  std::string name;              // as claimed: for PAM and the audit trail
+  std::string shown;             // Printable and bounded: for log lines
   std::optional<UserInfo> user;  // nullopt: refused whatever the key
+  // For a refused name, whom PAM's stand-in conversation is for
+  // (RefusedThroughPam): the account when there is one, so the failure
+  // costs what a real one does, else the printable name.
+  std::string pam_stand_in;
   AuthorizedKeys keys;
 };
 
@@ -63,15 +69,17 @@ std::unique_ptr<Candidate> Decide(const Config& config, const Peer& peer,
                                   const std::string& name, RelayAudit& audit) {
   auto c = std::make_unique<Candidate>();
   c->name = name;
+  c->shown = Printable(name, kMaxShownName);
   audit.set_claimed_user(name);
-  const std::string who = "user " + name + " from " + peer.text + ": ";
+  const std::string who = "user " + c->shown + " from " + peer.text + ": ";
   auto refuse = [&](std::string_view rule, const std::string& why) {
-    Say(LOG_WARNING, "refused " + who + why);
+    Note(LOG_WARNING, "refused " + who + why);
     audit.Record(
         {.op = "login", .result = "refused", .rule = rule, .detail = why});
     return std::move(c);
   };
   Result<UserInfo> user = LookUpUser(name);
+  c->pam_stand_in = user ? user->name : c->shown;
   if (!user) return refuse("unknown user", user.error());
   if (getuid() != 0 && user->uid != getuid()) {
     return refuse("own account only",
@@ -95,20 +103,20 @@ std::unique_ptr<Candidate> Decide(const Config& config, const Peer& peer,
     std::optional<std::string> path =
         ExpandPath(pattern, user->name, user->home);
     if (!path) {
-      Say(LOG_WARNING, who + "authorized_keys " + pattern +
-                           " does not expand to a safe path");
+      Note(LOG_WARNING, who + "authorized_keys " + pattern +
+                            " does not expand to a safe path");
       continue;
     }
     Result<std::string> text = ReadAuthorizedKeysFile(*path, user->uid, user->gid);
     if (!text) {
       if (text.error().rfind("absent: ", 0) != 0) {
-        Say(LOG_WARNING, who + "authorized_keys ignored: " + text.error());
+        Note(LOG_WARNING, who + "authorized_keys ignored: " + text.error());
       }
       continue;
     }
     for (const SkippedLine& skip : c->keys.Add(*text, *path)) {
-      Say(LOG_NOTICE, who + *path + ":" + std::to_string(skip.line) +
-                          ": key skipped: " + skip.reason);
+      Note(LOG_NOTICE, who + *path + ":" + std::to_string(skip.line) +
+                           ": key skipped: " + skip.reason);
     }
   }
   c->user = std::move(*user);
@@ -216,16 +224,30 @@ std::unique_ptr<PamLogin> ThroughPam(
   Result<std::unique_ptr<PamLogin>> pam =
       PamLogin::Start(cand.name, peer.address->ToString(), "");
   if (!pam) {
-    Say(LOG_ERR, "PAM for " + cand.name + ": " + pam.error());
+    Note(LOG_ERR, "PAM for " + cand.shown + ": " + pam.error());
     return nullptr;
   }
   Result<bool> ok = check(**pam);
   if (!ok) {
-    Say(LOG_NOTICE, "PAM " + method + " for " + cand.name + " from " +
-                        peer.text + ": " + ok.error());
+    Note(LOG_NOTICE, "PAM " + method + " for " + cand.shown + " from " +
+                         peer.text + ": " + ok.error());
     return nullptr;
   }
   return std::move(*pam);
+}
+
+// A password or keyboard-interactive attempt for a name that may not log
+// in is answered as one for a name that may: PAM runs (for
+// cand.pam_stand_in), so the client sees PAM's own prompts and waits as
+// long as for a wrong password (pam_unix's hashing and fail delay), but
+// with RefusingAsker's answers; the outcome is ignored. sshd runs
+// PAM for invalid users the same way. Nothing is logged here: the refusal
+// and the failure are.
+void RefusedThroughPam(const Candidate& cand, const Peer& peer, PamAsk ask) {
+  Result<std::unique_ptr<PamLogin>> pam =
+      PamLogin::Start(cand.pam_stand_in, peer.address->ToString(), "");
+  if (!pam) return;
+  (void)(*pam)->Authenticate(RefusingAsker(std::move(ask)));
 }
 
 std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
@@ -250,17 +272,17 @@ std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
         cand = Decide(config, peer, user, audit);
       }
     }
-    const bool admissible =
-        cand && cand->user && (method & enabled) != 0 && !stray_response;
+    const bool offered = cand && (method & enabled) != 0 && !stray_response;
+    const bool admissible = offered && cand->user;
     std::unique_ptr<PamLogin> pam;
     if (admissible && method == SSH_AUTH_METHOD_PUBLICKEY) {
       KeyDecision key =
           cand->keys.Accepts(OfferedKey(m.get()), *peer.address, time(nullptr));
       enum ssh_publickey_state_e state = PublicKeyState(m.get());
       if (!key && !key.refusal.empty()) {
-        Say(LOG_NOTICE, "key of " + cand->name + " from " + peer.text +
-                            " refused by " + key.origin + ":" +
-                            std::to_string(key.line) + ": " + key.refusal);
+        Note(LOG_NOTICE, "key of " + cand->shown + " from " + peer.text +
+                             " refused by " + key.origin + ":" +
+                             std::to_string(key.line) + ": " + key.refusal);
       } else if (key && state == SSH_PUBLICKEY_STATE_NONE) {
         ssh_message_auth_reply_pk_ok_simple(m.get());
         continue;
@@ -280,20 +302,25 @@ std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
       pam = ThroughPam(*cand, peer, "keyboard-interactive",
                        [&](PamLogin& p) { return p.Authenticate(ask); });
       if (!m) return std::nullopt;  // the client left mid-conversation
+    } else if (offered && method == SSH_AUTH_METHOD_PASSWORD) {
+      RefusedThroughPam(*cand, peer, PasswordAsker(""));
+    } else if (offered && method == SSH_AUTH_METHOD_INTERACTIVE) {
+      RefusedThroughPam(*cand, peer, KbdintAsker(s, &m));
+      if (!m) return std::nullopt;
     }
     if (pam) {
       ssh_message_auth_reply_success(m.get(), 0);
-      Say(LOG_INFO, "Accepted " + MethodName(method) + " for " + cand->name +
-                        " from " + SshdStyle(peer));
+      Note(LOG_INFO, "Accepted " + MethodName(method) + " for " + cand->shown +
+                         " from " + SshdStyle(peer));
       return Authenticated{*cand->user, std::move(pam)};
     }
     if (method != SSH_AUTH_METHOD_NONE) {
       ++failures;
       // "invalid user": a name that may not log in at all, as sshd says.
-      Say(LOG_WARNING, "Failed " + MethodName(method) + " for " +
-                           (cand && cand->user ? "" : "invalid user ") +
-                           (cand ? cand->name : std::string()) + " from " +
-                           SshdStyle(peer));
+      Note(LOG_WARNING, "Failed " + MethodName(method) + " for " +
+                            (cand && cand->user ? "" : "invalid user ") +
+                            (cand ? cand->shown : std::string()) + " from " +
+                            SshdStyle(peer));
       audit.Record({.op = "login",
                     .result = "refused",
                     .rule = "authentication",
@@ -302,9 +329,9 @@ std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
     ssh_message_auth_set_methods(m.get(), enabled);
     ssh_message_reply_default(m.get());
   }
-  Say(LOG_WARNING, "maximum authentication attempts exceeded for " +
-                       (cand ? cand->name : std::string()) + " from " +
-                       SshdStyle(peer));
+  Note(LOG_WARNING, "maximum authentication attempts exceeded for " +
+                        (cand ? cand->shown : std::string()) + " from " +
+                        SshdStyle(peer));
   audit.Record({.op = "login",
                 .result = "refused",
                 .rule = "max_tries",
@@ -403,9 +430,9 @@ ssh_channel OpenSftpChannel(ssh_session s, const std::string& who) {
         return chan;
       }
       if (sub == SSH_CHANNEL_REQUEST_EXEC || sub == SSH_CHANNEL_REQUEST_SHELL) {
-        Say(LOG_NOTICE,
-            who + "refused " +
-                (sub == SSH_CHANNEL_REQUEST_EXEC ? "exec" : "shell"));
+        Note(LOG_NOTICE,
+             who + "refused " +
+                 (sub == SSH_CHANNEL_REQUEST_EXEC ? "exec" : "shell"));
         ssh_channel_write_stderr(chan, kOnlySftp, uint32_t(strlen(kOnlySftp)));
         ssh_message_reply_default(m.get());
         ssh_channel_request_send_exit_status(chan, 1);
@@ -414,7 +441,7 @@ ssh_channel OpenSftpChannel(ssh_session s, const std::string& who) {
         return nullptr;
       }
     }
-    Say(LOG_NOTICE, who + "refused " + WhatWasAsked(type, sub));
+    Note(LOG_NOTICE, who + "refused " + WhatWasAsked(type, sub));
     ssh_message_reply_default(m.get());
   }
   return nullptr;
@@ -444,8 +471,8 @@ PumpIo ChannelIo(ssh_session s, ssh_channel chan, int idle_timeout,
           int wait_ms = idle.WaitMillis();
           if (wait_ms == 0) return IdleTimeout(idle_timeout);
           if (!quiet) {
-            wait_ms = wait_ms < 0 ? kQuietMillis
-                                  : std::min(wait_ms, kQuietMillis);
+            wait_ms =
+                wait_ms < 0 ? kQuietMillis : std::min(wait_ms, kQuietMillis);
           }
           int n = ssh_channel_read_timeout(chan, buf.data(), want, 0, wait_ms);
           if (n == SSH_ERROR) return Error{ssh_get_error(s)};
@@ -500,13 +527,13 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   std::unique_ptr<ssh_session_struct, SessionFree> s(ssh_new());
   if (!s || ssh_bind_accept_fd(bind, s.get(), fd) != SSH_OK) {
-    Say(LOG_ERR, "connection from " + peer.text + ": " + ssh_get_error(bind));
+    Note(LOG_ERR, "connection from " + peer.text + ": " + ssh_get_error(bind));
     close(fd);
     return 1;
   }
   if (ssh_handle_key_exchange(s.get()) != SSH_OK) {
-    Say(LOG_NOTICE, "key exchange with " + peer.text +
-                        " failed: " + ssh_get_error(s.get()));
+    Note(LOG_NOTICE, "key exchange with " + peer.text +
+                         " failed: " + ssh_get_error(s.get()));
     return 1;
   }
   ssh_set_auth_methods(s.get(), MethodBits(config));
@@ -522,7 +549,7 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
   Result<std::string> session_id =
       audit.Admit(user->name, user->uid, kAdmitTimeoutMillis);
   if (!session_id) {
-    Say(LOG_WARNING, "refused " + who + session_id.error());
+    Note(LOG_WARNING, "refused " + who + session_id.error());
     ssh_disconnect(s.get());
     return 1;
   }
@@ -531,7 +558,7 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
   // the user: close-time work that needs root cannot happen (pam_unix only
   // logs there). A privileged parent would be needed for more.
   if (Result<bool> opened = auth->pam->OpenSession(); !opened) {
-    Say(LOG_WARNING, "refused " + who + opened.error());
+    Note(LOG_WARNING, "refused " + who + opened.error());
     audit.Record({.op = "login",
                   .result = "refused",
                   .rule = "pam session",
@@ -548,7 +575,7 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
                   .result = "refused",
                   .rule = "session",
                   .detail = exports.error()});
-    Say(LOG_WARNING, "refused " + who + exports.error());
+    Note(LOG_WARNING, "refused " + who + exports.error());
     ssh_disconnect(s.get());
     return 1;
   }
@@ -560,8 +587,10 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
   }
   alarm(0);
   ssh_set_message_callback(s.get(), RefuseLateMessage, nullptr);
-  syslog(LOG_INFO, "session %s: %s%zu exports; %s", session_id->c_str(),
-         who.c_str(), (*exports)->size(), layers.c_str());
+  Say(LOG_INFO,
+      "session " + *session_id + ": " + who +
+          std::to_string((*exports)->size()) + " exports; " + layers,
+      LineTo::kSyslogOnly);
   audit.Record({.op = "login", .detail = layers});
 
   Session session(**exports, audit, user->name);
@@ -577,8 +606,8 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
   std::optional<std::string> broken = PumpSession(session, io);
   session.Close();
   if (broken) {
-    syslog(LOG_WARNING, "session %s: ended: %s", session_id->c_str(),
-           broken->c_str());
+    Say(LOG_WARNING, "session " + *session_id + ": ended: " + *broken,
+        LineTo::kSyslogOnly);
   }
   audit.Record({.op = "logout", .result = broken ? *broken : "ok"});
   ssh_channel_request_send_exit_status(chan, broken ? 1 : 0);

@@ -19,17 +19,12 @@
 #include "sftpd/identity.h"
 #include "sftpd/layers.h"
 #include "sftpd/limits.h"
+#include "sftpd/log_line.h"
 #include "sftpd/sandbox.h"
 
 namespace sftpd {
 
 namespace {
-
-// A line for the admin: stderr (OpenSSH passes it to the client) and syslog.
-void Say(int priority, const std::string& line) {
-  fprintf(stderr, "sftpd: %s\n", line.c_str());
-  syslog(priority, "%s", line.c_str());
-}
 
 int Refuse(const std::string& why) {
   Say(LOG_WARNING, "refused: " + why);
@@ -203,9 +198,11 @@ int ServeStdio(const std::string& config_path) {
   Result<std::string> layers = sandbox::Enter(trees, user->name, *switches);
   if (!layers) return refuse("sandbox", "cannot confine: " + layers.error());
   if (!switches->Describe().empty()) *layers += "; " + switches->Describe();
-  syslog(LOG_INFO, "session %s: user %s from %s, %zu exports; %s",
-         audit.identity().session.c_str(), user->name.c_str(),
-         peer->text.c_str(), trees.size(), layers->c_str());
+  Say(LOG_INFO,
+      "session " + audit.identity().session + ": user " + user->name +
+          " from " + peer->text + ", " + std::to_string(trees.size()) +
+          " exports; " + *layers,
+      LineTo::kSyslogOnly);
   audit.Record({.op = "login", .detail = *layers});
 
   // The session's repeated refusals are counted rather than each written
@@ -216,8 +213,9 @@ int ServeStdio(const std::string& config_path) {
       session, STDIN_FILENO, STDOUT_FILENO, config.server.idle_timeout);
   session.Close();
   if (broken) {
-    syslog(LOG_WARNING, "session %s: ended: %s",
-           audit.identity().session.c_str(), broken->c_str());
+    Say(LOG_WARNING,
+        "session " + audit.identity().session + ": ended: " + *broken,
+        LineTo::kSyslogOnly);
   }
   limited.Record({.op = "logout", .result = broken ? *broken : "ok"});
   return broken ? 1 : 0;

@@ -6,7 +6,10 @@
 # counting what it does not write; SIGHUP reopens it after a rotation;
 # [server] max_sessions_per_user, max_startups, idle_timeout (set by a
 # SIGHUP) and [auth] login_grace_time (silent and slow-loris clients),
-# max_tries are enforced and audited with their rule or reason.
+# max_tries are enforced and audited with their rule or reason; a claimed
+# user name holding a line break cannot forge a log line;
+# max_startups_per_address keeps one address holding idle connections from
+# locking out another.
 # Usage: daemon_audit_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -155,6 +158,32 @@ fi
 check_not "an unknown user is refused" dsftp "$TMP/client_key" "nosuchuser-sftpd@127.0.0.1" <<<"ls"
 check "  ... audited with the name tried" \
   wait_audit '"user":"nosuchuser-sftpd".*"rule":"unknown user"'
+
+log "a claimed user name cannot forge a log line"
+# The name holds a line break and a whole sshd failure line for another
+# address: unescaped, the journal (and fail2ban reading it) would see that
+# line on its own and ban 127.0.0.9.
+FORGED="Failed password for root from 127.0.0.9 port 1 ssh2"
+got=$(timeout 40 /usr/bin/python3 "$(dirname "$0")/ssh_probe.py" "$PORT" \
+  password $'x\n'"$FORGED"$'\r\n' wrong 2>&1 || true)
+check_eq "the name is refused" "refused" "${got%% *}"
+if grep -qF 'invalid user x\x0aFailed password for root from 127.0.0.9 port 1 ssh2\x0d\x0a from 127.0.0.1 port' "$DLOG"; then
+  pass "  ... logged on one line, the line break escaped"
+else fail "  ... logged on one line, the line break escaped" "$(tail -5 "$DLOG")"; fi
+check_eq "  ... no line of the log starts with the forged one" "0" \
+  "$(grep -c "^Failed password for root from 127\.0\.0\.9" "$DLOG" || true)"
+check_eq "  ... no line holds a carriage return or an escape" "0" \
+  "$(grep -c $'[\r\x1b]' "$DLOG" || true)"
+if command -v fail2ban-regex >/dev/null; then
+  # The log as the journal holds the daemon's stderr: every line an entry
+  # of its own, which fail2ban reads as "sftpd[PID]: LINE". A row of
+  # fail2ban-regex starts with the address it counts against (the forged
+  # text may stand in its user field).
+  sed -E '/^sftpd(\[[0-9]+\])?: /!s/^/sftpd[0]: /' "$DLOG" >"$TMP/journal.log"
+  check_eq "  ... fail2ban's sshd filter counts no failure against 127.0.0.9" "0" \
+    "$(fail2ban-regex -d '{NONE}' --out row "$TMP/journal.log" 'sshd[_daemon=sftpd]' 2>&1 |
+      grep -c "^\['127\.0\.0\.9'" || true)"
+fi
 check_not "a client from 127.0.0.2 is refused" \
   dsftp "$TMP/client_key" -o BindAddress=127.0.0.2 "$T_USER1@127.0.0.1" <<<"ls"
 check "  ... audited by the listener before key exchange" \
@@ -247,4 +276,83 @@ for f in sys.argv[1:]:
         assert isinstance(json.loads(line), dict)' "$AUDIT" "$AUDIT.1"
 
 check "the listener is still running" kill -0 "$DPID"
+
+log "max_startups_per_address: one address cannot take every startup"
+# A daemon of its own: 127.0.0.5 and .6 are admitted, and never banned for
+# the connections held here.
+kill "$DPID" 2>/dev/null || true
+timeout 10 tail --pid="$DPID" -f /dev/null || true
+PORT=$(free_loopback_port) || die "no free port found"
+CFG=$TMP/etc/startups.toml
+AUDIT=$TMP/audit/startups.jsonl
+DLOG=$TMP/startups.log
+# startups_config PER_ADDRESS
+startups_config() {
+  install_config "$CFG" <<CONFIG
+[server]
+listen = ["127.0.0.1:$PORT"]
+host_keys = ["$TMP/hk/host_key"]
+max_startups = 4
+max_startups_per_address = $1
+
+[auth]
+methods = ["publickey"]
+authorized_keys = ["$K/%u"]
+login_grace_time = 30
+
+[audit]
+log = "$AUDIT"
+syslog = false
+
+[defender]
+never_ban = ["127.0.0.0/29"]
+
+[exports.home]
+path = "$SRV/users/%u"
+owner_only = true
+
+[users.$T_USER1]
+exports = ["home"]
+allow_from = ["127.0.0.0/29"]
+CONFIG
+}
+startups_config 2
+start_sftpd_serve "$CFG" "$PORT" "$DLOG"
+# hold_from ADDR: 4 idle connections from ADDR, held in the background
+# (bounded: 40 s) until `kill $HOLDER`; waits until all are open.
+hold_from() {
+  timeout 40 /usr/bin/python3 "$(dirname "$0")/ssh_probe.py" --bind "$1" \
+    "$PORT" hold 4 40 >"$TMP/hold.out" 2>&1 &
+  HOLDER=$!
+  at_exit "kill $HOLDER 2>/dev/null"
+  for ((i = 0; i < 100; i++)); do
+    grep -q "held 4" "$TMP/hold.out" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+check "127.0.0.5 opens 4 idle connections" hold_from 127.0.0.5
+check "  ... 2 of them are served (max_startups_per_address = 2)" \
+  wait_daemon_children 2
+check "  ... the others are dropped, audited with their rule" \
+  wait_audit '"addr":"127.0.0.5".*"rule":"max_startups_per_address"'
+if grep -q "dropped connection from 127.0.0.5:[0-9]*: 2 connections from that address not yet authenticated" "$DLOG"; then
+  pass "  ... and logged"
+else fail "  ... and logged" "$(tail -5 "$DLOG")"; fi
+check "a login from 127.0.0.6 is served meanwhile" \
+  dsftp "$TMP/client_key" -o BindAddress=127.0.0.6 "$T_USER1@127.0.0.1" <<<"ls"
+kill "$HOLDER" 2>/dev/null || true
+check "the held connections end with their client" wait_daemon_children 0
+# The control: with a share as large as max_startups, the same 4 idle
+# connections lock every other address out.
+startups_config 4
+check "the daemon answers SIGHUP (max_startups_per_address = 4)" daemon_hup
+check "127.0.0.5 opens 4 idle connections again" hold_from 127.0.0.5
+check "  ... all 4 are served" wait_daemon_children 4
+check_not "  ... and a login from 127.0.0.6 is refused" \
+  dsftp "$TMP/client_key" -o BindAddress=127.0.0.6 "$T_USER1@127.0.0.1" <<<"ls"
+check "  ... with rule max_startups" \
+  wait_audit '"addr":"127.0.0.6".*"rule":"max_startups"'
+kill "$HOLDER" 2>/dev/null || true
+check "the held connections end with their client" wait_daemon_children 0
 finish

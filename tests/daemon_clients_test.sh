@@ -63,7 +63,8 @@ CONFIG
 # the daemon has limits on unauthenticated connections and sessions per user,
 # raise them above $SESSIONS (a daemon without those keys refuses them as
 # unknown, and has no such limits).
-LIMITS=("max_startups = $((SESSIONS + 14))" "max_sessions_per_user = $((SESSIONS + 14))")
+LIMITS=("max_startups = $((SESSIONS + 14))" "max_sessions_per_user = $((SESSIONS + 14))"
+  "max_startups_per_address = $((SESSIONS + 14))")
 write_config "$CFG" "${LIMITS[@]}"
 if "$SFTPD" check-config --config "$CFG" >"$OUT" 2>&1; then
   log "limits set: ${LIMITS[*]}"

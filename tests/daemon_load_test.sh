@@ -33,6 +33,7 @@ install_config "$CFG" <<CONFIG
 listen = ["127.0.0.1:$PORT"]
 host_keys = ["$TMP/hk/host_key"]
 max_startups = $((CONCURRENT + 10))
+max_startups_per_address = $((CONCURRENT + 10))
 max_connections = $((CONCURRENT + 10))
 max_connections_per_address = $((CONCURRENT + 10))
 max_sessions_per_user = $((CONCURRENT + 10))

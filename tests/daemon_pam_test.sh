@@ -3,7 +3,9 @@
 # real PAM stack (pam_unix, a test user's password), driven by OpenSSH's sftp
 # with SSH_ASKPASS: right password served, wrong one refused, an expired
 # account refused by pam_acct_mgmt (for a key login too), [auth] methods
-# honoured, the failure log line, and no password in the log.
+# honoured, the failure log line, and no password in the log; a name that
+# may not log in sees the same keyboard-interactive prompt and waits as long
+# for a failed password as one that may.
 # Installs deploy/pam.d/sftpd as /etc/pam.d/sftpd if that file is absent,
 # and leaves it there. The test changes a user's password, expiry and lock,
 # so it uses a user of its own, sftpdtpam (created if absent, reset to "*" at
@@ -71,6 +73,11 @@ owner_only = true
 [users.$PUSER]
 exports = ["home"]
 allow_from = ["127.0.0.1/32"]
+
+# The failures here, invalid names included, outnumber the defender's
+# threshold; daemon_defender_test tests it.
+[defender]
+never_ban = ["127.0.0.1"]
 CONFIG
 }
 
@@ -148,6 +155,38 @@ if command -v fail2ban-regex >/dev/null; then
   check "  ... fail2ban's sshd filter finds both failures ($found)" test "$found" -ge 2
 else fail "fail2ban-regex is installed (deploy/install-deps)"; fi
 check_not "publickey is refused (not in methods)" ksftp <<<"ls"
+
+log "a name that may not log in is answered as one that may"
+# ssh_probe.py claims any name and shows the keyboard-interactive rounds
+# the server sends (a JSON line each), then "ok" or "refused".
+probe() { timeout 60 /usr/bin/python3 "$(dirname "$0")/ssh_probe.py" "$PORT" "$@"; }
+NOUSER=nosuchuser-sftpd-pam
+real=$(probe kbdint "$PUSER" "$WRONG" 2>&1 || true)
+check "keyboard-interactive: $PUSER is shown PAM's prompt, then refused" \
+  grep -qz '^{"instruction": "", "prompts": \[\["[^"]*", false\]\]}.refused.$' <<<"$real"
+for name in "$NOUSER" "$T_USER3"; do
+  check_eq "  ... $name (no such user / no entry) sees the same" \
+    "$real" "$(probe kbdint "$name" "$WRONG" 2>&1 || true)"
+done
+got=$(probe kbdint "$T_USER3" "$PW" 2>&1 | tail -1 || true)
+check_eq "  ... and is refused whatever it answers" "refused" "$got"
+# Each failed password waits for PAM (pam_unix's hashing and fail delay,
+# about 2 s): a name that may not log in must not fail measurably sooner.
+# Medians of 5; the bound is loose, so only a real difference fails it.
+median_failure() {
+  local i
+  for ((i = 0; i < 5; i++)); do
+    probe password "$1" "$WRONG" 2>/dev/null | awk '$1 == "refused" {print $2}'
+  done | sort -n | sed -n 3p
+}
+valid=$(median_failure "$PUSER")
+invalid=$(median_failure "$NOUSER")
+noentry=$(median_failure "$T_USER3")
+log "failed password, median of 5: $PUSER ${valid:-?} s, $NOUSER ${invalid:-?} s, $T_USER3 ${noentry:-?} s"
+for pair in "$NOUSER:$invalid" "$T_USER3:$noentry"; do
+  check "  ... $pair s is at least half of $PUSER's $valid s" \
+    awk -v v="${valid:-0}" -v i="${pair#*:}" 'BEGIN { exit !(v > 0 && i != "" && i >= v / 2) }'
+done
 
 # Debian's pam_unix refuses an expired account already in its auth step;
 # the key login below shows pam_acct_mgmt refusing on its own.

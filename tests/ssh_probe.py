@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""An SSH client for what OpenSSH's client will not do, driven by the daemon
+tests: claim any user name (control characters included), show the
+keyboard-interactive prompts a server sends, time a failed password, hold
+idle connections from a chosen source address. Uses paramiko (Debian's
+python3-paramiko, hence /usr/bin/python3). Every network wait is bounded.
+
+  ssh_probe.py [--bind ADDR] PORT password USER PASSWORD
+      one password attempt; prints "ok" or "refused" and the seconds the
+      attempt took, e.g. "refused 2.104"
+  ssh_probe.py [--bind ADDR] PORT kbdint USER ANSWER
+      keyboard-interactive, answering every prompt with ANSWER; prints each
+      round as a JSON line {"instruction":..,"prompts":[[text, echo],..]},
+      then "ok" or "refused"
+  ssh_probe.py [--bind ADDR] PORT hold COUNT SECONDS
+      opens COUNT connections that send nothing, prints "held COUNT", and
+      keeps them open for SECONDS (or until killed)
+"""
+import argparse
+import json
+import socket
+import sys
+import time
+
+import paramiko
+
+TIMEOUT = 15
+
+
+def connect(args):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.settimeout(TIMEOUT)
+    if args.bind:
+        sock.bind((args.bind, 0))
+    sock.connect(("127.0.0.1", args.port))
+    return sock
+
+
+def transport(args):
+    t = paramiko.Transport(connect(args))
+    t.banner_timeout = TIMEOUT
+    t.auth_timeout = TIMEOUT
+    t.start_client(timeout=TIMEOUT)
+    return t
+
+
+def password(args):
+    t = transport(args)
+    start = time.monotonic()
+    try:
+        t.auth_password(args.rest[0], args.rest[1])
+        result = "ok"
+    except paramiko.SSHException:
+        result = "refused"
+    print(f"{result} {time.monotonic() - start:.3f}")
+    t.close()
+
+
+def kbdint(args):
+    t = transport(args)
+    answer = args.rest[1]
+
+    def handler(title, instruction, prompts):
+        print(json.dumps({"instruction": instruction,
+                          "prompts": [[p, bool(e)] for p, e in prompts]}),
+              flush=True)
+        return [answer for _ in prompts]
+
+    try:
+        t.auth_interactive(args.rest[0], handler)
+        print("ok")
+    except paramiko.SSHException:
+        print("refused")
+    t.close()
+
+
+def hold(args):
+    count, seconds = int(args.rest[0]), float(args.rest[1])
+    held = [connect(args) for _ in range(count)]
+    print(f"held {len(held)}", flush=True)
+    time.sleep(seconds)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--bind")
+    p.add_argument("port", type=int)
+    p.add_argument("mode", choices=["password", "kbdint", "hold"])
+    p.add_argument("rest", nargs="*")
+    args = p.parse_args()
+    {"password": password, "kbdint": kbdint, "hold": hold}[args.mode](args)
+
+
+if __name__ == "__main__":
+    main()
