@@ -1,5 +1,6 @@
 // The sftpd command line: a table of subcommands, each taking --config.
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -210,6 +211,28 @@ int KickCommand(const Args& args) {
 
 int Stdio(const Args& args) { return ServeStdio(args.config); }
 
+// What an SFTP-only account says to a terminal, or to a login with no
+// command: there is nothing else to offer.
+constexpr const char* kSftpOnly =
+    "sftpd: this account is for SFTP only; use an SFTP client\n";
+
+// `sftpd -c COMMAND`: sftpd as the user's login shell. sshd runs every
+// session's command so (a ForceCommand, a Subsystem, what the client asked
+// for), and sftpd serves --stdio with the default config whatever COMMAND
+// says: nothing the client or the user's files could choose is run or read
+// (no shell, so no ~/.bashrc; no --config from the command line).
+int LoginShell(const Args& args) {
+  if (args.rest.empty()) {
+    fprintf(stderr, "usage: sftpd -c COMMAND (as a login shell)\n");
+    return 2;
+  }
+  if (isatty(STDIN_FILENO)) {
+    fputs(kSftpOnly, stderr);
+    return 1;
+  }
+  return ServeStdio(kDefaultConfigPath);
+}
+
 int Serve(const Args& args) {
   const std::string self = ThisBinary();
   if (self.empty()) return 1;
@@ -260,6 +283,8 @@ enum class Words : uint8_t {
   kNone,        // nothing else
   kPositional,  // words not starting with '-' go to Args::rest
   kAll,         // everything goes to Args::rest, for the command to parse
+  kVerbatim,    // everything goes to Args::rest, --config and --help too:
+                // no word the caller passes is read as an option
 };
 
 struct Command {
@@ -296,6 +321,10 @@ constexpr Command kCommands[] = {
               "client's address from SSH_CONNECTION. Exit status: 0 when the\n"
               "client ends the session, 1 if it is refused or breaks off.\n";
      }},
+    {"-c",
+     "as a user's login shell: serve --stdio with the default config "
+     "whatever the command (sshd runs `sftpd -c COMMAND`)",
+     LoginShell, Words::kVerbatim},
     {"check-config",
      "validate the config; print each error as "
      "file:line:col: key: reason and exit 1",
@@ -362,6 +391,12 @@ int Help(const Args&) {
 }
 
 int Main(int argc, char** argv) {
+  // A login shell's name starts with '-': an interactive login (sshd with
+  // no command, `su -`) to an account whose shell is sftpd.
+  if (argc < 2 && argv[0] != nullptr && argv[0][0] == '-') {
+    fputs(kSftpOnly, stderr);
+    return 1;
+  }
   if (argc < 2) {
     Help({});
     return 2;
@@ -376,6 +411,10 @@ int Main(int argc, char** argv) {
     return 2;
   }
   Args args;
+  if (cmd->words == Words::kVerbatim) {
+    args.rest.assign(argv + 2, argv + argc);
+    return cmd->run(args);
+  }
   for (int i = 2; i < argc; ++i) {
     std::string_view a = argv[i];
     if ((a == "--help" || a == "-h") && cmd->usage != nullptr) {
