@@ -38,5 +38,69 @@ TEST_CASE("account: grantees are the users an entry names, sorted, once") {
   CHECK_FALSE(g[1].rights.any_address);
 }
 
+TEST_CASE("account: which login shells run no file the user could write") {
+  for (const char* shell :
+       {"/usr/sbin/sftpd", "/usr/local/sbin/sftpd", "sftpd",
+        "/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false"}) {
+    INFO(shell);
+    CHECK(ShellReadsNoUserFiles(shell));
+  }
+  for (const char* shell :
+       {"", "/bin/sh", "/bin/bash", "/usr/bin/zsh", "/usr/bin/fish",
+        "/opt/sftpd/bin/sftpd-wrapper", "/usr/sbin/sftpd/"}) {
+    INFO(shell);
+    CHECK_FALSE(ShellReadsNoUserFiles(shell));
+  }
+}
+
+TEST_CASE(
+    "account: a shell is exposed by a read-write export at or above "
+    "the home") {
+  testing::TempDir dir;
+  const std::string base = dir.MakeDir("srv");
+  dir.MakeDir("srv/users");
+  const LoadResult r =
+      ParseConfig("[exports.home]\npath = \"" + base +
+                      "/users/%u\"\n"
+                      "[exports.top]\npath = \"" +
+                      base +
+                      "/\"\n"
+                      "[exports.sub]\npath = \"%h/data\"\n"
+                      "[exports.ro]\npath = \"%h\"\naccess = \"ro\"\n"
+                      "[exports.near]\npath = \"" +
+                      base +
+                      "/users/%u-old\"\n"
+                      "[users.own]\nexports = [\"sub\", \"ro\", \"home\"]\n"
+                      "[users.safe]\nexports = [\"sub\", \"ro\", \"near\"]\n"
+                      "[users.sftp]\nexports = [\"home\"]\n"
+                      "[users.homeless]\nexports = [\"top\"]\n"
+                      "[groups.all]\nexports = [\"top\"]\n",
+                  "t.toml");
+  for (const ConfigError& e : r.errors) UNSCOPED_INFO(e.ToString());
+  REQUIRE(r.config.has_value());
+  const std::string users = base + "/users/";
+  const std::vector<Account> accounts = {
+      {"own", users + "own", {"own"}, "/bin/bash"},
+      {"safe", users + "safe", {"safe"}, "/bin/bash"},
+      {"sftp", users + "sftp", {"sftp"}, "/usr/sbin/sftpd"},
+      {"homeless", "", {"homeless"}, "/bin/bash"},
+      // A member of group all, home written with a trailing slash.
+      {"member", users + "member/", {"member", "all"}, "/usr/bin/zsh"},
+      {"elsewhere", "/home/elsewhere", {"elsewhere", "all"}, "/bin/bash"},
+  };
+  const std::vector<ShellExposure> x = ExposedShells(*r.config, accounts);
+  REQUIRE(x.size() == 2);
+  CHECK(x[0].account->name == "member");
+  CHECK(x[0].via->name == "top");
+  CHECK(x[0].host_path == base + "/");
+  CHECK(x[1].account->name == "own");
+  CHECK(x[1].via->name == "home");
+  CHECK(x[1].host_path == users + "own");
+  const std::string w = ExposureWarning(x[1], "/usr/sbin/sftpd");
+  CHECK(w.starts_with("user own: login shell /bin/bash "));
+  CHECK(w.find("export home (" + users + "own)") != std::string::npos);
+  CHECK(w.ends_with("usermod -s /usr/sbin/sftpd own"));
+}
+
 }  // namespace
 }  // namespace sftpd::policy

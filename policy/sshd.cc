@@ -92,7 +92,8 @@ std::string Join(const std::vector<std::string>& items, std::string_view sep,
 struct Entry {
   std::string name;
   Rights rights;
-  std::string why;  // for the comment: which entries, or why only some
+  std::string why;      // for the comment: which entries, or why only some
+  std::string warning;  // an exposed login shell (ExposedShells), or ""
 };
 
 // Grantees (groups expanded) and, by name, [users.*] not on this system.
@@ -100,7 +101,8 @@ std::vector<Entry> Entries(const Config& config,
                            std::span<const Account> accounts) {
   std::vector<Entry> out;
   for (Grantee& g : Grantees(config, accounts)) {
-    out.push_back({g.account->name, std::move(g.rights), Join(g.via, ", ")});
+    out.push_back(
+        {g.account->name, std::move(g.rights), Join(g.via, ", "), ""});
   }
   for (const Grant& u : config.users) {
     const bool known =
@@ -109,7 +111,8 @@ std::vector<Entry> Entries(const Config& config,
     if (known) continue;
     out.push_back({u.name, RightsFor(config, u.name, {}),
                    "users." + u.name +
-                       " (not on this system now: its groups are unknown)"});
+                       " (not on this system now: its groups are unknown)",
+                   ""});
   }
   std::sort(out.begin(), out.end(),
             [](const Entry& x, const Entry& y) { return x.name < y.name; });
@@ -156,7 +159,7 @@ SshdBlocks Refusal(const Config& config, const SshdTarget& target,
   if (!groups.empty()) {
     out += "Match Group " + Join(groups, ",") + "\n\tDenyUsers *\n";
   }
-  return {out, why};
+  return {out, why, {}};
 }
 
 // One user's blocks: served from the allowed addresses, refused by sshd
@@ -164,15 +167,17 @@ SshdBlocks Refusal(const Config& config, const SshdTarget& target,
 // than taking the first value, so the refusal must never match an allowed
 // address; its Address list is the complement, not a fallback.
 std::string UserBlocks(const Entry& e, const std::string& served) {
+  const std::string warning =
+      e.warning.empty() ? "" : "# WARNING: " + CommentText(e.warning) + "\n";
   if (e.rights.any_address) {
-    return "\n# " + e.name + ": " + e.why + "; any address\nMatch User " +
-           e.name + "\n" + served;
+    return "\n# " + e.name + ": " + e.why + "; any address\n" + warning +
+           "Match User " + e.name + "\n" + served;
   }
   std::vector<std::string> patterns;
   for (const Cidr& c : e.rights.allow_from) {
     for (std::string& p : AddressPatterns(c)) patterns.push_back(std::move(p));
   }
-  std::string out = "\n# " + e.name + ": " + e.why + "\n";
+  std::string out = "\n# " + e.name + ": " + e.why + "\n" + warning;
   if (patterns.empty()) {  // no address at all: never served
     return out + "Match User " + e.name + "\n\tDenyUsers *\n";
   }
@@ -216,8 +221,16 @@ SshdBlocks SshdMatchBlocks(const Config& config,
   for (std::string_view line : kLockdown) {
     served += "\t" + std::string(line) + "\n";
   }
+  std::vector<Entry> entries = Entries(config, accounts);
+  std::vector<std::string> warnings;
+  for (const ShellExposure& x : ExposedShells(config, accounts)) {
+    warnings.push_back(ExposureWarning(x, *binary));
+    for (Entry& e : entries) {
+      if (e.name == x.account->name) e.warning = warnings.back();
+    }
+  }
   std::string out = Header(target);
-  for (const Entry& e : Entries(config, accounts)) out += UserBlocks(e, served);
+  for (const Entry& e : entries) out += UserBlocks(e, served);
 
   // Last, so it decides nothing for the users above: it only catches
   // members the expansion did not know.
@@ -231,7 +244,7 @@ SshdBlocks SshdMatchBlocks(const Config& config,
 )";
     out += "Match Group " + Join(groups, ",") + "\n" + served;
   }
-  return {out, ""};
+  return {out, "", std::move(warnings)};
 }
 
 }  // namespace sftpd::policy

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "policy/account.h"
 #include "policy/apparmor.h"
 #include "policy/sshd.h"
 #include "sftpd/audit_query.h"
@@ -43,6 +44,31 @@ std::string ThisBinary() {
   return self.string();
 }
 
+// The accounts the config names, as the system knows them now (groups
+// expanded). With `say_missing`, a line on stderr for each name the system
+// does not know.
+std::vector<policy::Account> Accounts(const Config& config,
+                                      const std::string& config_path,
+                                      bool say_missing) {
+  std::vector<std::string> users, groups;
+  for (const Grant& g : config.users) users.push_back(g.name);
+  for (const Grant& g : config.groups) groups.push_back(g.name);
+  NamedUsers named = LookUpNamedUsers(users, groups);
+  for (const std::string& m : named.missing) {
+    if (!say_missing) break;
+    fprintf(stderr,
+            "sftpd: %s: %s is not on this system now; print this again "
+            "once it is\n",
+            config_path.c_str(), m.c_str());
+  }
+  std::vector<policy::Account> accounts;
+  for (UserInfo& u : named.users) {
+    accounts.push_back(
+        {u.name, u.home, std::move(u.groups), std::move(u.shell)});
+  }
+  return accounts;
+}
+
 int CheckConfig(const Args& args) {
   LoadResult r = LoadConfig(args.config);
   if (!r.config) {
@@ -54,6 +80,17 @@ int CheckConfig(const Args& args) {
     return 1;
   }
   printf("%s: OK\n%s", args.config.c_str(), Describe(*r.config).c_str());
+  // Warnings, not errors: the config is right, an account around it is not.
+  const std::vector<policy::Account> accounts =
+      Accounts(*r.config, args.config, /*say_missing=*/false);
+  std::string self = ThisBinary();
+  if (self.empty()) self = "/usr/sbin/sftpd";
+  fflush(stdout);
+  for (const policy::ShellExposure& x :
+       policy::ExposedShells(*r.config, accounts)) {
+    fprintf(stderr, "%s: warning: %s\n", args.config.c_str(),
+            policy::ExposureWarning(x, self).c_str());
+  }
   return 0;
 }
 
@@ -75,20 +112,8 @@ int Policy(const Args& args) {
     return 1;
   }
   const Config& config = *r.config;
-  std::vector<std::string> users, groups;
-  for (const Grant& g : config.users) users.push_back(g.name);
-  for (const Grant& g : config.groups) groups.push_back(g.name);
-  NamedUsers named = LookUpNamedUsers(users, groups);
-  for (const std::string& m : named.missing) {
-    fprintf(stderr,
-            "sftpd: %s: %s is not on this system now; print this again "
-            "once it is\n",
-            args.config.c_str(), m.c_str());
-  }
-  std::vector<policy::Account> accounts;
-  for (UserInfo& u : named.users) {
-    accounts.push_back({u.name, u.home, std::move(u.groups)});
-  }
+  const std::vector<policy::Account> accounts =
+      Accounts(config, args.config, /*say_missing=*/true);
   std::error_code ec;
   const std::filesystem::path config_path =
       std::filesystem::absolute(args.config, ec);
@@ -109,6 +134,9 @@ int Policy(const Args& args) {
               blocks.error.c_str());
       fwrite(blocks.text.data(), 1, blocks.text.size(), stdout);
       return 1;
+    }
+    for (const std::string& w : blocks.warnings) {
+      fprintf(stderr, "sftpd: warning: %s\n", w.c_str());
     }
     out = std::move(blocks.text);
   }
@@ -332,7 +360,10 @@ constexpr Command kCommands[] = {
      [] {
        return ConfigOnly("check-config") +
               "\nExit status: 0 and a summary, or 1 and each error as\n"
-              "file:line:col: key: reason.\n";
+              "file:line:col: key: reason. A warning on stderr (still 0)\n"
+              "names each user whose login shell is not sftpd and may read\n"
+              "startup files the user can write through a read-write "
+              "export.\n";
      }},
     {"policy",
      "`policy apparmor`: print the AppArmor profile, `policy sshd`: the "
@@ -343,7 +374,9 @@ constexpr Command kCommands[] = {
            "usage: sftpd policy apparmor|sshd [--config FILE]\n"
            "\n  apparmor  the AppArmor profile, a hat per user\n"
            "  sshd      the sshd_config Match blocks routing users to\n"
-           "            sftpd --stdio\n"
+           "            sftpd --stdio; a warning on stderr (and in the\n"
+           "            text) for each user whose login shell is not sftpd\n"
+           "            and may read startup files the user can write\n"
            "Exit status: 0, 1 if the config or a path in it cannot be used,\n"
            "2 for a usage error.\n");
      }},
