@@ -15,12 +15,18 @@ namespace {
 
 // What a served session gets besides the forced command: nothing else sshd
 // offers. DisableForwarding covers X11, agent, TCP and StreamLocal; the
-// others are spelled out for readers and older sshd versions. PermitUserRC
-// keeps ~/.ssh/rc (a file an export may let the user write) from running.
-constexpr std::array<std::string_view, 7> kLockdown = {
+// others are spelled out for readers and older sshd versions. The last two
+// close the per-user files sshd itself reads that an export may let the
+// user write and a Match block can switch off: PermitUserRC keeps ~/.ssh/rc
+// from running, IgnoreRhosts keeps ~/.rhosts and ~/.shosts from admitting
+// hosts (where host-based login is on). The login shell's startup files are
+// closed by making sftpd the shell (ExposedShells warns); ~/.ssh/environment
+// needs PermitUserEnvironment no, which sshd takes only globally (its
+// default).
+constexpr std::array<std::string_view, 8> kLockdown = {
     "DisableForwarding yes",   "PermitTTY no",          "X11Forwarding no",
     "AllowAgentForwarding no", "AllowTcpForwarding no", "PermitTunnel no",
-    "PermitUserRC no"};
+    "PermitUserRC no",         "IgnoreRhosts yes"};
 
 // The user's login shell runs ForceCommand (`shell -c`), and sshd checks
 // the line's quotes, so a path must read back the same in both.

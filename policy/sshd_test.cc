@@ -140,6 +140,8 @@ TEST_CASE("sshd blocks: ForceCommand, and --config only off the default",
     CHECK(Has(b.body, "DisableForwarding yes"));
     CHECK(Has(b.body, "PermitTTY no"));
     CHECK(Has(b.body, "X11Forwarding no"));
+    CHECK(Has(b.body, "PermitUserRC no"));
+    CHECK(Has(b.body, "IgnoreRhosts yes"));
   }
   const std::string other =
       SshdMatchBlocks(config, kAccounts, {"/usr/sbin/sftpd", "/etc/x.toml"})
