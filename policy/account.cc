@@ -54,9 +54,13 @@ bool IsAtOrAbove(const std::string& dir, const std::string& path) {
 
 }  // namespace
 
+bool IsSftpdShell(std::string_view shell) {
+  return shell.substr(shell.rfind('/') + 1) == "sftpd";
+}
+
 bool ShellReadsNoUserFiles(std::string_view shell) {
   const std::string_view name = shell.substr(shell.rfind('/') + 1);
-  return name == "sftpd" || name == "nologin" || name == "false";
+  return IsSftpdShell(shell) || name == "nologin" || name == "false";
 }
 
 std::vector<ShellExposure> ExposedShells(const Config& config,
@@ -88,6 +92,31 @@ std::string ExposureWarning(const ShellExposure& exposure,
          "), and sshd runs every session through it, unconfined; make "
          "sftpd the login shell: usermod -s " +
          std::string(sftpd_path) + " " + a.name;
+}
+
+std::vector<AccountWarning> AccountWarnings(const Config& config,
+                                            std::span<const Account> accounts,
+                                            std::string_view config_path,
+                                            std::string_view sftpd_path) {
+  std::vector<AccountWarning> out;
+  for (const ShellExposure& x : ExposedShells(config, accounts)) {
+    out.push_back({x.account, ExposureWarning(x, sftpd_path)});
+  }
+  if (config_path != kDefaultConfigPath) {
+    for (const Grantee& g : Grantees(config, accounts)) {
+      if (!IsSftpdShell(g.account->shell)) continue;
+      out.push_back(
+          {g.account,
+           "user " + g.account->name + ": login shell " + g.account->shell +
+               " serves every session with " + kDefaultConfigPath + ", not " +
+               std::string(config_path) + " (sftpd -c takes no --config)"});
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const AccountWarning& x, const AccountWarning& y) {
+              return x.account->name < y.account->name;
+            });
+  return out;
 }
 
 }  // namespace sftpd::policy

@@ -35,6 +35,9 @@ struct Grantee {
 std::vector<Grantee> Grantees(const Config& config,
                               std::span<const Account> accounts);
 
+// Whether login shell `shell` is sftpd (named so, in any directory).
+bool IsSftpdShell(std::string_view shell);
+
 // Whether sshd, running a command through login shell `shell`, runs no
 // file the user could write: the shell is sftpd itself (`sftpd -c` never
 // runs a shell), or one that refuses every login (nologin, false). Any
@@ -59,6 +62,21 @@ std::vector<ShellExposure> ExposedShells(const Config& config,
 // `sftpd_path` as the login shell.
 std::string ExposureWarning(const ShellExposure& exposure,
                             std::string_view sftpd_path);
+
+// What an admin should know about one grantee's account.
+struct AccountWarning {
+  const Account* account;
+  std::string text;
+};
+
+// Every grantee's warning, by name: an exposed login shell (ExposedShells,
+// ExposureWarning), or sftpd as the login shell while the config was read
+// from `config_path` rather than the default, which `sftpd -c` serves from
+// whatever ForceCommand says.
+std::vector<AccountWarning> AccountWarnings(const Config& config,
+                                            std::span<const Account> accounts,
+                                            std::string_view config_path,
+                                            std::string_view sftpd_path);
 
 }  // namespace sftpd::policy
 

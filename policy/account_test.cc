@@ -102,5 +102,38 @@ TEST_CASE(
   CHECK(w.ends_with("usermod -s /usr/sbin/sftpd own"));
 }
 
+TEST_CASE(
+    "account: warnings, by name; sftpd as the shell off the default "
+    "config") {
+  testing::TempDir dir;
+  dir.MakeDir("u");
+  const LoadResult r = ParseConfig("[exports.home]\npath = \"" + dir.path() +
+                                       "/u/%u\"\n"
+                                       "[groups.g]\nexports = [\"home\"]\n",
+                                   "t.toml");
+  REQUIRE(r.config.has_value());
+  const std::string u = dir.path() + "/u/";
+  const std::vector<Account> accounts = {
+      {"zoe", u + "zoe", {"g"}, "/bin/bash"},
+      {"amy", u + "amy", {"g"}, "/bin/zsh"},
+      {"sam", u + "sam", {"g"}, "/usr/local/sbin/sftpd"},
+      {"out", u + "out", {"out"}, "/bin/bash"},  // granted nothing
+  };
+  auto names = [](const std::vector<AccountWarning>& ws) {
+    std::string out;
+    for (const AccountWarning& w : ws) out += w.account->name + " ";
+    return out;
+  };
+  CHECK(names(AccountWarnings(*r.config, accounts, kDefaultConfigPath,
+                              "/usr/sbin/sftpd")) == "amy zoe ");
+  const std::vector<AccountWarning> off =
+      AccountWarnings(*r.config, accounts, "/srv/s.toml", "/usr/sbin/sftpd");
+  REQUIRE(names(off) == "amy sam zoe ");
+  CHECK(off[1].text ==
+        "user sam: login shell /usr/local/sbin/sftpd serves every session "
+        "with /etc/sftpd/sftpd.toml, not /srv/s.toml (sftpd -c takes no "
+        "--config)");
+}
+
 }  // namespace
 }  // namespace sftpd::policy

@@ -99,7 +99,7 @@ struct Entry {
   std::string name;
   Rights rights;
   std::string why;      // for the comment: which entries, or why only some
-  std::string warning;  // an exposed login shell (ExposedShells), or ""
+  std::string warning;  // AccountWarnings' line for the user, or ""
 };
 
 // Grantees (groups expanded) and, by name, [users.*] not on this system.
@@ -229,10 +229,11 @@ SshdBlocks SshdMatchBlocks(const Config& config,
   }
   std::vector<Entry> entries = Entries(config, accounts);
   std::vector<std::string> warnings;
-  for (const ShellExposure& x : ExposedShells(config, accounts)) {
-    warnings.push_back(ExposureWarning(x, *binary));
+  for (const AccountWarning& w :
+       AccountWarnings(config, accounts, target.config_path, *binary)) {
+    warnings.push_back(w.text);
     for (Entry& e : entries) {
-      if (e.name == x.account->name) e.warning = warnings.back();
+      if (e.name == w.account->name) e.warning = w.text;
     }
   }
   std::string out = Header(target);

@@ -23,9 +23,9 @@ struct SshdTarget {
 // shell or sshd would read differently, a name that would widen a pattern);
 // `text` then refuses every user and group of the config instead (fail
 // closed, even when written to sshd_config.d unread), and the caller should
-// report the error and fail. `warnings` name the users whose login shell may
-// run files they can write (ExposedShells); each is also a comment above the
-// user's blocks, and the text is still right to use.
+// report the error and fail. `warnings` are AccountWarnings' lines (a login
+// shell that may run files the user can write, ...); each is also a comment
+// above the user's blocks, and the text is still right to use.
 struct SshdBlocks {
   std::string text;
   std::string error;

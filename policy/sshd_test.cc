@@ -122,6 +122,17 @@ TEST_CASE("sshd blocks: golden, login shells that read the user's files",
     INFO(w);
     CHECK(blocks.text.find("# WARNING: " + w + "\n") != std::string::npos);
   }
+  // Off the default config, sftpd as the login shell serves from the
+  // default one whatever ForceCommand says: said for each such user.
+  const SshdBlocks other = SshdMatchBlocks(
+      config, kShellAccounts, {"/usr/sbin/sftpd", "/srv/conf/sftpd.toml"});
+  REQUIRE(other.warnings.size() == 4);
+  CHECK(other.warnings[3] ==
+        "user shelled: login shell /usr/sbin/sftpd serves every session with "
+        "/etc/sftpd/sftpd.toml, not /srv/conf/sftpd.toml (sftpd -c takes no "
+        "--config)");
+  CHECK(other.text.find("# WARNING: " + other.warnings[3] + "\n") !=
+        std::string::npos);
   // A served block is the same with or without the warning.
   for (const Block& b : Blocks(blocks.text)) {
     if (Has(b.body, "DenyUsers *")) continue;

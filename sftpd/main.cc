@@ -86,10 +86,11 @@ int CheckConfig(const Args& args) {
   std::string self = ThisBinary();
   if (self.empty()) self = "/usr/sbin/sftpd";
   fflush(stdout);
-  for (const policy::ShellExposure& x :
-       policy::ExposedShells(*r.config, accounts)) {
-    fprintf(stderr, "%s: warning: %s\n", args.config.c_str(),
-            policy::ExposureWarning(x, self).c_str());
+  std::error_code ec;
+  const std::string path = std::filesystem::absolute(args.config, ec).string();
+  for (const policy::AccountWarning& w :
+       policy::AccountWarnings(*r.config, accounts, path, self)) {
+    fprintf(stderr, "%s: warning: %s\n", args.config.c_str(), w.text.c_str());
   }
   return 0;
 }

@@ -136,22 +136,27 @@ exports = ["home"]
 allow_from = ["127.0.0.1/32", "::1"]
 EOF
 
-# warnings WANT: check-config and policy sshd warn about $U (WANT=1) or
-# not (WANT=0), and exit 0 either way.
+# warnings EXPOSED DEFAULT: check-config and policy sshd (on stderr and in
+# the text) warn about $U's login shell reading files $U can write
+# (EXPOSED=1) or not (0), and about sftpd as the shell serving from the
+# default config rather than $CFG2 (DEFAULT=1) or not; both exit 0.
 warnings() {
-  local what=$([[ $1 == 1 ]] && echo "warn" || echo "do not warn") rc=0
+  local exposed="user $U: login shell [^ ]* may read startup files"
+  local default="user $U: login shell $SFTPD serves every session with /etc/sftpd/sftpd.toml, not $CFG2 "
+  local shell rc=0
+  shell=$(getent passwd "$U" | cut -d: -f7)
   timeout 10 "$SFTPD" check-config --config "$CFG2" >"$OUT" 2>"$ERR" || rc=$?
-  check_eq "check-config exits 0 (shell $(getent passwd "$U" | cut -d: -f7))" 0 "$rc"
-  check_eq "  ... and its warnings $what about $U" "$1" \
-    "$(grep -c "warning: user $U: login shell .* usermod -s $SFTPD $U" "$ERR")"
+  check_eq "check-config exits 0 ($U's shell $shell)" 0 "$rc"
+  check_eq "  ... warns about the exposed shell: $1" "$1" "$(grep -c "warning: $exposed" "$ERR")"
+  check_eq "  ... about the default config: $2" "$2" "$(grep -cF "warning: $default" "$ERR")"
   rc=0
   timeout 10 "$SFTPD" policy sshd --config "$CFG2" >"$SD/shells.conf" 2>"$ERR" || rc=$?
   check_eq "policy sshd exits 0" 0 "$rc"
-  check_eq "  ... and its warnings $what about $U" "$1" \
-    "$(grep -c "^sftpd: warning: user $U: login shell " "$ERR")"
-  check_eq "  ... in the text too" "$1" "$(grep -c "^# WARNING: user $U: " "$SD/shells.conf")"
+  check_eq "  ... warns about the exposed shell: $1" "$1" "$(grep -c "^sftpd: warning: $exposed" "$ERR")"
+  check_eq "  ... about the default config: $2" "$2" "$(grep -cF "sftpd: warning: $default" "$ERR")"
+  check_eq "  ... and says so in the text" "$(($1 + $2))" "$(grep -c "^# WARNING: user $U: " "$SD/shells.conf")"
 }
-warnings 1
+warnings 1 0
 
 # sftp2 PORT < batch: sftp as $U through the sshd on PORT.
 sftp2() {
@@ -178,7 +183,7 @@ fi
 rm -f "$MARKS/bashrc-ran"
 
 usermod -s "$SFTPD" "$U"
-warnings 0
+warnings 0 1
 cat >"$SD/etc-overlay" <<EOF
 #!/bin/bash
 # In a mount namespace of its own: /etc gets sftpd/sftpd.toml (from
