@@ -142,9 +142,9 @@ std::string Header(const SshdTarget& target) {
   return "# sshd_config Match blocks for sftpd, printed by `sftpd policy sshd`"
          "\n# from " +
          CommentText(target.config_path) + ".\n" + std::string(kHeaderNotes) +
-         "#\n# sshd runs ForceCommand through each user's login shell, which "
-         "may read\n# startup files the user can write over SFTP: make sftpd "
-         "the shell\n# (usermod -s " +
+         "#\n# sshd runs the forced command through each user's login "
+         "shell, which may\n# read startup files the user can write over "
+         "SFTP: make sftpd the shell\n# (usermod -s " +
          CommentText(target.sftpd_path) +
          " USER). A WARNING above a user's blocks\n# says where it is "
          "needed.\n";
