@@ -55,11 +55,12 @@ std::vector<policy::Account> Accounts(const Config& config,
   for (const Grant& g : config.groups) groups.push_back(g.name);
   NamedUsers named = LookUpNamedUsers(users, groups);
   for (const std::string& m : named.missing) {
-    if (!say_missing) break;
-    fprintf(stderr,
-            "sftpd: %s: %s is not on this system now; print this again "
-            "once it is\n",
-            config_path.c_str(), m.c_str());
+    if (say_missing) {
+      fprintf(stderr,
+              "sftpd: %s: %s is not on this system now; print this again "
+              "once it is\n",
+              config_path.c_str(), m.c_str());
+    }
   }
   std::vector<policy::Account> accounts;
   for (UserInfo& u : named.users) {
