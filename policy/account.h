@@ -7,6 +7,7 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -17,6 +18,9 @@ struct Account {
   std::string name;
   std::string home;
   std::vector<std::string> groups;  // names, primary included
+  // The login shell, through which sshd runs every command (ForceCommand,
+  // Subsystem); "" is /bin/sh to sshd.
+  std::string shell = "";
 };
 
 // One account the config grants something, with its rights and which
@@ -30,6 +34,49 @@ struct Grantee {
 // The accounts RightsFor finds, sorted by name, duplicates dropped.
 std::vector<Grantee> Grantees(const Config& config,
                               std::span<const Account> accounts);
+
+// Whether login shell `shell` is sftpd (named so, in any directory).
+bool IsSftpdShell(std::string_view shell);
+
+// Whether sshd, running a command through login shell `shell`, runs no
+// file the user could write: the shell is sftpd itself (`sftpd -c` never
+// runs a shell), or one that refuses every login (nologin, false). Any
+// other shell may read startup files from the user's home (bash reads
+// ~/.bashrc when sshd runs it, zsh ~/.zshenv always).
+bool ShellReadsNoUserFiles(std::string_view shell);
+
+// A grantee whose login shell may read startup files the user can write:
+// a read-write export's host path, expanded for the user, is the user's
+// home or a directory above it.
+struct ShellExposure {
+  const Account* account;
+  const Export* via;      // the first such export the user has
+  std::string host_path;  // its path expanded for the user
+};
+
+// The exposed grantees of `accounts` (as Grantees finds them), by name.
+std::vector<ShellExposure> ExposedShells(const Config& config,
+                                         std::span<const Account> accounts);
+
+// One line for the admin, saying what is exposed and how to close it with
+// `sftpd_path` as the login shell.
+std::string ExposureWarning(const ShellExposure& exposure,
+                            std::string_view sftpd_path);
+
+// What an admin should know about one grantee's account.
+struct AccountWarning {
+  const Account* account;
+  std::string text;
+};
+
+// Every grantee's warning, by name: an exposed login shell (ExposedShells,
+// ExposureWarning), or sftpd as the login shell while the config was read
+// from `config_path` rather than the default, which `sftpd -c` serves from
+// whatever ForceCommand says.
+std::vector<AccountWarning> AccountWarnings(const Config& config,
+                                            std::span<const Account> accounts,
+                                            std::string_view config_path,
+                                            std::string_view sftpd_path);
 
 }  // namespace sftpd::policy
 

@@ -38,5 +38,102 @@ TEST_CASE("account: grantees are the users an entry names, sorted, once") {
   CHECK_FALSE(g[1].rights.any_address);
 }
 
+TEST_CASE("account: which login shells run no file the user could write") {
+  for (const char* shell :
+       {"/usr/sbin/sftpd", "/usr/local/sbin/sftpd", "sftpd",
+        "/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false"}) {
+    INFO(shell);
+    CHECK(ShellReadsNoUserFiles(shell));
+  }
+  for (const char* shell :
+       {"", "/bin/sh", "/bin/bash", "/usr/bin/zsh", "/usr/bin/fish",
+        "/opt/sftpd/bin/sftpd-wrapper", "/usr/sbin/sftpd/"}) {
+    INFO(shell);
+    CHECK_FALSE(ShellReadsNoUserFiles(shell));
+  }
+}
+
+TEST_CASE(
+    "account: a shell is exposed by a read-write export at or above "
+    "the home") {
+  testing::TempDir dir;
+  const std::string base = dir.MakeDir("srv");
+  dir.MakeDir("srv/users");
+  const LoadResult r =
+      ParseConfig("[exports.home]\npath = \"" + base +
+                      "/users/%u\"\n"
+                      "[exports.top]\npath = \"" +
+                      base +
+                      "/\"\n"
+                      "[exports.sub]\npath = \"%h/data\"\n"
+                      "[exports.ro]\npath = \"%h\"\naccess = \"ro\"\n"
+                      "[exports.near]\npath = \"" +
+                      base +
+                      "/users/%u-old\"\n"
+                      "[users.own]\nexports = [\"sub\", \"ro\", \"home\"]\n"
+                      "[users.safe]\nexports = [\"sub\", \"ro\", \"near\"]\n"
+                      "[users.sftp]\nexports = [\"home\"]\n"
+                      "[users.homeless]\nexports = [\"top\"]\n"
+                      "[groups.all]\nexports = [\"top\"]\n",
+                  "t.toml");
+  for (const ConfigError& e : r.errors) UNSCOPED_INFO(e.ToString());
+  REQUIRE(r.config.has_value());
+  const std::string users = base + "/users/";
+  const std::vector<Account> accounts = {
+      {"own", users + "own", {"own"}, "/bin/bash"},
+      {"safe", users + "safe", {"safe"}, "/bin/bash"},
+      {"sftp", users + "sftp", {"sftp"}, "/usr/sbin/sftpd"},
+      {"homeless", "", {"homeless"}, "/bin/bash"},
+      // A member of group all, home written with a trailing slash.
+      {"member", users + "member/", {"member", "all"}, "/usr/bin/zsh"},
+      {"elsewhere", "/home/elsewhere", {"elsewhere", "all"}, "/bin/bash"},
+  };
+  const std::vector<ShellExposure> x = ExposedShells(*r.config, accounts);
+  REQUIRE(x.size() == 2);
+  CHECK(x[0].account->name == "member");
+  CHECK(x[0].via->name == "top");
+  CHECK(x[0].host_path == base + "/");
+  CHECK(x[1].account->name == "own");
+  CHECK(x[1].via->name == "home");
+  CHECK(x[1].host_path == users + "own");
+  const std::string w = ExposureWarning(x[1], "/usr/sbin/sftpd");
+  CHECK(w.starts_with("user own: login shell /bin/bash "));
+  CHECK(w.find("export home (" + users + "own)") != std::string::npos);
+  CHECK(w.ends_with("usermod -s /usr/sbin/sftpd own"));
+}
+
+TEST_CASE(
+    "account: warnings, by name; sftpd as the shell off the default "
+    "config") {
+  testing::TempDir dir;
+  dir.MakeDir("u");
+  const LoadResult r = ParseConfig("[exports.home]\npath = \"" + dir.path() +
+                                       "/u/%u\"\n"
+                                       "[groups.g]\nexports = [\"home\"]\n",
+                                   "t.toml");
+  REQUIRE(r.config.has_value());
+  const std::string u = dir.path() + "/u/";
+  const std::vector<Account> accounts = {
+      {"zoe", u + "zoe", {"g"}, "/bin/bash"},
+      {"amy", u + "amy", {"g"}, "/bin/zsh"},
+      {"sam", u + "sam", {"g"}, "/usr/local/sbin/sftpd"},
+      {"out", u + "out", {"out"}, "/bin/bash"},  // granted nothing
+  };
+  auto names = [](const std::vector<AccountWarning>& ws) {
+    std::string out;
+    for (const AccountWarning& w : ws) out += w.account->name + " ";
+    return out;
+  };
+  CHECK(names(AccountWarnings(*r.config, accounts, kDefaultConfigPath,
+                              "/usr/sbin/sftpd")) == "amy zoe ");
+  const std::vector<AccountWarning> off =
+      AccountWarnings(*r.config, accounts, "/srv/s.toml", "/usr/sbin/sftpd");
+  REQUIRE(names(off) == "amy sam zoe ");
+  CHECK(off[1].text ==
+        "user sam: login shell /usr/local/sbin/sftpd serves every session "
+        "with /etc/sftpd/sftpd.toml, not /srv/s.toml (sftpd -c takes no "
+        "--config)");
+}
+
 }  // namespace
 }  // namespace sftpd::policy

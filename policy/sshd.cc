@@ -15,12 +15,18 @@ namespace {
 
 // What a served session gets besides the forced command: nothing else sshd
 // offers. DisableForwarding covers X11, agent, TCP and StreamLocal; the
-// others are spelled out for readers and older sshd versions. PermitUserRC
-// keeps ~/.ssh/rc (a file an export may let the user write) from running.
-constexpr std::array<std::string_view, 7> kLockdown = {
+// others are spelled out for readers and older sshd versions. The last two
+// close the per-user files sshd itself reads that an export may let the
+// user write and a Match block can switch off: PermitUserRC keeps ~/.ssh/rc
+// from running, IgnoreRhosts keeps ~/.rhosts and ~/.shosts from admitting
+// hosts (where host-based login is on). The login shell's startup files are
+// closed by making sftpd the shell (ExposedShells warns); ~/.ssh/environment
+// needs PermitUserEnvironment no, which sshd takes only globally (its
+// default).
+constexpr std::array<std::string_view, 8> kLockdown = {
     "DisableForwarding yes",   "PermitTTY no",          "X11Forwarding no",
     "AllowAgentForwarding no", "AllowTcpForwarding no", "PermitTunnel no",
-    "PermitUserRC no"};
+    "PermitUserRC no",         "IgnoreRhosts yes"};
 
 // The user's login shell runs ForceCommand (`shell -c`), and sshd checks
 // the line's quotes, so a path must read back the same in both.
@@ -92,7 +98,8 @@ std::string Join(const std::vector<std::string>& items, std::string_view sep,
 struct Entry {
   std::string name;
   Rights rights;
-  std::string why;  // for the comment: which entries, or why only some
+  std::string why;      // for the comment: which entries, or why only some
+  std::string warning;  // AccountWarnings' line for the user, or ""
 };
 
 // Grantees (groups expanded) and, by name, [users.*] not on this system.
@@ -100,7 +107,8 @@ std::vector<Entry> Entries(const Config& config,
                            std::span<const Account> accounts) {
   std::vector<Entry> out;
   for (Grantee& g : Grantees(config, accounts)) {
-    out.push_back({g.account->name, std::move(g.rights), Join(g.via, ", ")});
+    out.push_back(
+        {g.account->name, std::move(g.rights), Join(g.via, ", "), ""});
   }
   for (const Grant& u : config.users) {
     const bool known =
@@ -109,7 +117,8 @@ std::vector<Entry> Entries(const Config& config,
     if (known) continue;
     out.push_back({u.name, RightsFor(config, u.name, {}),
                    "users." + u.name +
-                       " (not on this system now: its groups are unknown)"});
+                       " (not on this system now: its groups are unknown)",
+                   ""});
   }
   std::sort(out.begin(), out.end(),
             [](const Entry& x, const Entry& y) { return x.name < y.name; });
@@ -132,7 +141,13 @@ constexpr std::string_view kHeaderNotes =
 std::string Header(const SshdTarget& target) {
   return "# sshd_config Match blocks for sftpd, printed by `sftpd policy sshd`"
          "\n# from " +
-         CommentText(target.config_path) + ".\n" + std::string(kHeaderNotes);
+         CommentText(target.config_path) + ".\n" + std::string(kHeaderNotes) +
+         "#\n# sshd runs the forced command through each user's login "
+         "shell, which may\n# read startup files the user can write over "
+         "SFTP: make sftpd the shell\n# (usermod -s " +
+         CommentText(target.sftpd_path) +
+         " USER). A WARNING above a user's blocks\n# says where it is "
+         "needed.\n";
 }
 
 // The output when the forced command cannot be written safely: every user
@@ -156,7 +171,7 @@ SshdBlocks Refusal(const Config& config, const SshdTarget& target,
   if (!groups.empty()) {
     out += "Match Group " + Join(groups, ",") + "\n\tDenyUsers *\n";
   }
-  return {out, why};
+  return {out, why, {}};
 }
 
 // One user's blocks: served from the allowed addresses, refused by sshd
@@ -164,15 +179,17 @@ SshdBlocks Refusal(const Config& config, const SshdTarget& target,
 // than taking the first value, so the refusal must never match an allowed
 // address; its Address list is the complement, not a fallback.
 std::string UserBlocks(const Entry& e, const std::string& served) {
+  const std::string warning =
+      e.warning.empty() ? "" : "# WARNING: " + CommentText(e.warning) + "\n";
   if (e.rights.any_address) {
-    return "\n# " + e.name + ": " + e.why + "; any address\nMatch User " +
-           e.name + "\n" + served;
+    return "\n# " + e.name + ": " + e.why + "; any address\n" + warning +
+           "Match User " + e.name + "\n" + served;
   }
   std::vector<std::string> patterns;
   for (const Cidr& c : e.rights.allow_from) {
     for (std::string& p : AddressPatterns(c)) patterns.push_back(std::move(p));
   }
-  std::string out = "\n# " + e.name + ": " + e.why + "\n";
+  std::string out = "\n# " + e.name + ": " + e.why + "\n" + warning;
   if (patterns.empty()) {  // no address at all: never served
     return out + "Match User " + e.name + "\n\tDenyUsers *\n";
   }
@@ -216,8 +233,17 @@ SshdBlocks SshdMatchBlocks(const Config& config,
   for (std::string_view line : kLockdown) {
     served += "\t" + std::string(line) + "\n";
   }
+  std::vector<Entry> entries = Entries(config, accounts);
+  std::vector<std::string> warnings;
+  for (const AccountWarning& w :
+       AccountWarnings(config, accounts, target.config_path, *binary)) {
+    warnings.push_back(w.text);
+    for (Entry& e : entries) {
+      if (e.name == w.account->name) e.warning = w.text;
+    }
+  }
   std::string out = Header(target);
-  for (const Entry& e : Entries(config, accounts)) out += UserBlocks(e, served);
+  for (const Entry& e : entries) out += UserBlocks(e, served);
 
   // Last, so it decides nothing for the users above: it only catches
   // members the expansion did not know.
@@ -231,7 +257,7 @@ SshdBlocks SshdMatchBlocks(const Config& config,
 )";
     out += "Match Group " + Join(groups, ",") + "\n" + served;
   }
-  return {out, ""};
+  return {out, "", std::move(warnings)};
 }
 
 }  // namespace sftpd::policy

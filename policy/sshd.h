@@ -7,6 +7,7 @@
 
 #include <span>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "policy/account.h"
@@ -22,10 +23,13 @@ struct SshdTarget {
 // shell or sshd would read differently, a name that would widen a pattern);
 // `text` then refuses every user and group of the config instead (fail
 // closed, even when written to sshd_config.d unread), and the caller should
-// report the error and fail.
+// report the error and fail. `warnings` are AccountWarnings' lines (a login
+// shell that may run files the user can write, ...); each is also a comment
+// above the user's blocks, and the text is still right to use.
 struct SshdBlocks {
   std::string text;
   std::string error;
+  std::vector<std::string> warnings;
 };
 
 // REQUIRES: config as LoadConfig returns it (names checked).

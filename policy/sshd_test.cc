@@ -95,6 +95,51 @@ TEST_CASE("sshd blocks: golden, IPv6 and a config outside /etc",
                   .text);
 }
 
+// The accounts of policy/testdata/sshd_shells.toml.
+const std::vector<Account> kShellAccounts = {
+    {"basher", "/tmp/basher", {"basher"}, "/bin/bash"},
+    {"shelled", "/tmp/shelled", {"shelled"}, "/usr/sbin/sftpd"},
+    {"zed", "/tmp/zed", {"zed"}, "/usr/bin/zsh"},
+    {"plain", "/tmp/plain", {"plain"}, ""},
+    {"locked", "/tmp/locked", {"locked"}, "/usr/sbin/nologin"},
+    {"mate", "/tmp/mate", {"mate", "team"}, "/bin/bash"},
+};
+
+TEST_CASE("sshd blocks: golden, login shells that read the user's files",
+          "[policy][sshd][golden]") {
+  const Config config = Parse("sshd_shells.toml");
+  const SshdBlocks blocks =
+      SshdMatchBlocks(config, kShellAccounts, kDefaultTarget);
+  CHECK(blocks.error.empty());
+  CheckGolden("sshd_shells.golden", blocks.text);
+  // The same warnings on the side, for the command to print; each also in
+  // the text, above its user's blocks.
+  REQUIRE(blocks.warnings.size() == 3);
+  CHECK(blocks.warnings[0].starts_with("user basher: login shell /bin/bash "));
+  CHECK(blocks.warnings[1].starts_with("user mate: login shell /bin/bash "));
+  CHECK(blocks.warnings[2].starts_with("user plain: login shell /bin/sh "));
+  for (const std::string& w : blocks.warnings) {
+    INFO(w);
+    CHECK(blocks.text.find("# WARNING: " + w + "\n") != std::string::npos);
+  }
+  // Off the default config, sftpd as the login shell serves from the
+  // default one whatever ForceCommand says: said for each such user.
+  const SshdBlocks other = SshdMatchBlocks(
+      config, kShellAccounts, {"/usr/sbin/sftpd", "/srv/conf/sftpd.toml"});
+  REQUIRE(other.warnings.size() == 4);
+  CHECK(other.warnings[3] ==
+        "user shelled: login shell /usr/sbin/sftpd serves every session with "
+        "/etc/sftpd/sftpd.toml, not /srv/conf/sftpd.toml (sftpd -c takes no "
+        "--config)");
+  CHECK(other.text.find("# WARNING: " + other.warnings[3] + "\n") !=
+        std::string::npos);
+  // A served block is the same with or without the warning.
+  for (const Block& b : Blocks(blocks.text)) {
+    if (Has(b.body, "DenyUsers *")) continue;
+    CHECK(b.body.front() == "ForceCommand /usr/sbin/sftpd --stdio");
+  }
+}
+
 TEST_CASE("sshd blocks: ForceCommand, and --config only off the default",
           "[policy][sshd]") {
   const Config config = Parse("sshd.toml");
@@ -106,6 +151,8 @@ TEST_CASE("sshd blocks: ForceCommand, and --config only off the default",
     CHECK(Has(b.body, "DisableForwarding yes"));
     CHECK(Has(b.body, "PermitTTY no"));
     CHECK(Has(b.body, "X11Forwarding no"));
+    CHECK(Has(b.body, "PermitUserRC no"));
+    CHECK(Has(b.body, "IgnoreRhosts yes"));
   }
   const std::string other =
       SshdMatchBlocks(config, kAccounts, {"/usr/sbin/sftpd", "/etc/x.toml"})

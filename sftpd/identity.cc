@@ -140,6 +140,7 @@ UserInfo FromPasswd(const struct passwd& pw) {
   info.gid = pw.pw_gid;
   info.home = pw.pw_dir != nullptr ? pw.pw_dir : "";
   info.groups = GroupNames(pw.pw_name, pw.pw_gid);
+  info.shell = pw.pw_shell != nullptr ? pw.pw_shell : "";
   return info;
 }
 

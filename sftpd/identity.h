@@ -43,6 +43,7 @@ struct UserInfo {
   gid_t gid = 0;  // primary group
   std::string home;
   std::vector<std::string> groups;  // names, primary first, no duplicates
+  std::string shell;  // the login shell as the database has it; may be ""
 };
 
 // Errors: no such user; a lookup failure (e.g. the database cannot be read).

@@ -1,5 +1,6 @@
 // The sftpd command line: a table of subcommands, each taking --config.
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "policy/account.h"
 #include "policy/apparmor.h"
 #include "policy/sshd.h"
 #include "sftpd/audit_query.h"
@@ -42,6 +44,32 @@ std::string ThisBinary() {
   return self.string();
 }
 
+// The accounts the config names, as the system knows them now (groups
+// expanded). With `say_missing`, a line on stderr for each name the system
+// does not know.
+std::vector<policy::Account> Accounts(const Config& config,
+                                      const std::string& config_path,
+                                      bool say_missing) {
+  std::vector<std::string> users, groups;
+  for (const Grant& g : config.users) users.push_back(g.name);
+  for (const Grant& g : config.groups) groups.push_back(g.name);
+  NamedUsers named = LookUpNamedUsers(users, groups);
+  for (const std::string& m : named.missing) {
+    if (say_missing) {
+      fprintf(stderr,
+              "sftpd: %s: %s is not on this system now; print this again "
+              "once it is\n",
+              config_path.c_str(), m.c_str());
+    }
+  }
+  std::vector<policy::Account> accounts;
+  for (UserInfo& u : named.users) {
+    accounts.push_back(
+        {u.name, u.home, std::move(u.groups), std::move(u.shell)});
+  }
+  return accounts;
+}
+
 int CheckConfig(const Args& args) {
   LoadResult r = LoadConfig(args.config);
   if (!r.config) {
@@ -53,6 +81,18 @@ int CheckConfig(const Args& args) {
     return 1;
   }
   printf("%s: OK\n%s", args.config.c_str(), Describe(*r.config).c_str());
+  // Warnings, not errors: the config is right, an account around it is not.
+  const std::vector<policy::Account> accounts =
+      Accounts(*r.config, args.config, /*say_missing=*/false);
+  std::string self = ThisBinary();
+  if (self.empty()) self = "/usr/sbin/sftpd";
+  fflush(stdout);
+  std::error_code ec;
+  const std::string path = std::filesystem::absolute(args.config, ec).string();
+  for (const policy::AccountWarning& w :
+       policy::AccountWarnings(*r.config, accounts, path, self)) {
+    fprintf(stderr, "%s: warning: %s\n", args.config.c_str(), w.text.c_str());
+  }
   return 0;
 }
 
@@ -74,20 +114,8 @@ int Policy(const Args& args) {
     return 1;
   }
   const Config& config = *r.config;
-  std::vector<std::string> users, groups;
-  for (const Grant& g : config.users) users.push_back(g.name);
-  for (const Grant& g : config.groups) groups.push_back(g.name);
-  NamedUsers named = LookUpNamedUsers(users, groups);
-  for (const std::string& m : named.missing) {
-    fprintf(stderr,
-            "sftpd: %s: %s is not on this system now; print this again "
-            "once it is\n",
-            args.config.c_str(), m.c_str());
-  }
-  std::vector<policy::Account> accounts;
-  for (UserInfo& u : named.users) {
-    accounts.push_back({u.name, u.home, std::move(u.groups)});
-  }
+  const std::vector<policy::Account> accounts =
+      Accounts(config, args.config, /*say_missing=*/true);
   std::error_code ec;
   const std::filesystem::path config_path =
       std::filesystem::absolute(args.config, ec);
@@ -108,6 +136,9 @@ int Policy(const Args& args) {
               blocks.error.c_str());
       fwrite(blocks.text.data(), 1, blocks.text.size(), stdout);
       return 1;
+    }
+    for (const std::string& w : blocks.warnings) {
+      fprintf(stderr, "sftpd: warning: %s\n", w.c_str());
     }
     out = std::move(blocks.text);
   }
@@ -210,6 +241,28 @@ int KickCommand(const Args& args) {
 
 int Stdio(const Args& args) { return ServeStdio(args.config); }
 
+// What an SFTP-only account says to a terminal, or to a login with no
+// command: there is nothing else to offer.
+constexpr const char* kSftpOnly =
+    "sftpd: this account is for SFTP only; use an SFTP client\n";
+
+// `sftpd -c COMMAND`: sftpd as the user's login shell. sshd runs every
+// session's command so (a ForceCommand, a Subsystem, what the client asked
+// for), and sftpd serves --stdio with the default config whatever COMMAND
+// says: nothing the client or the user's files could choose is run or read
+// (no shell, so no ~/.bashrc; no --config from the command line).
+int LoginShell(const Args& args) {
+  if (args.rest.empty()) {
+    fprintf(stderr, "usage: sftpd -c COMMAND (as a login shell)\n");
+    return 2;
+  }
+  if (isatty(STDIN_FILENO)) {
+    fputs(kSftpOnly, stderr);
+    return 1;
+  }
+  return ServeStdio(kDefaultConfigPath);
+}
+
 int Serve(const Args& args) {
   const std::string self = ThisBinary();
   if (self.empty()) return 1;
@@ -260,6 +313,8 @@ enum class Words : uint8_t {
   kNone,        // nothing else
   kPositional,  // words not starting with '-' go to Args::rest
   kAll,         // everything goes to Args::rest, for the command to parse
+  kVerbatim,    // everything goes to Args::rest, --config and --help too:
+                // no word the caller passes is read as an option
 };
 
 struct Command {
@@ -296,6 +351,10 @@ constexpr Command kCommands[] = {
               "client's address from SSH_CONNECTION. Exit status: 0 when the\n"
               "client ends the session, 1 if it is refused or breaks off.\n";
      }},
+    {"-c",
+     "as a user's login shell: serve --stdio with the default config "
+     "whatever the command (sshd runs `sftpd -c COMMAND`)",
+     LoginShell, Words::kVerbatim},
     {"check-config",
      "validate the config; print each error as "
      "file:line:col: key: reason and exit 1",
@@ -303,7 +362,10 @@ constexpr Command kCommands[] = {
      [] {
        return ConfigOnly("check-config") +
               "\nExit status: 0 and a summary, or 1 and each error as\n"
-              "file:line:col: key: reason.\n";
+              "file:line:col: key: reason. A warning on stderr (still 0)\n"
+              "names each user whose login shell is not sftpd and may read\n"
+              "startup files the user can write through a read-write "
+              "export.\n";
      }},
     {"policy",
      "`policy apparmor`: print the AppArmor profile, `policy sshd`: the "
@@ -314,7 +376,9 @@ constexpr Command kCommands[] = {
            "usage: sftpd policy apparmor|sshd [--config FILE]\n"
            "\n  apparmor  the AppArmor profile, a hat per user\n"
            "  sshd      the sshd_config Match blocks routing users to\n"
-           "            sftpd --stdio\n"
+           "            sftpd --stdio; a warning on stderr (and in the\n"
+           "            text) for each user whose login shell is not sftpd\n"
+           "            and may read startup files the user can write\n"
            "Exit status: 0, 1 if the config or a path in it cannot be used,\n"
            "2 for a usage error.\n");
      }},
@@ -362,6 +426,12 @@ int Help(const Args&) {
 }
 
 int Main(int argc, char** argv) {
+  // A login shell's name starts with '-': an interactive login (sshd with
+  // no command, `su -`) to an account whose shell is sftpd.
+  if (argc < 2 && argv[0] != nullptr && argv[0][0] == '-') {
+    fputs(kSftpOnly, stderr);
+    return 1;
+  }
   if (argc < 2) {
     Help({});
     return 2;
@@ -376,6 +446,10 @@ int Main(int argc, char** argv) {
     return 2;
   }
   Args args;
+  if (cmd->words == Words::kVerbatim) {
+    args.rest.assign(argv + 2, argv + argc);
+    return cmd->run(args);
+  }
   for (int i = 2; i < argc; ++i) {
     std::string_view a = argv[i];
     if ((a == "--help" || a == "-h") && cmd->usage != nullptr) {

@@ -207,12 +207,13 @@ mkfile() {
 # port_listening PORT: something accepts connections on 127.0.0.1:PORT.
 port_listening() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 
-# start_sshd CONFIG LOG PORT: a real OpenSSH sshd -D with CONFIG (stderr to
-# LOG) until the test ends; returns once it listens on 127.0.0.1:PORT
-# (5 s at most).
+# start_sshd CONFIG LOG PORT [WRAPPER...]: a real OpenSSH sshd -D with
+# CONFIG (stderr to LOG) until the test ends; returns once it listens on
+# 127.0.0.1:PORT (5 s at most). WRAPPER, if given, runs sshd (it must exec
+# it, so the pid is sshd's).
 start_sshd() {
   local cfg=$1 sshd_log=$2 port=$3 pid i
-  /usr/sbin/sshd -D -e -f "$cfg" 2>"$sshd_log" &
+  "${@:4}" /usr/sbin/sshd -D -e -f "$cfg" 2>"$sshd_log" &
   pid=$!
   at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
   for ((i = 0; i < 50; i++)); do
