@@ -63,12 +63,12 @@ bool ShellReadsNoUserFiles(std::string_view shell) {
   return IsSftpdShell(shell) || name == "nologin" || name == "false";
 }
 
-std::vector<ShellExposure> ExposedShells(const Config& config,
+std::vector<ShellExposure> WritableHomes(const Config& config,
                                          std::span<const Account> accounts) {
   std::vector<ShellExposure> out;
   for (const Grantee& g : Grantees(config, accounts)) {
     const Account& a = *g.account;
-    if (ShellReadsNoUserFiles(a.shell) || a.home.empty()) continue;
+    if (a.home.empty()) continue;
     for (const Export* e : g.rights.exports) {
       if (e->access != Access::kReadWrite) continue;
       std::optional<std::string> path = ExpandPath(e->path, a.name, a.home);
@@ -79,6 +79,40 @@ std::vector<ShellExposure> ExposedShells(const Config& config,
     }
   }
   return out;
+}
+
+std::vector<ShellExposure> ExposedShells(const Config& config,
+                                         std::span<const Account> accounts) {
+  std::vector<ShellExposure> out = WritableHomes(config, accounts);
+  std::erase_if(out, [](const ShellExposure& x) {
+    return ShellReadsNoUserFiles(x.account->shell);
+  });
+  return out;
+}
+
+bool PamReadsUserEnvironment(std::string_view pam_text) {
+  size_t start = 0;
+  while (start < pam_text.size()) {
+    size_t end = pam_text.find('\n', start);
+    if (end == std::string_view::npos) end = pam_text.size();
+    std::string_view line = pam_text.substr(start, end - start);
+    start = end + 1;
+    line = line.substr(0, line.find('#'));
+    bool env = false, readenv = false;
+    size_t i = 0;
+    while (i < line.size()) {
+      size_t j = line.find_first_of(" \t", i);
+      if (j == std::string_view::npos) j = line.size();
+      std::string_view word = line.substr(i, j - i);
+      if (word.size() >= 10 && word.substr(word.size() - 10) == "pam_env.so") {
+        env = true;
+      }
+      if (word == "user_readenv=1") readenv = true;
+      i = j + 1;
+    }
+    if (env && readenv) return true;
+  }
+  return false;
 }
 
 std::string ExposureWarning(const ShellExposure& exposure,
@@ -97,8 +131,23 @@ std::string ExposureWarning(const ShellExposure& exposure,
 std::vector<AccountWarning> AccountWarnings(const Config& config,
                                             std::span<const Account> accounts,
                                             std::string_view config_path,
-                                            std::string_view sftpd_path) {
+                                            std::string_view sftpd_path,
+                                            bool pam_user_env) {
   std::vector<AccountWarning> out;
+  if (pam_user_env) {
+    for (const ShellExposure& x : WritableHomes(config, accounts)) {
+      const std::string& name = x.account->name;
+      out.push_back(
+          {x.account,
+           "user " + name +
+               ": sshd's PAM stack reads ~/.pam_environment "
+               "(pam_env.so user_readenv=1), which " +
+               name + " can write through read-write export " + x.via->name +
+               " (" + x.host_path +
+               "), and it can set LD_PRELOAD for sftpd itself; remove "
+               "user_readenv=1 from /etc/pam.d/sshd"});
+    }
+  }
   for (const ShellExposure& x : ExposedShells(config, accounts)) {
     out.push_back({x.account, ExposureWarning(x, sftpd_path)});
   }
@@ -112,10 +161,10 @@ std::vector<AccountWarning> AccountWarnings(const Config& config,
                std::string(config_path) + " (sftpd -c takes no --config)"});
     }
   }
-  std::sort(out.begin(), out.end(),
-            [](const AccountWarning& x, const AccountWarning& y) {
-              return x.account->name < y.account->name;
-            });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const AccountWarning& x, const AccountWarning& y) {
+                     return x.account->name < y.account->name;
+                   });
   return out;
 }
 

@@ -54,9 +54,21 @@ struct ShellExposure {
   std::string host_path;  // its path expanded for the user
 };
 
-// The exposed grantees of `accounts` (as Grantees finds them), by name.
+// The grantees of `accounts` (as Grantees finds them), by name, who can
+// write their home (or a directory above it) through a read-write export,
+// whatever their shell.
+std::vector<ShellExposure> WritableHomes(const Config& config,
+                                         std::span<const Account> accounts);
+
+// Those of WritableHomes whose login shell may read startup files.
 std::vector<ShellExposure> ExposedShells(const Config& config,
                                          std::span<const Account> accounts);
+
+// Whether the text of a PAM service file (/etc/pam.d/sshd) has pam_env read
+// each user's ~/.pam_environment: an active line with pam_env.so and
+// user_readenv=1, as Debian's sshd file has. What a user writes there is in
+// the environment sshd gives the forced command (LD_PRELOAD included).
+bool PamReadsUserEnvironment(std::string_view pam_text);
 
 // One line for the admin, saying what is exposed and how to close it with
 // `sftpd_path` as the login shell.
@@ -70,13 +82,15 @@ struct AccountWarning {
 };
 
 // Every grantee's warning, by name: an exposed login shell (ExposedShells,
-// ExposureWarning), or sftpd as the login shell while the config was read
+// ExposureWarning), sftpd as the login shell while the config was read
 // from `config_path` rather than the default, which `sftpd -c` serves from
-// whatever ForceCommand says.
+// whatever ForceCommand says, and, with `pam_user_env` (sshd's PAM reads
+// ~/.pam_environment), a home the user can write (WritableHomes).
 std::vector<AccountWarning> AccountWarnings(const Config& config,
                                             std::span<const Account> accounts,
                                             std::string_view config_path,
-                                            std::string_view sftpd_path);
+                                            std::string_view sftpd_path,
+                                            bool pam_user_env = false);
 
 }  // namespace sftpd::policy
 

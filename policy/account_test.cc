@@ -133,6 +133,32 @@ TEST_CASE(
         "user sam: login shell /usr/local/sbin/sftpd serves every session "
         "with /etc/sftpd/sftpd.toml, not /srv/s.toml (sftpd -c takes no "
         "--config)");
+  // sshd's PAM reading ~/.pam_environment exposes every writable home,
+  // sftpd as the shell or not.
+  const std::vector<AccountWarning> pam = AccountWarnings(
+      *r.config, accounts, kDefaultConfigPath, "/usr/sbin/sftpd", true);
+  REQUIRE(names(pam) == "amy amy sam zoe zoe ");
+  CHECK(pam[2].text.starts_with(
+      "user sam: sshd's PAM stack reads ~/.pam_environment"));
+  CHECK(pam[2].text.ends_with("remove user_readenv=1 from /etc/pam.d/sshd"));
+}
+
+TEST_CASE("account: which PAM files read users' ~/.pam_environment") {
+  // Debian 12's /etc/pam.d/sshd, in part.
+  CHECK(PamReadsUserEnvironment(
+      "session    required     pam_env.so # [1]\n"
+      "session    required     pam_env.so user_readenv=1 "
+      "envfile=/etc/default/locale\n"));
+  CHECK(PamReadsUserEnvironment(
+      "session required /lib/security/pam_env.so user_readenv=1"));
+  CHECK_FALSE(PamReadsUserEnvironment(
+      "session    required     pam_env.so # [1]\n"
+      "session    required     pam_env.so envfile=/etc/default/locale\n"));
+  CHECK_FALSE(PamReadsUserEnvironment(
+      "# session required pam_env.so user_readenv=1\n"));
+  CHECK_FALSE(
+      PamReadsUserEnvironment("session required pam_env.so user_readenv=0\n"));
+  CHECK_FALSE(PamReadsUserEnvironment(""));
 }
 
 }  // namespace

@@ -98,8 +98,8 @@ std::string Join(const std::vector<std::string>& items, std::string_view sep,
 struct Entry {
   std::string name;
   Rights rights;
-  std::string why;      // for the comment: which entries, or why only some
-  std::string warning;  // AccountWarnings' line for the user, or ""
+  std::string why;  // for the comment: which entries, or why only some
+  std::vector<std::string> warnings;  // AccountWarnings' lines for the user
 };
 
 // Grantees (groups expanded) and, by name, [users.*] not on this system.
@@ -108,17 +108,18 @@ std::vector<Entry> Entries(const Config& config,
   std::vector<Entry> out;
   for (Grantee& g : Grantees(config, accounts)) {
     out.push_back(
-        {g.account->name, std::move(g.rights), Join(g.via, ", "), ""});
+        {g.account->name, std::move(g.rights), Join(g.via, ", "), {}});
   }
   for (const Grant& u : config.users) {
     const bool known =
         std::any_of(accounts.begin(), accounts.end(),
                     [&](const Account& a) { return a.name == u.name; });
     if (known) continue;
-    out.push_back({u.name, RightsFor(config, u.name, {}),
+    out.push_back({u.name,
+                   RightsFor(config, u.name, {}),
                    "users." + u.name +
                        " (not on this system now: its groups are unknown)",
-                   ""});
+                   {}});
   }
   std::sort(out.begin(), out.end(),
             [](const Entry& x, const Entry& y) { return x.name < y.name; });
@@ -179,8 +180,10 @@ SshdBlocks Refusal(const Config& config, const SshdTarget& target,
 // than taking the first value, so the refusal must never match an allowed
 // address; its Address list is the complement, not a fallback.
 std::string UserBlocks(const Entry& e, const std::string& served) {
-  const std::string warning =
-      e.warning.empty() ? "" : "# WARNING: " + CommentText(e.warning) + "\n";
+  std::string warning;
+  for (const std::string& w : e.warnings) {
+    warning += "# WARNING: " + CommentText(w) + "\n";
+  }
   if (e.rights.any_address) {
     return "\n# " + e.name + ": " + e.why + "; any address\n" + warning +
            "Match User " + e.name + "\n" + served;
@@ -236,10 +239,11 @@ SshdBlocks SshdMatchBlocks(const Config& config,
   std::vector<Entry> entries = Entries(config, accounts);
   std::vector<std::string> warnings;
   for (const AccountWarning& w :
-       AccountWarnings(config, accounts, target.config_path, *binary)) {
+       AccountWarnings(config, accounts, target.config_path, *binary,
+                       target.pam_user_env)) {
     warnings.push_back(w.text);
     for (Entry& e : entries) {
-      if (e.name == w.account->name) e.warning = w.text;
+      if (e.name == w.account->name) e.warnings.push_back(w.text);
     }
   }
   std::string out = Header(target);

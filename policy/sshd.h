@@ -17,6 +17,8 @@ namespace sftpd::policy {
 struct SshdTarget {
   std::string sftpd_path;   // absolute path of the sftpd binary
   std::string config_path;  // passed as --config unless the default
+  // sshd's PAM stack reads ~/.pam_environment (PamReadsUserEnvironment).
+  bool pam_user_env = false;
 };
 
 // The snippet. `error` is set when it cannot be written safely (a path the

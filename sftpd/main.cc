@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,6 +72,16 @@ std::vector<policy::Account> Accounts(const Config& config,
   return accounts;
 }
 
+// Whether sshd's PAM service reads each user's ~/.pam_environment (see
+// policy::PamReadsUserEnvironment); false when there is no such file.
+bool SshdPamReadsUserEnvironment() {
+  std::ifstream in("/etc/pam.d/sshd");
+  if (!in) return false;
+  std::stringstream text;
+  text << in.rdbuf();
+  return policy::PamReadsUserEnvironment(text.str());
+}
+
 int CheckConfig(const Args& args) {
   LoadResult r = LoadConfig(args.config);
   if (!r.config) {
@@ -89,8 +101,8 @@ int CheckConfig(const Args& args) {
   fflush(stdout);
   std::error_code ec;
   const std::string path = std::filesystem::absolute(args.config, ec).string();
-  for (const policy::AccountWarning& w :
-       policy::AccountWarnings(*r.config, accounts, path, self)) {
+  for (const policy::AccountWarning& w : policy::AccountWarnings(
+           *r.config, accounts, path, self, SshdPamReadsUserEnvironment())) {
     fprintf(stderr, "%s: warning: %s\n", args.config.c_str(), w.text.c_str());
   }
   return 0;
@@ -125,8 +137,9 @@ int Policy(const Args& args) {
   } else {
     const std::string self = ThisBinary();
     if (self.empty()) return 1;
-    policy::SshdBlocks blocks =
-        policy::SshdMatchBlocks(config, accounts, {self, config_path.string()});
+    policy::SshdBlocks blocks = policy::SshdMatchBlocks(
+        config, accounts,
+        {self, config_path.string(), SshdPamReadsUserEnvironment()});
     if (!blocks.error.empty()) {
       // The text refuses everyone; print it anyway, so a redirect into
       // sshd_config.d fails closed, and fail.
@@ -331,8 +344,8 @@ std::string ConfigOnly(std::string_view name) {
 }
 
 constexpr Command kCommands[] = {
-    {"serve", "run the SSH daemon in the foreground: SFTP only",
-     Serve, Words::kNone,
+    {"serve", "run the SSH daemon in the foreground: SFTP only", Serve,
+     Words::kNone,
      [] {
        return ConfigOnly("serve") +
               "\nThe daemon stays in the foreground (systemd runs it so).\n"
@@ -395,8 +408,8 @@ constexpr Command kCommands[] = {
            "--json prints each as a JSON line in the audit trail's format.\n"
            "Exit status: 0, 1 if the daemon cannot be asked.\n");
      }},
-    {"kick", "end a user's sessions, or one session by its id",
-     KickCommand, Words::kPositional,
+    {"kick", "end a user's sessions, or one session by its id", KickCommand,
+     Words::kPositional,
      [] {
        return std::string(
            "usage: sftpd kick USER|SESSION [--config FILE]\n"

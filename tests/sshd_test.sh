@@ -139,9 +139,14 @@ EOF
 # warnings EXPOSED DEFAULT: check-config and policy sshd (on stderr and in
 # the text) warn about $U's login shell reading files $U can write
 # (EXPOSED=1) or not (0), and about sftpd as the shell serving from the
-# default config rather than $CFG2 (DEFAULT=1) or not; both exit 0.
+# default config rather than $CFG2 (DEFAULT=1) or not; both exit 0. Where
+# this machine's /etc/pam.d/sshd reads ~/.pam_environment (Debian's does),
+# both also warn that $U can write one, whatever the shell.
+PAMENV=0
+grep -Eq '^[^#]*pam_env\.so.*user_readenv=1' /etc/pam.d/sshd 2>/dev/null && PAMENV=1
 warnings() {
   local exposed="user $U: login shell [^ ]* may read startup files"
+  local pamenv="user $U: sshd's PAM stack reads ~/.pam_environment"
   local default="user $U: login shell $SFTPD serves every session with /etc/sftpd/sftpd.toml, not $CFG2 "
   local shell rc=0
   shell=$(getent passwd "$U" | cut -d: -f7)
@@ -149,12 +154,14 @@ warnings() {
   check_eq "check-config exits 0 ($U's shell $shell)" 0 "$rc"
   check_eq "  ... warns about the exposed shell: $1" "$1" "$(grep -c "warning: $exposed" "$ERR")"
   check_eq "  ... about the default config: $2" "$2" "$(grep -cF "warning: $default" "$ERR")"
+  check_eq "  ... about ~/.pam_environment: $PAMENV" "$PAMENV" "$(grep -cF "warning: $pamenv" "$ERR")"
   rc=0
   timeout 10 "$SFTPD" policy sshd --config "$CFG2" >"$SD/shells.conf" 2>"$ERR" || rc=$?
   check_eq "policy sshd exits 0" 0 "$rc"
   check_eq "  ... warns about the exposed shell: $1" "$1" "$(grep -c "^sftpd: warning: $exposed" "$ERR")"
   check_eq "  ... about the default config: $2" "$2" "$(grep -cF "sftpd: warning: $default" "$ERR")"
-  check_eq "  ... and says so in the text" "$(($1 + $2))" "$(grep -c "^# WARNING: user $U: " "$SD/shells.conf")"
+  check_eq "  ... about ~/.pam_environment: $PAMENV" "$PAMENV" "$(grep -cF "sftpd: warning: $pamenv" "$ERR")"
+  check_eq "  ... and says so in the text" "$(($1 + $2 + PAMENV))" "$(grep -c "^# WARNING: user $U: " "$SD/shells.conf")"
 }
 warnings 1 0
 
