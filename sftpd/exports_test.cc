@@ -234,6 +234,37 @@ class Tree {
   Snapshot before_;
 };
 
+// Exchanges two names (RENAME_EXCHANGE) again and again on a thread of its
+// own, a bounded number of times, until stopped.
+class Swapper {
+ public:
+  Swapper(std::string a, std::string b)
+      : a_(std::move(a)), b_(std::move(b)), thread_([this] { Run(); }) {}
+  ~Swapper() { Stop(); }
+  Swapper(const Swapper&) = delete;
+  Swapper& operator=(const Swapper&) = delete;
+  // Stops the thread; returns how many exchanges it made.
+  long Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return swaps_.load();
+  }
+
+ private:
+  void Run() {
+    for (long i = 0; i < 50'000'000 && !stop_.load(); ++i) {
+      if (renameat2(AT_FDCWD, a_.c_str(), AT_FDCWD, b_.c_str(),
+                    RENAME_EXCHANGE) == 0) {
+        swaps_.fetch_add(1);
+      }
+    }
+  }
+  const std::string a_, b_;
+  std::atomic<bool> stop_{false};
+  std::atomic<long> swaps_{0};
+  std::thread thread_;  // last: it runs on the members above
+};
+
 bool IsCanary(const struct stat& st, const struct stat& canary) {
   return st.st_dev == canary.st_dev && st.st_ino == canary.st_ino;
 }
@@ -505,16 +536,7 @@ TEST_CASE("exports: swapping a name between inside and outside races nowhere") {
     std::string b = t.P("home/" + std::string(round.other));
     struct stat inside;
     REQUIRE(stat(t.P(std::string(round.read).substr(1)).c_str(), &inside) == 0);
-    std::atomic<bool> stop{false};
-    std::atomic<long> swaps{0};
-    std::thread swapper([&] {
-      for (long i = 0; i < 50'000'000 && !stop.load(); ++i) {
-        if (renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(),
-                      RENAME_EXCHANGE) == 0) {
-          swaps.fetch_add(1);
-        }
-      }
-    });
+    Swapper swapper(a, b);
     long opened = 0, failed = 0, escaped = 0, strangers = 0, created_out = 0;
     Location rd = t.Loc(round.read, Effect::kWrite);
     Location wr = t.Loc(round.make, Effect::kWrite);
@@ -541,15 +563,13 @@ TEST_CASE("exports: swapping a name between inside and outside races nowhere") {
         ++strangers;
       }
     }
-    stop = true;
-    swapper.join();
-    INFO("swaps " << swaps.load() << " opened " << opened << " failed "
-                  << failed);
+    long swaps = swapper.Stop();
+    INFO("swaps " << swaps << " opened " << opened << " failed " << failed);
     CHECK(escaped == 0);
     CHECK(strangers == 0);
     CHECK(created_out == 0);
     // Both shapes were seen, so the race was really run.
-    CHECK(swaps.load() > 0);
+    CHECK(swaps > 0);
     CHECK(opened > 0);
     CHECK(failed > 0);
     // Put the inside object back under its name for the next round.
@@ -1000,16 +1020,7 @@ TEST_CASE("exports: owner_only creates in the very directory it checked") {
   REQUIRE(mkdir(t.P("own/mydir").c_str(), 0755) == 0);
   REQUIRE(symlink("foreign_dir", t.P("own/alt").c_str()) == 0);
   const std::string a = t.P("own/mydir"), b = t.P("own/alt");
-  std::atomic<bool> stop{false};
-  std::atomic<long> swaps{0};
-  std::thread swapper([&] {
-    for (long i = 0; i < 50'000'000 && !stop.load(); ++i) {
-      if (renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(),
-                    RENAME_EXCHANGE) == 0) {
-        swaps.fetch_add(1);
-      }
-    }
-  });
+  Swapper swapper(a, b);
   long made = 0, refused = 0;
   auto until =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(700);
@@ -1022,10 +1033,9 @@ TEST_CASE("exports: owner_only creates in the very directory it checked") {
     if (f.ok()) ++made;
     if (f.outcome.refused()) ++refused;
   }
-  stop = true;
-  swapper.join();
-  INFO("swaps " << swaps.load() << " made " << made << " refused " << refused);
-  CHECK(swaps.load() > 0);
+  long swaps = swapper.Stop();
+  INFO("swaps " << swaps << " made " << made << " refused " << refused);
+  CHECK(swaps > 0);
   CHECK(made > 0);
   CHECK(refused > 0);
   std::vector<std::string> there = Listing(t.P("own/foreign_dir"));
