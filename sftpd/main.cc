@@ -1,4 +1,5 @@
 // The sftpd command line: a table of subcommands, each taking --config.
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -6,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -18,6 +20,7 @@
 #include "sftpd/audit_query.h"
 #include "sftpd/control.h"
 #include "sftpd/daemon_module.h"
+#include "sftpd/hostpath.h"
 #include "sftpd/identity.h"
 #include "sftpd/session.h"
 #include "sftpd/stdio.h"
@@ -82,6 +85,29 @@ bool SshdPamReadsUserEnvironment() {
   return policy::PamReadsUserEnvironment(text.str());
 }
 
+// For each grantee, her export roots opened as her sessions open them
+// (Exports::Open, OpenHostPath): a root that is missing, not a directory or
+// reached through a symlink a session will not follow is a line, since her
+// sessions are refused until it is mended.
+std::vector<std::string> RootWarnings(
+    const Config& config, std::span<const policy::Account> accounts) {
+  std::vector<std::string> out;
+  for (const policy::Grantee& g : policy::Grantees(config, accounts)) {
+    const policy::Account& a = *g.account;
+    for (const Export* e : g.rights.exports) {
+      std::optional<std::string> path = ExpandPath(e->path, a.name, a.home);
+      if (!path) continue;  // the session says so; nothing on disk to see
+      Result<HostFile> root = OpenHostPath(*path, O_PATH | O_DIRECTORY);
+      if (!root) {
+        out.push_back("user " + a.name + ": export " + e->name + ": " +
+                      root.error() + "; " + a.name +
+                      "'s sessions are refused until it is mended");
+      }
+    }
+  }
+  return out;
+}
+
 int CheckConfig(const Args& args) {
   LoadResult r = LoadConfig(args.config);
   if (!r.config) {
@@ -104,6 +130,9 @@ int CheckConfig(const Args& args) {
   for (const policy::AccountWarning& w : policy::AccountWarnings(
            *r.config, accounts, path, self, SshdPamReadsUserEnvironment())) {
     fprintf(stderr, "%s: warning: %s\n", args.config.c_str(), w.text.c_str());
+  }
+  for (const std::string& w : RootWarnings(*r.config, accounts)) {
+    fprintf(stderr, "%s: warning: %s\n", args.config.c_str(), w.c_str());
   }
   return 0;
 }

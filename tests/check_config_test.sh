@@ -99,4 +99,36 @@ chown "$T_USER1:" "$F"
 expect_error "config not owned by root is refused" "$F" "$F"
 expect_error "missing config file" "$TMP/nonexistent.toml" "nonexistent\.toml"
 
+log "export roots as a session opens them: warnings, exit 0"
+# sftpdt1's root is a symlink she put in her own directory; sftpdt2 (through
+# the group) has no directory at all.
+HD=$TMP/hd
+mkdir -p "$HD/$T_USER1" "$TMP/elsewhere"
+chown "$T_USER1:" "$HD/$T_USER1"
+ln -s "$TMP/elsewhere" "$HD/$T_USER1/public"
+chown -h "$T_USER1:" "$HD/$T_USER1/public"
+F=$TMP/roots.toml
+install_config "$F" <<EOF
+[exports.pub]
+path = "$HD/%u/public"
+access = "rw"
+
+[users.$T_USER1]
+exports = ["pub"]
+
+[groups.$T_GROUP]
+exports = ["pub"]
+EOF
+run_check "$F"
+check_eq "roots: check-config exits 0" "0" "$RC"
+check "  ... warns that $T_USER1's root is a link not followed" \
+  grep -Eq "warning: user $T_USER1: export pub: $HD/$T_USER1/public is a symlink .*not followed.*refused" <<<"$MSG"
+check "  ... warns that $T_USER2's root is absent" \
+  grep -Eq "warning: user $T_USER2: export pub: absent: $HD/$T_USER2" <<<"$MSG"
+rm "$HD/$T_USER1/public"
+mkdir -p "$HD/$T_USER1/public" "$HD/$T_USER2/public"
+run_check "$F"
+check_not "  ... and no root warning once both are directories" \
+  grep -q "export pub:" <<<"$MSG"
+
 finish
