@@ -103,8 +103,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "account: warnings, by name; sftpd as the shell off the default "
-    "config") {
+    "account: warnings, by name: sftpd as the shell off the default "
+    "config, ~/.pam_environment") {
   testing::TempDir dir;
   dir.MakeDir("u");
   const LoadResult r = ParseConfig("[exports.home]\npath = \"" + dir.path() +
