@@ -147,7 +147,12 @@ void Session::OnWrite(Request& req) {
   std::string_view wire = req.body.String();
   uint64_t offset = req.body.U64();
   std::string_view data = req.body.String();
-  if (!req.body.Done()) return BadMessage(req);
+  // The data's length field decides what is written; bytes after the data
+  // are ignored, as OpenSSH's sftp-server ignores them. Go's pkg/sftp up to
+  // 1.13.5 (rclone, restic) sends its whole buffer after a short read's
+  // data when it uploads with concurrent writes. Every other request stays
+  // strict.
+  if (!req.body.ok()) return BadMessage(req);
   Outcome why;
   OpenHandle* h = FindHandle(req, wire, &why);
   if (h == nullptr) return Finish(req, why);

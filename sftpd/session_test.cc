@@ -472,6 +472,29 @@ TEST_CASE("session: WRITE at offsets, read back") {
   CHECK(LStat(h.Real("home", "w")).st_size == off_t(kMaxWriteLength));
 }
 
+TEST_CASE(
+    "session: WRITE writes the bytes its length says; bytes after the data "
+    "are ignored") {
+  // As Go's pkg/sftp (<= 1.13.5) sends a short read's data: the length
+  // field counts the bytes read, the packet carries the whole buffer.
+  Harness h;
+  std::string fh = h.OpenOk("/home/w", kR | kW | kC);
+  Bytes padded = h.Write(fh, 0, "fresh");
+  const std::string stale(32768 - 5, 'S');
+  padded.insert(padded.end(), stale.begin(), stale.end());
+  const uint32_t len = uint32_t(padded.size() - 4);
+  padded[0] = uint8_t(len >> 24), padded[1] = uint8_t(len >> 16);
+  padded[2] = uint8_t(len >> 8), padded[3] = uint8_t(len);
+  CHECK(h.Call(padded).Is(StatusCode::kOk));
+  CHECK(ReadFile(h.Real("home", "w")) == "fresh");
+  // A data length beyond the packet is still malformed, and writes nothing.
+  Bytes cut = h.Write(fh, 5, "more");
+  cut.resize(cut.size() - 1);
+  cut[3] = uint8_t(cut[3] - 1);
+  CHECK(h.Call(cut).Is(StatusCode::kBadMessage));
+  CHECK(ReadFile(h.Real("home", "w")) == "fresh");
+}
+
 TEST_CASE("session: LSTAT, STAT and FSTAT") {
   Harness h;
   WriteFile(h.Real("home", "target"), "12345");
