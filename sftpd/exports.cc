@@ -670,7 +670,7 @@ FsResult<std::string> Exports::ReadLink(const Location& loc) {
 }
 
 FsResult<struct statvfs> Exports::StatVfs(const Location& loc) {
-  if (loc.IsVirtualRoot()) return {Errno(ENOENT), {}};
+  if (loc.IsVirtualRoot()) return StatVfsFd(0, roots_[0].fd.get());
   FsResult<Fd> r = Resolve(roots_[loc.index], loc.rel, O_PATH, 0, true);
   if (!r.ok()) return {r.outcome, {}};
   return StatVfsFd(loc.index, r.value.get());

@@ -197,6 +197,9 @@ class Exports {
   // READLINK: the link's contents; real paths inside an export are shown as
   // virtual paths.
   FsResult<std::string> ReadLink(const Location& loc);
+  // statvfs@openssh.com: the filesystem of the export; for the virtual
+  // root "/", that of the first export, where relative paths start (what
+  // `df` in OpenSSH's sftp asks about at "/").
   FsResult<struct statvfs> StatVfs(const Location& loc);
   FsResult<struct statvfs> StatVfsFd(int index, int fd) const;
 

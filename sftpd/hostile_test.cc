@@ -750,7 +750,8 @@ std::vector<Row> HandWrittenRows() {
       "MKDIR a new export name",
       [](Harness& h) { return h.Mkdir("/newexport"); }, Status(C::kNoSuchFile));
   add(
-      "statvfs of /", [](Harness& h) { return h.Statvfs("/"); },
+      "statvfs of a name that is no export",
+      [](Harness& h) { return h.Statvfs("/newexport"); },
       Status(C::kNoSuchFile));
 
   // --- protocol state and extensions -----------------------------------
