@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "sftpd/limits.h"
 #include "sftpd/protocol.h"
@@ -343,10 +344,9 @@ void Session::OnReadlink(Request& req) {
 }
 
 void Session::OnSymlink(Request& req) {
-  // OpenSSH's order, which its clients and sshfs send: target first, then
-  // the path of the new link (the draft has them the other way round).
   std::string_view target = req.body.Text(kMaxPathLength);
   std::string_view link = req.body.Text(kMaxPathLength);
+  if (symlink_order_ == SymlinkOrder::kLinkFirst) std::swap(target, link);
   if (!req.body.Done()) return BadMessage(req);
   FsResult<Location> loc = Locate(req, link);
   req.target = std::string(target);

@@ -125,8 +125,26 @@ std::span<const RequestInfo> Session::Requests() {
   return infos;
 }
 
-Session::Session(Exports& exports, AuditSink& audit, std::string user)
-    : exports_(exports), audit_(audit), user_(std::move(user)) {}
+SymlinkOrder SymlinkOrderFor(std::string_view client_version) {
+  // The software name follows "SSH-2.0-"; each of these clients checks the
+  // server's version for "OpenSSH" before it sends OpenSSH's order.
+  constexpr std::string_view kPrefix = "SSH-2.0-";
+  if (client_version.substr(0, kPrefix.size()) != kPrefix) {
+    return SymlinkOrder::kTargetFirst;
+  }
+  std::string_view software = client_version.substr(kPrefix.size());
+  for (std::string_view name : {"AsyncSSH_", "libssh_", "libssh-", "WinSCP_"}) {
+    if (software.substr(0, name.size()) == name) return SymlinkOrder::kLinkFirst;
+  }
+  return SymlinkOrder::kTargetFirst;
+}
+
+Session::Session(Exports& exports, AuditSink& audit, std::string user,
+                 SymlinkOrder symlink_order)
+    : exports_(exports),
+      audit_(audit),
+      user_(std::move(user)),
+      symlink_order_(symlink_order) {}
 
 Session::~Session() { Close(); }
 

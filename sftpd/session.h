@@ -41,14 +41,32 @@ struct RequestInfo {
   std::string_view audit_op;  // "" when success is not audited
 };
 
+// The order of SYMLINK's two paths. OpenSSH's sftp-server takes the target
+// first, then the new link's path, the reverse of the draft's; most clients
+// send that order to every server. Some send it only to a server whose SSH
+// version names OpenSSH, and the draft's order to every other: the daemon
+// tells them by their own version string (SymlinkOrderFor).
+enum class SymlinkOrder : uint8_t {
+  kTargetFirst,  // OpenSSH's: target, link
+  kLinkFirst,    // the draft's: link, target
+};
+
+// The order a client whose SSH version string is `client_version` (as
+// "SSH-2.0-AsyncSSH_2.10.1") sends to a server that is not OpenSSH:
+// kLinkFirst for AsyncSSH, libssh (KDE's sftp) and WinSCP, which choose by
+// the server's version; kTargetFirst for every other client.
+SymlinkOrder SymlinkOrderFor(std::string_view client_version);
+
 class Session {
  public:
   // Replies beyond this many buffered bytes make Process() return early so
   // the transport drains them first (pipelined READs cannot grow memory).
   static constexpr size_t kOutputHighWater = 1024 * 1024;
 
-  // `user` is the session's user name, for home-directory.
-  Session(Exports& exports, AuditSink& audit, std::string user);
+  // `user` is the session's user name, for home-directory; `symlink_order`
+  // how SYMLINK's paths are read.
+  Session(Exports& exports, AuditSink& audit, std::string user,
+          SymlinkOrder symlink_order = SymlinkOrder::kTargetFirst);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -163,6 +181,7 @@ class Session {
   Exports& exports_;
   AuditSink& audit_;
   std::string user_;
+  SymlinkOrder symlink_order_;
   HandleTable handles_;
   Bytes out_;
   Progress progress_;

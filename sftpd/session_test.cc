@@ -751,6 +751,34 @@ TEST_CASE("session: SYMLINK takes the target first, READLINK reads it") {
   CHECK(h.Call(h.Readlink("/home/t")).Is(StatusCode::kFailure));
 }
 
+TEST_CASE("session: SYMLINK in the draft's order, for the clients that send it") {
+  Harness h;
+  h.RestartWith(SymlinkOrder::kLinkFirst);
+  WriteFile(h.Real("home", "t"), "T");
+  CHECK(h.Call(h.Symlink("/home/l", "t")).Is(StatusCode::kOk));
+  char buf[256] = {};
+  REQUIRE(readlink(h.Real("home", "l").c_str(), buf, sizeof buf - 1) > 0);
+  CHECK(std::string(buf) == "t");
+  CHECK(h.audit().entries.back().path == "/home/l");
+  CHECK(h.audit().entries.back().target == "t");
+}
+
+TEST_CASE("session: which clients send SYMLINK's link first") {
+  using enum SymlinkOrder;
+  CHECK(SymlinkOrderFor("SSH-2.0-AsyncSSH_2.10.1") == kLinkFirst);
+  CHECK(SymlinkOrderFor("SSH-2.0-libssh_0.10.4") == kLinkFirst);
+  CHECK(SymlinkOrderFor("SSH-2.0-libssh-0.6.3") == kLinkFirst);
+  CHECK(SymlinkOrderFor("SSH-2.0-WinSCP_release_6.3.5") == kLinkFirst);
+  CHECK(SymlinkOrderFor("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3") ==
+        kTargetFirst);
+  CHECK(SymlinkOrderFor("SSH-2.0-paramiko_3.0.0") == kTargetFirst);
+  CHECK(SymlinkOrderFor("SSH-2.0-Go") == kTargetFirst);
+  CHECK(SymlinkOrderFor("SSH-2.0-libssh2_1.10.0") == kTargetFirst);
+  CHECK(SymlinkOrderFor("SSH-2.0-PuTTY_Release_0.78") == kTargetFirst);
+  CHECK(SymlinkOrderFor("AsyncSSH_2.10.1") == kTargetFirst);
+  CHECK(SymlinkOrderFor("") == kTargetFirst);
+}
+
 TEST_CASE("session: statvfs and fstatvfs, and the ro export is read-only") {
   Harness h;
   WriteFile(h.Real("ro", "f"), "r");
@@ -773,7 +801,16 @@ TEST_CASE("session: statvfs and fstatvfs, and the ro export is read-only") {
   v = U64s(f.extended);
   REQUIRE(v.size() == 11);
   CHECK((v[9] & fxp::kStatvfsReadOnly) != 0);
-  CHECK(h.Call(h.Statvfs("/")).Is(StatusCode::kNoSuchFile));
+
+  // The virtual root answers for the first export, where relative paths
+  // start; a name that is no export stays unknown. (The free counts may
+  // change in between: the fields that do not are compared.)
+  Reply root = h.Call(h.Statvfs("/"));
+  REQUIRE(root.type == fxp::kExtendedReply);
+  const std::vector<uint64_t> r = U64s(root.extended), home = U64s(rw.extended);
+  REQUIRE(r.size() == 11);
+  for (size_t i : {0, 1, 2, 5, 8, 9, 10}) CHECK(r[i] == home[i]);
+  CHECK(h.Call(h.Statvfs("/nosuch")).Is(StatusCode::kNoSuchFile));
 }
 
 TEST_CASE("session: hardlink and fsync") {

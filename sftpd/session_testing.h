@@ -232,6 +232,12 @@ class Harness {
   Harness(const Harness&) = delete;
   Harness& operator=(const Harness&) = delete;
 
+  // Starts the session over (INIT answered) with SYMLINK read in `order`.
+  void RestartWith(SymlinkOrder order) {
+    session_ = std::make_unique<Session>(*exports_, audit_, user_, order);
+    REQUIRE(Call(Init()).type == fxp::kVersionReply);
+  }
+
   Session& session() { return *session_; }
   RecordingAudit& audit() { return audit_; }
   const std::string& root() const { return root_; }

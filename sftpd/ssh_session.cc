@@ -587,13 +587,20 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
   }
   alarm(0);
   ssh_set_message_callback(s.get(), RefuseLateMessage, nullptr);
+  // The client's SSH version, for the log and the trail: what an admin
+  // needs to tell a client that fails.
+  const char* banner = ssh_get_clientbanner(s.get());
+  const std::string client_version = banner != nullptr ? banner : "";
+  const std::string login =
+      layers + "; client " + Printable(client_version, kMaxShownName);
   Say(LOG_INFO,
       "session " + *session_id + ": " + who +
-          std::to_string((*exports)->size()) + " exports; " + layers,
+          std::to_string((*exports)->size()) + " exports; " + login,
       LineTo::kSyslogOnly);
-  audit.Record({.op = "login", .detail = layers});
+  audit.Record({.op = "login", .detail = login});
 
-  Session session(**exports, audit, user->name);
+  Session session(**exports, audit, user->name,
+                  SymlinkOrderFor(client_version));
   // What the session moved, for `sftpd sessions`: every second while it is
   // busy, and as soon as the client has paused.
   auto progress = [&session, &audit](bool now) {

@@ -197,6 +197,8 @@ try:
 except FileNotFoundError:
     out["old_name"] = "gone"
 sftp.remove("pm-rm.bin")
+# paramiko sends SYMLINK's target first (OpenSSH's order) to every server.
+sftp.symlink("pm-renamed.bin", "pm-link")
 out["after"] = sorted(sftp.listdir("."))
 try:
     sftp.listdir("/etc")
@@ -222,7 +224,9 @@ check_eq "  ... stat: the user's uid" "$(id -u "$T_USER1")" "$(pm uid)"
 check_eq "  ... get: checksum" "$(sha "$L/pm.bin")" "$(sha "$L/pm.back" 2>&1)"
 check_eq "  ... read through a handle: checksum" "$(sha "$L/pm.bin")" "$(pm sha256_remote_read)"
 check_eq "  ... rename: the old name is gone" "gone" "$(pm old_name)"
-check_eq "  ... listdir after rename and remove" "dir pm-renamed.bin" "$(pm after)"
+check_eq "  ... listdir after rename, remove and symlink" "dir pm-link pm-renamed.bin" "$(pm after)"
+check_eq "  ... on disk: the symlink at the link's path names the target" "pm-renamed.bin" \
+  "$(readlink "$H1/pm-link" 2>&1)"
 check_eq "  ... /etc is not reachable" "FileNotFoundError" "$(pm etc)"
 check_eq "  ... on disk: renamed file, content" "$(sha "$L/pm.bin")" "$(sha "$H1/pm-renamed.bin" 2>&1)"
 check_eq "  ... on disk: owned by $T_USER1" "$T_USER1" "$(stat -c %U "$H1/pm-renamed.bin" 2>&1)"
@@ -254,6 +258,29 @@ timeout 30 curl -sS --user "$T_USER1:" --key "$TMP/client_key" --pubkey "$TMP/cl
   "sftp://127.0.0.1:$PORT/home/curl.bin" >"$OUT" 2>"$ERR" || rc=$?
 if ((rc != 0)) && grep -q 'fingerprint' "$ERR"; then pass "  ... and refuses a wrong host key fingerprint (exit $rc)"
 else fail "  ... and refuses a wrong host key fingerprint" "exit $rc" "$(head -c 300 "$ERR")"; fi
+
+log "libssh (the client library of KDE's sftp:/)"
+# libssh sends SYMLINK's link first (the draft's order) to a server whose
+# version is not OpenSSH's; the daemon knows it by libssh's version string.
+LIBSSH_CLIENT=${SFTPD_LIBSSH_CLIENT:-}
+if [[ -x "$LIBSSH_CLIENT" ]]; then
+  lc() { timeout 30 "$LIBSSH_CLIENT" "$PORT" "$T_USER1" "$TMP/client_key" "$@" >"$OUT" 2>"$ERR"; }
+  mkfile "$L/ls.bin" 1200 root
+  check "libssh: put" lc put "$L/ls.bin" /home/ls.bin
+  check_eq "  ... content on disk" "$(sha "$L/ls.bin")" "$(sha "$H1/ls.bin" 2>&1)"
+  check "  ... get" lc get /home/ls.bin "$L/ls.back"
+  check_eq "  ... checksum" "$(sha "$L/ls.bin")" "$(sha "$L/ls.back" 2>&1)"
+  check "  ... symlink" lc symlink ls.bin /home/ls.link
+  check_eq "  ... on disk: the symlink at the link's path names the target" "ls.bin" \
+    "$(readlink "$H1/ls.link" 2>&1)"
+  lc readlink /home/ls.link || true
+  check_eq "  ... readlink" "ls.bin" "$(cat "$OUT")"
+  check "  ... the audit trail's login names the client" \
+    grep -q '"op":"login","result":"ok".*"detail":"[^"]*; client SSH-2.0-libssh_' "$AUDIT"
+else
+  fail "libssh: the test client is built (SFTPD_LIBSSH_CLIENT)" "SFTPD_LIBSSH_CLIENT='$LIBSSH_CLIENT'"
+fi
+
 check "no session process left after the single clients" wait_daemon_children 0 10
 
 log "$SESSIONS concurrent sftp sessions from $SOURCES source addresses"
