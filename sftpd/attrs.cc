@@ -24,6 +24,12 @@ Attrs AttrsFromStat(const struct stat& st) {
 Attrs ReadAttrs(Reader& r) {
   Attrs a;
   a.flags = r.U32("attrs flags");
+  if (uint32_t unknown = a.flags & ~Attrs::kKnownFlags; unknown != 0) {
+    char why[64];
+    snprintf(why, sizeof why, "attrs: unknown flag bits 0x%08x", unknown);
+    r.Fail(why);
+    return a;
+  }
   if (a.Has(Attrs::kSize)) a.size = r.U64("attrs size");
   if (a.Has(Attrs::kUidGid)) {
     a.uid = r.U32("attrs uid");

@@ -383,6 +383,64 @@ TEST_CASE("session: every request the table audits records its success") {
   }
 }
 
+TEST_CASE(
+    "session: a malformed or unsupported request is audited with its "
+    "reason") {
+  Harness h;
+  auto last = [&h] { return h.audit().entries.back(); };
+  // Bytes after the last field.
+  Bytes close = h.Close("nosuch");
+  for (int i = 0; i < 12; ++i) close.push_back('!');
+  close[3] = uint8_t(close[3] + 12);
+  CHECK(h.Call(close).Is(StatusCode::kBadMessage));
+  CHECK(last().op == "close");
+  CHECK(last().result == "Malformed request");
+  CHECK(last().rule == kRuleMalformed);
+  CHECK(last().detail == "CLOSE: 12 bytes left after the handle");
+  // A body that ends inside a field, named.
+  Bytes open = h.Open("/home/f", 0x1a);
+  open.resize(open.size() - 6);  // the attrs flags and part of the pflags
+  open[3] = uint8_t(open[3] - 6);
+  CHECK(h.Call(open).Is(StatusCode::kBadMessage));
+  CHECK(last().op == "open");
+  CHECK(last().detail == "OPEN: the packet ends inside the pflags");
+  CHECK(h.Call(h.Build(fxp::kOpen, [](Writer& w) { w.U32(9); }))
+            .Is(StatusCode::kBadMessage));
+  CHECK(last().detail == "OPEN: the packet ends inside the path");
+  // An extension's reason names it.
+  CHECK(h.Call(h.Ext("posix-rename@openssh.com",
+                     [](Writer& w) { w.String("/home/a"); }))
+            .Is(StatusCode::kBadMessage));
+  CHECK(last().op == "posix-rename@openssh.com");
+  CHECK(last().detail ==
+        "posix-rename@openssh.com: the packet ends inside the new path");
+  CHECK(h.Call(h.Ext("users-groups-by-id@openssh.com",
+                     [](Writer& w) {
+                       w.String("abc");
+                       w.String("");
+                     }))
+            .Is(StatusCode::kBadMessage));
+  CHECK(last().detail ==
+        "users-groups-by-id@openssh.com: an id list's length is not a "
+        "multiple of 4");
+  // Unknown: a type, an extension.
+  CHECK(h.Call(h.Build(42, [](Writer&) {})).Is(StatusCode::kOpUnsupported));
+  CHECK(last().op == "unknown");
+  CHECK(last().result == "Unsupported request");
+  CHECK(last().rule == kRuleUnsupported);
+  CHECK(last().detail == "unknown request type 42");
+  CHECK(h.Call(h.Ext("foo@bar", [](Writer&) {})).Is(StatusCode::kOpUnsupported));
+  CHECK(last().op == "extended");
+  CHECK(last().result == "Unsupported extension");
+  CHECK(last().detail == "unsupported extension foo@bar");
+  // An attribute flag v3 does not define.
+  Attrs a = PermAttrs(0644);
+  a.flags |= 0x100;
+  CHECK(h.Call(h.Setstat("/home", a)).Is(StatusCode::kBadMessage));
+  CHECK(last().op == "setstat");
+  CHECK(last().detail == "SETSTAT: attrs: unknown flag bits 0x00000100");
+}
+
 TEST_CASE("session: while the audit refuses, every file request is refused") {
   Harness h;
   WriteFile(h.Real("home", "f"), "data");
@@ -485,14 +543,20 @@ TEST_CASE(
   const uint32_t len = uint32_t(padded.size() - 4);
   padded[0] = uint8_t(len >> 24), padded[1] = uint8_t(len >> 16);
   padded[2] = uint8_t(len >> 8), padded[3] = uint8_t(len);
+  const size_t audited = h.audit().entries.size();
   CHECK(h.Call(padded).Is(StatusCode::kOk));
   CHECK(ReadFile(h.Real("home", "w")) == "fresh");
+  CHECK(h.audit().entries.size() == audited);  // not a refusal either
   // A data length beyond the packet is still malformed, and writes nothing.
   Bytes cut = h.Write(fh, 5, "more");
   cut.resize(cut.size() - 1);
   cut[3] = uint8_t(cut[3] - 1);
   CHECK(h.Call(cut).Is(StatusCode::kBadMessage));
   CHECK(ReadFile(h.Real("home", "w")) == "fresh");
+  REQUIRE(h.audit().entries.size() == audited + 1);
+  CHECK(h.audit().entries.back().op == "write");
+  CHECK(h.audit().entries.back().detail ==
+        "WRITE: the packet ends inside the data");
 }
 
 TEST_CASE("session: LSTAT, STAT and FSTAT") {
