@@ -233,6 +233,8 @@ class Harness {
   Harness& operator=(const Harness&) = delete;
 
   Session& session() { return *session_; }
+  // The exports, for a test that runs a Session of its own over them.
+  Exports& exports() { return *exports_; }
   RecordingAudit& audit() { return audit_; }
   const std::string& root() const { return root_; }
   const std::string& user() const { return user_; }
