@@ -693,13 +693,15 @@ std::vector<Row> HandWrittenRows() {
         [odd](Harness& h) {
           return h.Open("/home/new", fxp::kOpenWrite | fxp::kOpenCreate, odd);
         },
-        Bad("OPEN: " + why), [](Harness& h, const Reply&) {
+        Bad("OPEN: " + why),
+        [](Harness& h, const Reply&) {
           CHECK(access(h.Real("home", "new").c_str(), F_OK) != 0);
         });
     add(
         "MKDIR attrs with an unknown flag bit",
         [odd](Harness& h) { return h.Mkdir("/home/newdir", odd); },
-        Bad("MKDIR: " + why), [](Harness& h, const Reply&) {
+        Bad("MKDIR: " + why),
+        [](Harness& h, const Reply&) {
           CHECK(access(h.Real("home", "newdir").c_str(), F_OK) != 0);
         });
     add(
@@ -708,14 +710,15 @@ std::vector<Row> HandWrittenRows() {
           testing::WriteFile(h.Real("home", "f"), "x");
           return h.Setstat("/home/f", odd);
         },
-        Bad("SETSTAT: " + why), [](Harness& h, const Reply&) {
+        Bad("SETSTAT: " + why),
+        [](Harness& h, const Reply&) {
           CHECK((testing::LStat(h.Real("home", "f")).st_mode & 0777) != 0600);
         });
     add(
         "FSETSTAT attrs with an unknown flag bit",
         [odd](Harness& h) {
-          std::string fh = h.OpenOk("/home/f", fxp::kOpenWrite |
-                                                   fxp::kOpenCreate);
+          std::string fh =
+              h.OpenOk("/home/f", fxp::kOpenWrite | fxp::kOpenCreate);
           return h.Fsetstat(fh, odd);
         },
         Bad("FSETSTAT: " + why));
@@ -2325,12 +2328,13 @@ void RunRow(Row& row) {
     // (OP_UNSUPPORTED is also what the kernel's EOPNOTSUPP answers, for a
     // request the engine served.)
     if (r.Is(StatusCode::kBadMessage) ||
-        (r.Is(StatusCode::kOpUnsupported) && r.message.starts_with("Unsupported "))) {
+        (r.Is(StatusCode::kOpUnsupported) &&
+         r.message.starts_with("Unsupported "))) {
       REQUIRE(h.audit().entries.size() == audit_before + 1);
       const RecordingAudit::Entry& e = h.audit().entries.back();
       INFO("audited op \"" << e.op << "\" detail \"" << e.detail << "\"");
       CHECK(e.rule == (r.Is(StatusCode::kBadMessage) ? kRuleMalformed
-                                                      : kRuleUnsupported));
+                                                     : kRuleUnsupported));
       CHECK(e.result == r.message);
       CHECK_FALSE(e.op.empty());
       CHECK_FALSE(e.detail.empty());

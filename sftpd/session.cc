@@ -174,14 +174,14 @@ void Session::Dispatch(std::span<const uint8_t> packet) {
     spec = RequestTable::Extension(ext_name);
   }
   // What the audit trail calls the request, and its reasons start with.
-  const std::string_view op = spec != nullptr           ? spec->info.name
+  const std::string_view op = spec != nullptr          ? spec->info.name
                               : type == fxp::kExtended ? "extended"
                                                        : "unknown";
-  const std::string label = spec != nullptr ? RequestLabel(spec->info)
-                            : type == fxp::kExtended
-                                ? "EXTENDED"
-                                : "request type " + std::to_string(type);
   if (!r.ok()) {  // not even an id (or an extension name) to answer
+    const std::string label = spec != nullptr ? RequestLabel(spec->info)
+                              : type == fxp::kExtended
+                                  ? "EXTENDED"
+                                  : "request type " + std::to_string(type);
     return RefuseRequest(id, StatusCode::kBadMessage, "Malformed packet", op,
                          kRuleMalformed, label + ": " + r.Why());
   }
@@ -268,17 +268,15 @@ void Session::Finish(Request& req, Outcome outcome) {
 
 void Session::BadMessage(Request& req) {
   const RequestInfo& info = req.spec->info;
-  RefuseRequest(req.id, StatusCode::kBadMessage, "Malformed request",
-                info.name, kRuleMalformed,
-                RequestLabel(info) + ": " + req.body.Why());
+  RefuseRequest(req.id, StatusCode::kBadMessage, "Malformed request", info.name,
+                kRuleMalformed, RequestLabel(info) + ": " + req.body.Why());
 }
 
 void Session::RefuseRequest(uint32_t id, StatusCode code,
                             std::string_view message, std::string_view op,
                             std::string_view rule, const std::string& reason) {
   SendStatus(id, code, message);
-  audit_.Record(
-      {.op = op, .result = message, .rule = rule, .detail = reason});
+  audit_.Record({.op = op, .result = message, .rule = rule, .detail = reason});
 }
 
 Outcome Session::AuditGate(const Request& req) {

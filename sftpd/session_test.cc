@@ -405,22 +405,21 @@ TEST_CASE(
   CHECK(h.Call(open).Is(StatusCode::kBadMessage));
   CHECK(last().op == "open");
   CHECK(last().detail == "OPEN: the packet ends inside the pflags");
-  CHECK(h.Call(h.Build(fxp::kOpen, [](Writer& w) { w.U32(9); }))
-            .Is(StatusCode::kBadMessage));
+  CHECK(h.Call(h.Build(fxp::kOpen, [](Writer& w) {
+           w.U32(9);
+         })).Is(StatusCode::kBadMessage));
   CHECK(last().detail == "OPEN: the packet ends inside the path");
   // An extension's reason names it.
-  CHECK(h.Call(h.Ext("posix-rename@openssh.com",
-                     [](Writer& w) { w.String("/home/a"); }))
-            .Is(StatusCode::kBadMessage));
+  CHECK(h.Call(h.Ext("posix-rename@openssh.com", [](Writer& w) {
+           w.String("/home/a");
+         })).Is(StatusCode::kBadMessage));
   CHECK(last().op == "posix-rename@openssh.com");
   CHECK(last().detail ==
         "posix-rename@openssh.com: the packet ends inside the new path");
-  CHECK(h.Call(h.Ext("users-groups-by-id@openssh.com",
-                     [](Writer& w) {
-                       w.String("abc");
-                       w.String("");
-                     }))
-            .Is(StatusCode::kBadMessage));
+  CHECK(h.Call(h.Ext("users-groups-by-id@openssh.com", [](Writer& w) {
+           w.String("abc");
+           w.String("");
+         })).Is(StatusCode::kBadMessage));
   CHECK(last().detail ==
         "users-groups-by-id@openssh.com: an id list's length is not a "
         "multiple of 4");
@@ -430,7 +429,8 @@ TEST_CASE(
   CHECK(last().result == "Unsupported request");
   CHECK(last().rule == kRuleUnsupported);
   CHECK(last().detail == "unknown request type 42");
-  CHECK(h.Call(h.Ext("foo@bar", [](Writer&) {})).Is(StatusCode::kOpUnsupported));
+  CHECK(
+      h.Call(h.Ext("foo@bar", [](Writer&) {})).Is(StatusCode::kOpUnsupported));
   CHECK(last().op == "extended");
   CHECK(last().result == "Unsupported extension");
   CHECK(last().detail == "unsupported extension foo@bar");
