@@ -23,26 +23,33 @@ Attrs AttrsFromStat(const struct stat& st) {
 
 Attrs ReadAttrs(Reader& r) {
   Attrs a;
-  a.flags = r.U32();
-  if (a.Has(Attrs::kSize)) a.size = r.U64();
-  if (a.Has(Attrs::kUidGid)) {
-    a.uid = r.U32();
-    a.gid = r.U32();
+  a.flags = r.U32("attrs flags");
+  if (uint32_t unknown = a.flags & ~Attrs::kKnownFlags; unknown != 0) {
+    char why[64];
+    snprintf(why, sizeof why, "attrs: unknown flag bits 0x%08x", unknown);
+    r.Fail(why);
+    return a;
   }
-  if (a.Has(Attrs::kPermissions)) a.permissions = r.U32();
+  if (a.Has(Attrs::kSize)) a.size = r.U64("attrs size");
+  if (a.Has(Attrs::kUidGid)) {
+    a.uid = r.U32("attrs uid");
+    a.gid = r.U32("attrs gid");
+  }
+  if (a.Has(Attrs::kPermissions)) a.permissions = r.U32("attrs permissions");
   if (a.Has(Attrs::kAcModTime)) {
-    a.atime = r.U32();
-    a.mtime = r.U32();
+    a.atime = r.U32("attrs atime");
+    a.mtime = r.U32("attrs mtime");
   }
   if (a.Has(Attrs::kExtended)) {
-    uint32_t n = r.U32();
+    uint32_t n = r.U32("attrs extension count");
     if (n > kMaxAttrExtensions) {
-      r.Fail();
+      r.Fail("attrs: " + std::to_string(n) + " extension pairs, more than " +
+             std::to_string(kMaxAttrExtensions));
       return a;
     }
     for (uint32_t i = 0; i < n && r.ok(); ++i) {
-      r.String();
-      r.String();
+      r.String("attrs extension name");
+      r.String("attrs extension data");
     }
   }
   return a;

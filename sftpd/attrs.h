@@ -18,6 +18,9 @@ struct Attrs {
   static constexpr uint32_t kPermissions = 0x4;
   static constexpr uint32_t kAcModTime = 0x8;
   static constexpr uint32_t kExtended = 0x80000000;
+  // Every bit SFTP v3 defines; a request with any other is malformed.
+  static constexpr uint32_t kKnownFlags =
+      kSize | kUidGid | kPermissions | kAcModTime | kExtended;
 
   uint32_t flags = 0;
   uint64_t size = 0;
@@ -33,7 +36,8 @@ struct Attrs {
 Attrs AttrsFromStat(const struct stat& st);
 
 // Reads an ATTRS; extension pairs (at most kMaxAttrExtensions) are skipped.
-// On malformed input the reader fails.
+// On malformed input (a flag bit v3 does not define, more pairs, a short
+// field) the reader fails, saying why.
 Attrs ReadAttrs(Reader& r);
 void WriteAttrs(Writer& w, const Attrs& a);
 

@@ -55,6 +55,11 @@ class AuditSink {
 
 // The rule a refusal names while the audit trail cannot be written.
 inline constexpr std::string_view kRuleAuditUnavailable = "audit_unavailable";
+// The rules of requests the engine cannot parse (BAD_MESSAGE) or does not
+// serve (OP_UNSUPPORTED); their detail says why. The front doors also log
+// them (RefusalLogLine, audit_limit.h).
+inline constexpr std::string_view kRuleMalformed = "malformed request";
+inline constexpr std::string_view kRuleUnsupported = "unsupported request";
 
 // Formats `event` for `who` at `time_us` (µs since the epoch) as one JSON
 // object without a trailing newline: {"time":"2026-11-23T14:36:04.123456Z",

@@ -135,6 +135,19 @@ void LimitEvent(AuditLimiter& limiter, const AuditEvent& event,
   if (admitted) write(event);
 }
 
+std::optional<std::string> RefusalLogLine(std::string_view session,
+                                          const AuditEvent& event) {
+  const bool malformed = event.rule == kRuleMalformed;
+  if (!malformed && event.rule != kRuleUnsupported) return std::nullopt;
+  std::string line = "session " + std::string(session) + ": refused ";
+  if (event.repeated > 0) {
+    line += std::to_string(event.repeated) + " more like it";
+  } else {
+    line += malformed ? "a malformed request" : "an unsupported request";
+  }
+  return line + ": " + std::string(event.detail.substr(0, kMaxShownDetail));
+}
+
 void LimitedAudit::Record(const AuditEvent& event) {
   LimitEvent(limiter_, event, now_(),
              [this](const AuditEvent& e) { inner_.Record(e); });

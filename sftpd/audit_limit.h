@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -131,6 +132,18 @@ AuditEvent SummaryEvent(const AuditLimiter::Summary& summary);
 void LimitEvent(AuditLimiter& limiter, const AuditEvent& event,
                 AuditClock::time_point now,
                 const std::function<void(const AuditEvent&)>& write);
+
+// The admin's log line for an event a front door writes, when it is a
+// request the engine could not parse or does not serve (rule kRuleMalformed
+// or kRuleUnsupported) or the summary of such requests: "session S: refused
+// a malformed request: OPEN: the packet ends inside the path", "session S:
+// refused 9990 more like it: ..."; nullopt for every other event. Given the
+// events a limiter let through, the lines are bounded as the audit lines
+// are. The detail is the client's doing: the line goes out through Say
+// (log_line.h), which escapes it; it is cut to kMaxShownDetail bytes here.
+std::optional<std::string> RefusalLogLine(std::string_view session,
+                                          const AuditEvent& event);
+inline constexpr size_t kMaxShownDetail = 512;
 
 // The --stdio session's sink: limits what it passes on to `inner` (kept
 // open by the caller) with kSessionAuditBudget, or `budget` for tests.

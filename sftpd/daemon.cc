@@ -408,6 +408,11 @@ class Listener {
   std::string ControlAnswer(const ControlRequest& r, uid_t peer);
   void Record(const AuditIdentity& who, const AuditEvent& event) {
     JsonAudit(who, *audit_).Record(event);
+    // A session's malformed and unsupported requests, as its limiter let
+    // them through, are the admin's to see too.
+    if (std::optional<std::string> line = RefusalLogLine(who.session, event)) {
+      Say(LOG_NOTICE, *line);
+    }
     SyncAuditState();
   }
   // Tells every admitted session when the audit file starts or stops

@@ -10,7 +10,6 @@
 #include <climits>
 #include <cstring>
 #include <string>
-#include <utility>
 
 #include "sftpd/limits.h"
 #include "sftpd/protocol.h"
@@ -36,8 +35,8 @@ bool OffsetOk(uint64_t off) { return off <= uint64_t(INT64_MAX); }
 }  // namespace
 
 void Session::OnOpen(Request& req) {
-  std::string_view path = req.body.Text(kMaxPathLength);
-  uint32_t pflags = req.body.U32();
+  std::string_view path = req.body.Text(kMaxPathLength, "path");
+  uint32_t pflags = req.body.U32("pflags");
   Attrs attrs = ReadAttrs(req.body);
   if (!req.body.Done()) return BadMessage(req);
   req.detail = FlagsText(pflags);
@@ -95,7 +94,7 @@ void Session::OnOpen(Request& req) {
 }
 
 void Session::OnClose(Request& req) {
-  std::string_view wire = req.body.String();
+  std::string_view wire = req.body.String("handle");
   if (!req.body.Done()) return BadMessage(req);
   std::optional<OpenHandle> h = handles_.Remove(wire);
   if (!h) return Finish(req, {EBADF, {}});
@@ -105,9 +104,9 @@ void Session::OnClose(Request& req) {
 }
 
 void Session::OnRead(Request& req) {
-  std::string_view wire = req.body.String();
-  uint64_t offset = req.body.U64();
-  uint32_t len = req.body.U32();
+  std::string_view wire = req.body.String("handle");
+  uint64_t offset = req.body.U64("offset");
+  uint32_t len = req.body.U32("length");
   if (!req.body.Done()) return BadMessage(req);
   Outcome why;
   OpenHandle* h = FindHandle(req, wire, &why);
@@ -145,9 +144,9 @@ void Session::OnRead(Request& req) {
 }
 
 void Session::OnWrite(Request& req) {
-  std::string_view wire = req.body.String();
-  uint64_t offset = req.body.U64();
-  std::string_view data = req.body.String();
+  std::string_view wire = req.body.String("handle");
+  uint64_t offset = req.body.U64("offset");
+  std::string_view data = req.body.String("data");
   // The data's length field decides what is written; bytes after the data
   // are ignored, as OpenSSH's sftp-server ignores them. Go's pkg/sftp up to
   // 1.13.5 (rclone, restic) sends its whole buffer after a short read's
@@ -196,7 +195,7 @@ void Session::OnLstat(Request& req) { StatPath(req, false); }
 void Session::OnStat(Request& req) { StatPath(req, true); }
 
 void Session::OnFstat(Request& req) {
-  std::string_view wire = req.body.String();
+  std::string_view wire = req.body.String("handle");
   if (!req.body.Done()) return BadMessage(req);
   Outcome why;
   OpenHandle* h = FindHandle(req, wire, &why);
@@ -210,7 +209,7 @@ void Session::OnFstat(Request& req) {
 }
 
 void Session::SetstatPath(Request& req, bool follow) {
-  std::string_view path = req.body.Text(kMaxPathLength);
+  std::string_view path = req.body.Text(kMaxPathLength, "path");
   Attrs attrs = ReadAttrs(req.body);
   if (!req.body.Done()) return BadMessage(req);
   FsResult<Location> loc = Locate(req, path);
@@ -222,7 +221,7 @@ void Session::OnSetstat(Request& req) { SetstatPath(req, true); }
 void Session::OnLsetstat(Request& req) { SetstatPath(req, false); }
 
 void Session::OnFsetstat(Request& req) {
-  std::string_view wire = req.body.String();
+  std::string_view wire = req.body.String("handle");
   Attrs attrs = ReadAttrs(req.body);
   if (!req.body.Done()) return BadMessage(req);
   Outcome why;
@@ -255,7 +254,7 @@ void Session::OnOpendir(Request& req) {
 }
 
 void Session::OnReaddir(Request& req) {
-  std::string_view wire = req.body.String();
+  std::string_view wire = req.body.String("handle");
   if (!req.body.Done()) return BadMessage(req);
   Outcome why;
   OpenHandle* h = FindHandle(req, wire, &why);
@@ -299,7 +298,7 @@ void Session::OnRemove(Request& req) {
 }
 
 void Session::OnMkdir(Request& req) {
-  std::string_view path = req.body.Text(kMaxPathLength);
+  std::string_view path = req.body.Text(kMaxPathLength, "path");
   Attrs attrs = ReadAttrs(req.body);
   if (!req.body.Done()) return BadMessage(req);
   FsResult<Location> loc = Locate(req, path);
@@ -322,8 +321,8 @@ void Session::OnRealpath(Request& req) {
 }
 
 void Session::RenamePaths(Request& req, bool replace) {
-  std::string_view from = req.body.Text(kMaxPathLength);
-  std::string_view to = req.body.Text(kMaxPathLength);
+  std::string_view from = req.body.Text(kMaxPathLength, "old path");
+  std::string_view to = req.body.Text(kMaxPathLength, "new path");
   if (!req.body.Done()) return BadMessage(req);
   FsResult<Location> a = Locate(req, from);
   FsResult<Location> b = Locate(req, to);
@@ -344,9 +343,16 @@ void Session::OnReadlink(Request& req) {
 }
 
 void Session::OnSymlink(Request& req) {
-  std::string_view target = req.body.Text(kMaxPathLength);
-  std::string_view link = req.body.Text(kMaxPathLength);
-  if (symlink_order_ == SymlinkOrder::kLinkFirst) std::swap(target, link);
+  // OpenSSH's order, which its clients and sshfs send: target first, then
+  // the path of the new link (the draft has them the other way round, and
+  // the clients of SymlinkOrderFor send that).
+  const bool link_first = symlink_order_ == SymlinkOrder::kLinkFirst;
+  std::string_view first =
+      req.body.Text(kMaxPathLength, link_first ? "link path" : "link target");
+  std::string_view second =
+      req.body.Text(kMaxPathLength, link_first ? "link target" : "link path");
+  const std::string_view target = link_first ? second : first;
+  const std::string_view link = link_first ? first : second;
   if (!req.body.Done()) return BadMessage(req);
   FsResult<Location> loc = Locate(req, link);
   req.target = std::string(target);
@@ -382,7 +388,7 @@ void Session::OnStatvfs(Request& req) {
 }
 
 void Session::OnFstatvfs(Request& req) {
-  std::string_view wire = req.body.String();
+  std::string_view wire = req.body.String("handle");
   if (!req.body.Done()) return BadMessage(req);
   Outcome why;
   OpenHandle* h = FindHandle(req, wire, &why);
@@ -392,8 +398,8 @@ void Session::OnFstatvfs(Request& req) {
 }
 
 void Session::OnHardlink(Request& req) {
-  std::string_view from = req.body.Text(kMaxPathLength);
-  std::string_view to = req.body.Text(kMaxPathLength);
+  std::string_view from = req.body.Text(kMaxPathLength, "old path");
+  std::string_view to = req.body.Text(kMaxPathLength, "new path");
   if (!req.body.Done()) return BadMessage(req);
   FsResult<Location> a = Locate(req, from);
   FsResult<Location> b = Locate(req, to);
@@ -403,7 +409,7 @@ void Session::OnHardlink(Request& req) {
 }
 
 void Session::OnFsync(Request& req) {
-  std::string_view wire = req.body.String();
+  std::string_view wire = req.body.String("handle");
   if (!req.body.Done()) return BadMessage(req);
   Outcome why;
   OpenHandle* h = FindHandle(req, wire, &why);
@@ -425,7 +431,7 @@ void Session::OnLimits(Request& req) {
 }
 
 void Session::OnExpandPath(Request& req) {
-  std::string_view path = req.body.Text(kMaxPathLength);
+  std::string_view path = req.body.Text(kMaxPathLength, "path");
   if (!req.body.Done()) return BadMessage(req);
   // "~" and "~/x" are the user's first export; "~user" only names ourselves.
   std::string expanded(path);
@@ -443,11 +449,11 @@ void Session::OnExpandPath(Request& req) {
 }
 
 void Session::OnCopyData(Request& req) {
-  std::string_view from_wire = req.body.String();
-  uint64_t from_off = req.body.U64();
-  uint64_t length = req.body.U64();  // 0: to the end of the file
-  std::string_view to_wire = req.body.String();
-  uint64_t to_off = req.body.U64();
+  std::string_view from_wire = req.body.String("read handle");
+  uint64_t from_off = req.body.U64("read offset");
+  uint64_t length = req.body.U64("length");  // 0: to the end of the file
+  std::string_view to_wire = req.body.String("write handle");
+  uint64_t to_off = req.body.U64("write offset");
   if (!req.body.Done()) return BadMessage(req);
   // The source only needs reading; the write gate applies to the target.
   Effect write = req.effect;
@@ -510,19 +516,22 @@ void Session::OnCopyData(Request& req) {
 }
 
 void Session::OnHomeDirectory(Request& req) {
-  std::string_view who = req.body.Text(256);
+  std::string_view who = req.body.Text(kMaxExtensionName, "user name");
   if (!req.body.Done()) return BadMessage(req);
   if (!who.empty() && who != user_) return Finish(req, {ENOENT, {}});
   SendName(req.id, exports_.start(), exports_.start());
 }
 
 void Session::OnUsersGroupsById(Request& req) {
-  std::string_view uids = req.body.String();
-  std::string_view gids = req.body.String();
-  if (!req.body.Done() || uids.size() % 4 != 0 || gids.size() % 4 != 0 ||
-      (uids.size() + gids.size()) / 4 > kMaxIdsPerLookup) {
-    return BadMessage(req);
+  std::string_view uids = req.body.String("uid list");
+  std::string_view gids = req.body.String("gid list");
+  if (uids.size() % 4 != 0 || gids.size() % 4 != 0) {
+    req.body.Fail("an id list's length is not a multiple of 4");
+  } else if ((uids.size() + gids.size()) / 4 > kMaxIdsPerLookup) {
+    req.body.Fail(std::to_string((uids.size() + gids.size()) / 4) +
+                  " ids, more than " + std::to_string(kMaxIdsPerLookup));
   }
+  if (!req.body.Done()) return BadMessage(req);
   auto names = [&](std::string_view ids, bool users) {
     Bytes blob;
     Writer bw(blob);

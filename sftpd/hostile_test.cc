@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "sftpd/log_line.h"
 #include "sftpd/session_testing.h"
 
 namespace sftpd {
@@ -55,6 +56,9 @@ struct Expect {
   // PERMISSION_DENIED from the kernel (EPERM), not from a rule of ours, so
   // the audit event names no rule.
   bool kernel_denied = false;
+  // BAD_MESSAGE and OP_UNSUPPORTED: what the audit event's detail (the
+  // reason) must hold; "" checks only that there is one.
+  std::string detail{};
 };
 
 Expect Status(StatusCode c) { return {false, fxp::kStatus, c, std::nullopt}; }
@@ -69,6 +73,22 @@ Expect Framing() { return {true, 0, StatusCode::kOk, std::nullopt}; }
 Expect Pending() {
   Expect e;
   e.pending = true;
+  return e;
+}
+// BAD_MESSAGE, audited with a reason holding `detail`.
+Expect Bad(std::string detail) {
+  Expect e = Status(StatusCode::kBadMessage);
+  e.detail = std::move(detail);
+  return e;
+}
+// OP_UNSUPPORTED, audited with a reason holding `detail`.
+Expect Unsupported(std::string detail) {
+  Expect e = Status(StatusCode::kOpUnsupported);
+  e.detail = std::move(detail);
+  return e;
+}
+Expect WithDetail(Expect e, std::string detail) {
+  e.detail = std::move(detail);
   return e;
 }
 Expect KernelDenied() {
@@ -194,8 +214,9 @@ std::vector<Row> HandWrittenRows() {
   using C = StatusCode;
   std::vector<Row> rows;
   auto add = [&](std::string name, std::function<Bytes(Harness&)> build,
-                 Expect e) {
-    rows.push_back({std::move(name), std::move(build), e});
+                 Expect e,
+                 std::function<void(Harness&, const Reply&)> check = {}) {
+    rows.push_back({std::move(name), std::move(build), e, std::move(check)});
   };
   auto path_req = [](uint8_t type, std::string path) {
     return [type, path](Harness& h) {
@@ -234,13 +255,15 @@ std::vector<Row> HandWrittenRows() {
       [](Harness&) {
         return Concat({U32Bytes(1), "\x11"});
       },
-      StatusWithId(C::kBadMessage, 0));
+      WithDetail(StatusWithId(C::kBadMessage, 0),
+                 "STAT: the packet ends inside the request id"));
   add(
       "truncated id",
       [](Harness&) {
         return Concat({U32Bytes(3), std::string("\x11\x00\x07", 3)});
       },
-      StatusWithId(C::kBadMessage, 0));
+      WithDetail(StatusWithId(C::kBadMessage, 0),
+                 "STAT: the packet ends inside the request id"));
   add(
       "a packet of exactly kMaxPacket bytes",
       [](Harness& h) {
@@ -256,12 +279,23 @@ std::vector<Row> HandWrittenRows() {
     add(
         "unknown type " + std::to_string(t),
         [t](Harness& h) { return h.Build(t, [](Writer& w) { w.U32(1); }); },
-        Status(C::kOpUnsupported));
+        Unsupported("unknown request type " + std::to_string(t)));
   }
   add(
       "unknown extension name",
       [](Harness& h) { return h.Ext("nosuch@example.com", [](Writer&) {}); },
-      Status(C::kOpUnsupported));
+      Unsupported("unsupported extension nosuch@example.com"));
+  add(
+      "unknown extension name with a line break and an escape",
+      [](Harness& h) {
+        return h.Ext("evil\nsftpd: forged\x1b[0m", [](Writer&) {});
+      },
+      Unsupported("unsupported extension evil\\x0asftpd: forged\\x1b[0m"));
+  add(
+      "unknown extension name of 256 bytes is cut in the reason",
+      [](Harness& h) { return h.Ext(std::string(256, 'n'), [](Writer&) {}); },
+      Unsupported("unsupported extension " + std::string(kMaxShownName, 'n') +
+                  "..."));
   add(
       "empty extension name",
       [](Harness& h) { return h.Ext("", [](Writer&) {}); },
@@ -269,13 +303,13 @@ std::vector<Row> HandWrittenRows() {
   add(
       "extension name of 300 bytes",
       [](Harness& h) { return h.Ext(std::string(300, 'x'), [](Writer&) {}); },
-      Status(C::kBadMessage));
+      Bad("EXTENDED: the extension name is longer than 256 bytes"));
   add(
       "extension name with a NUL",
       [](Harness& h) {
         return h.Ext(std::string("limits@openssh.com\0x", 20), [](Writer&) {});
       },
-      Status(C::kBadMessage));
+      Bad("EXTENDED: the extension name holds a NUL byte"));
   add(
       "extension name length beyond the packet",
       [](Harness& h) {
@@ -284,7 +318,7 @@ std::vector<Row> HandWrittenRows() {
           Raw(w, "limits");
         });
       },
-      Status(C::kBadMessage));
+      Bad("EXTENDED: the packet ends inside the extension name"));
 
   // --- strings and paths -----------------------------------------------
   add(
@@ -295,7 +329,7 @@ std::vector<Row> HandWrittenRows() {
           Raw(w, "abc");
         });
       },
-      Status(C::kBadMessage));
+      Bad("STAT: the packet ends inside the path"));
   add(
       "string length 0xFFFFFFFF",
       [](Harness& h) {
@@ -310,10 +344,10 @@ std::vector<Row> HandWrittenRows() {
       [](Harness& h) {
         return h.Build(fxp::kClose, [](Writer& w) { w.U32(0xFFFFFFFF); });
       },
-      Status(C::kBadMessage));
+      Bad("CLOSE: the packet ends inside the handle"));
   add("STAT path with a NUL",
       path_req(fxp::kStat, std::string("/home\0/../ro", 12)),
-      Status(C::kBadMessage));
+      Bad("STAT: the path holds a NUL byte"));
   add(
       "OPEN path with a NUL",
       [](Harness& h) {
@@ -323,7 +357,7 @@ std::vector<Row> HandWrittenRows() {
       Status(C::kBadMessage));
   add("path longer than kMaxPathLength",
       path_req(fxp::kStat, "/home/" + std::string(kMaxPathLength, 'a')),
-      Status(C::kBadMessage));
+      Bad("STAT: the path is longer than 4096 bytes"));
   {
     std::string p = "/home/x";
     while (p.size() + 2 <= kMaxPathLength) p += "/.";
@@ -620,7 +654,7 @@ std::vector<Row> HandWrittenRows() {
           w.U64(1);
         });
       },
-      Status(C::kBadMessage));
+      Bad("SETSTAT: attrs: unknown flag bits 0x7ffffff0"));
   add(
       "MKDIR attrs extended count 2^31",
       [](Harness& h) {
@@ -630,7 +664,7 @@ std::vector<Row> HandWrittenRows() {
           w.U32(0x80000000);
         });
       },
-      Status(C::kBadMessage));
+      Bad("MKDIR: attrs: 2147483648 extension pairs, more than 64"));
   add(
       "OPEN attrs extended count 65",
       [](Harness& h) {
@@ -646,6 +680,56 @@ std::vector<Row> HandWrittenRows() {
         });
       },
       Status(C::kBadMessage));
+  {
+    // A flag bit SFTP v3 does not define (0x10 is v4+'s ACCESSTIME) makes
+    // the request malformed in every request that carries ATTRS; nothing is
+    // made or changed.
+    Attrs odd;
+    odd.flags = Attrs::kPermissions | 0x10;
+    odd.permissions = 0600;
+    const std::string why = "attrs: unknown flag bits 0x00000010";
+    add(
+        "OPEN attrs with an unknown flag bit",
+        [odd](Harness& h) {
+          return h.Open("/home/new", fxp::kOpenWrite | fxp::kOpenCreate, odd);
+        },
+        Bad("OPEN: " + why),
+        [](Harness& h, const Reply&) {
+          CHECK(access(h.Real("home", "new").c_str(), F_OK) != 0);
+        });
+    add(
+        "MKDIR attrs with an unknown flag bit",
+        [odd](Harness& h) { return h.Mkdir("/home/newdir", odd); },
+        Bad("MKDIR: " + why),
+        [](Harness& h, const Reply&) {
+          CHECK(access(h.Real("home", "newdir").c_str(), F_OK) != 0);
+        });
+    add(
+        "SETSTAT attrs with an unknown flag bit",
+        [odd](Harness& h) {
+          testing::WriteFile(h.Real("home", "f"), "x");
+          return h.Setstat("/home/f", odd);
+        },
+        Bad("SETSTAT: " + why),
+        [](Harness& h, const Reply&) {
+          CHECK((testing::LStat(h.Real("home", "f")).st_mode & 0777) != 0600);
+        });
+    add(
+        "FSETSTAT attrs with an unknown flag bit",
+        [odd](Harness& h) {
+          std::string fh =
+              h.OpenOk("/home/f", fxp::kOpenWrite | fxp::kOpenCreate);
+          return h.Fsetstat(fh, odd);
+        },
+        Bad("FSETSTAT: " + why));
+    add(
+        "lsetstat attrs with an unknown flag bit",
+        [odd](Harness& h) {
+          testing::WriteFile(h.Real("home", "f"), "x");
+          return h.Lsetstat("/home/f", odd);
+        },
+        Bad("lsetstat@openssh.com: " + why));
+  }
   add(
       "SETSTAT attrs extension pair cut short",
       [](Harness& h) {
@@ -656,7 +740,7 @@ std::vector<Row> HandWrittenRows() {
           w.String("name");
         });
       },
-      Status(C::kBadMessage));
+      Bad("SETSTAT: the packet ends inside the attrs extension data"));
   add(
       "SETSTAT size 2^64-1",
       [](Harness& h) {
@@ -1385,8 +1469,9 @@ std::vector<Row> AttrAndHandleRows() {
   };
 
   rows.Add(
-      "SETSTAT with only undefined flag bits changes nothing",
-      setstat_raw([](Writer& w) { w.U32(0x70); }), Status(C::kOk),
+      "SETSTAT with only undefined flag bits is malformed and changes nothing",
+      setstat_raw([](Writer& w) { w.U32(0x70); }),
+      Bad("SETSTAT: attrs: unknown flag bits 0x00000070"),
       [](Harness& h, const Reply&) {
         CHECK((testing::LStat(h.Real("home", "f")).st_mode & 07777) == 0644);
       });
@@ -1406,7 +1491,7 @@ std::vector<Row> AttrAndHandleRows() {
              w.U32(Attrs::kSize);
              w.U32(0);
            }),
-           Status(C::kBadMessage));
+           Bad("SETSTAT: the packet ends inside the attrs size"));
   rows.Add("SETSTAT times flag with only the atime", setstat_raw([](Writer& w) {
              w.U32(Attrs::kAcModTime);
              w.U32(0);
@@ -2160,23 +2245,28 @@ std::vector<Row> GeneratedRows() {
     if (info.type == fxp::kInit) continue;  // its "id" is the whole body
     std::string name(info.name);
     bool ext = info.type == fxp::kExtended;
+    // How the reason names the request: "OPEN", or the extension's name.
+    std::string label = name;
+    if (!ext) {
+      for (char& c : label) c = char(toupper(static_cast<unsigned char>(c)));
+    }
     if (name != "limits@openssh.com") {
       rows.push_back({name + ": empty body",
                       [name, ext](Harness& h) {
                         Bytes b = ValidRequest(h, name);
                         return Reframe(b, b.size() - HeaderBytes(name, ext));
                       },
-                      Status(StatusCode::kBadMessage)});
+                      Bad(label + ": the packet ends inside the ")});
       rows.push_back(
           {name + ": body one byte short",
            [name](Harness& h) { return Reframe(ValidRequest(h, name), 1); },
-           Status(StatusCode::kBadMessage)});
+           Bad(label + ": the packet ends inside the ")});
     }
     if (name == "write") continue;  // bytes after WRITE's data: ignored
     rows.push_back(
         {name + ": trailing garbage",
          [name](Harness& h) { return Reframe(ValidRequest(h, name), 0, "!"); },
-         Status(StatusCode::kBadMessage)});
+         Bad(label + ": 1 byte left after the ")});
   }
   return rows;
 }
@@ -2233,6 +2323,25 @@ void RunRow(Row& row) {
     if (r.Is(StatusCode::kPermissionDenied)) {
       REQUIRE(h.audit().entries.size() > audit_before);
       CHECK(h.audit().entries.back().rule.empty() == row.expect.kernel_denied);
+    }
+    // So is every request the engine cannot parse or does not serve, once,
+    // with the reply's message and the reason.
+    // (OP_UNSUPPORTED is also what the kernel's EOPNOTSUPP answers, for a
+    // request the engine served.)
+    if (r.Is(StatusCode::kBadMessage) ||
+        (r.Is(StatusCode::kOpUnsupported) &&
+         r.message.starts_with("Unsupported "))) {
+      REQUIRE(h.audit().entries.size() == audit_before + 1);
+      const RecordingAudit::Entry& e = h.audit().entries.back();
+      INFO("audited op \"" << e.op << "\" detail \"" << e.detail << "\"");
+      CHECK(e.rule == (r.Is(StatusCode::kBadMessage) ? kRuleMalformed
+                                                     : kRuleUnsupported));
+      CHECK(e.result == r.message);
+      CHECK_FALSE(e.op.empty());
+      CHECK_FALSE(e.detail.empty());
+      CHECK(e.detail.find(row.expect.detail) != std::string::npos);
+    } else {
+      CHECK(row.expect.detail.empty());
     }
     if (row.check) row.check(h, r);
   }

@@ -20,6 +20,9 @@ inline constexpr size_t kMaxHandles = 256;
 
 // Client paths longer than this are refused as malformed.
 inline constexpr size_t kMaxPathLength = 4096;
+// Extension names (of EXTENDED requests) and the user names home-directory
+// asks for longer than this are refused as malformed.
+inline constexpr size_t kMaxExtensionName = 256;
 // Extended attribute pairs accepted in one ATTRS (they are parsed and ignored).
 inline constexpr uint32_t kMaxAttrExtensions = 64;
 // One READDIR reply holds at most this many entries and stays below

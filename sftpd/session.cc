@@ -1,10 +1,12 @@
 #include "sftpd/session.h"
 
+#include <cctype>
 #include <cerrno>
 #include <optional>
 #include <string>
 
 #include "sftpd/limits.h"
+#include "sftpd/log_line.h"
 #include "sftpd/protocol.h"
 
 namespace sftpd {
@@ -114,6 +116,15 @@ Effect EffectOf(const RequestSpec& spec, Reader body) {
   return Effect::kWrite;
 }
 
+// How reasons name a request: a standard one as the drafts write it
+// ("OPEN"), an extension by its name.
+std::string RequestLabel(const RequestInfo& info) {
+  std::string label(info.name);
+  if (info.type == fxp::kExtended) return label;
+  for (char& c : label) c = char(toupper(static_cast<unsigned char>(c)));
+  return label;
+}
+
 }  // namespace
 
 std::span<const RequestInfo> Session::Requests() {
@@ -172,23 +183,36 @@ Result<size_t> Session::Process(std::span<const uint8_t> input) {
 
 void Session::Dispatch(std::span<const uint8_t> packet) {
   Reader r(packet);
-  uint8_t type = r.U8();
-  uint32_t id = r.U32();
+  uint8_t type = r.U8("request type");
+  uint32_t id = r.U32("request id");
   const RequestSpec* spec = RequestTable::Standard(type);
   std::string_view ext_name;
   if (type == fxp::kExtended) {
-    ext_name = r.Text(256);
+    ext_name = r.Text(kMaxExtensionName, "extension name");
     spec = RequestTable::Extension(ext_name);
   }
+  // What the audit trail calls the request, and its reasons start with.
+  const std::string_view op = spec != nullptr          ? spec->info.name
+                              : type == fxp::kExtended ? "extended"
+                                                       : "unknown";
   if (!r.ok()) {  // not even an id (or an extension name) to answer
-    SendStatus(id, StatusCode::kBadMessage, "Malformed packet");
-    return;
+    const std::string label = spec != nullptr ? RequestLabel(spec->info)
+                              : type == fxp::kExtended
+                                  ? "EXTENDED"
+                                  : "request type " + std::to_string(type);
+    return RefuseRequest(id, StatusCode::kBadMessage, "Malformed packet", op,
+                         kRuleMalformed, label + ": " + r.Why());
   }
   if (spec == nullptr) {
-    SendStatus(id, StatusCode::kOpUnsupported,
-               type == fxp::kExtended ? "Unsupported extension"
-                                      : "Unsupported request");
-    return;
+    // The name is the client's: escaped and bounded before any line.
+    return type == fxp::kExtended
+               ? RefuseRequest(id, StatusCode::kOpUnsupported,
+                               "Unsupported extension", op, kRuleUnsupported,
+                               "unsupported extension " +
+                                   Printable(ext_name, kMaxShownName))
+               : RefuseRequest(id, StatusCode::kOpUnsupported,
+                               "Unsupported request", op, kRuleUnsupported,
+                               "unknown request type " + std::to_string(type));
   }
   if (!initialized_ && type != fxp::kInit) {
     SendStatus(id, StatusCode::kFailure, "INIT expected");
@@ -261,7 +285,16 @@ void Session::Finish(Request& req, Outcome outcome) {
 }
 
 void Session::BadMessage(Request& req) {
-  SendStatus(req.id, StatusCode::kBadMessage, "Malformed request");
+  const RequestInfo& info = req.spec->info;
+  RefuseRequest(req.id, StatusCode::kBadMessage, "Malformed request", info.name,
+                kRuleMalformed, RequestLabel(info) + ": " + req.body.Why());
+}
+
+void Session::RefuseRequest(uint32_t id, StatusCode code,
+                            std::string_view message, std::string_view op,
+                            std::string_view rule, const std::string& reason) {
+  SendStatus(id, code, message);
+  audit_.Record({.op = op, .result = message, .rule = rule, .detail = reason});
 }
 
 Outcome Session::AuditGate(const Request& req) {
@@ -279,7 +312,7 @@ FsResult<Location> Session::Locate(Request& req, std::string_view path) {
 }
 
 std::optional<Location> Session::OnlyPath(Request& req) {
-  std::string_view path = req.body.Text(kMaxPathLength);
+  std::string_view path = req.body.Text(kMaxPathLength, "path");
   if (!req.body.Done()) {
     BadMessage(req);
     return std::nullopt;

@@ -123,7 +123,14 @@ class Session {
   // Ends a request: replies with the outcome's status and writes the audit
   // event (refusals always, other results when the table audits the op).
   void Finish(Request& req, Outcome outcome);
+  // Replies BAD_MESSAGE to a request whose body is malformed, and audits
+  // why (the body's Reader says).
   void BadMessage(Request& req);
+  // Replies `code` with `message` to a request the engine cannot parse or
+  // does not serve, and audits it as op `op` with `rule` and `reason`.
+  void RefuseRequest(uint32_t id, StatusCode code, std::string_view message,
+                     std::string_view op, std::string_view rule,
+                     const std::string& reason);
 
   // While the audit trail cannot be written (and the config says so),
   // every request that touches a file is refused.

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "sftpd/audit_limit.h"
 #include "sftpd/session_testing.h"
 
 namespace sftpd {
@@ -383,6 +384,156 @@ TEST_CASE("session: every request the table audits records its success") {
   }
 }
 
+TEST_CASE(
+    "session: a malformed or unsupported request is audited with its "
+    "reason") {
+  Harness h;
+  auto last = [&h] { return h.audit().entries.back(); };
+  // Bytes after the last field.
+  Bytes close = h.Close("nosuch");
+  for (int i = 0; i < 12; ++i) close.push_back('!');
+  close[3] = uint8_t(close[3] + 12);
+  CHECK(h.Call(close).Is(StatusCode::kBadMessage));
+  CHECK(last().op == "close");
+  CHECK(last().result == "Malformed request");
+  CHECK(last().rule == kRuleMalformed);
+  CHECK(last().detail == "CLOSE: 12 bytes left after the handle");
+  // A body that ends inside a field, named.
+  Bytes open = h.Open("/home/f", 0x1a);
+  open.resize(open.size() - 6);  // the attrs flags and part of the pflags
+  open[3] = uint8_t(open[3] - 6);
+  CHECK(h.Call(open).Is(StatusCode::kBadMessage));
+  CHECK(last().op == "open");
+  CHECK(last().detail == "OPEN: the packet ends inside the pflags");
+  CHECK(h.Call(h.Build(fxp::kOpen, [](Writer& w) {
+           w.U32(9);
+         })).Is(StatusCode::kBadMessage));
+  CHECK(last().detail == "OPEN: the packet ends inside the path");
+  // An extension's reason names it.
+  CHECK(h.Call(h.Ext("posix-rename@openssh.com", [](Writer& w) {
+           w.String("/home/a");
+         })).Is(StatusCode::kBadMessage));
+  CHECK(last().op == "posix-rename@openssh.com");
+  CHECK(last().detail ==
+        "posix-rename@openssh.com: the packet ends inside the new path");
+  CHECK(h.Call(h.Ext("users-groups-by-id@openssh.com", [](Writer& w) {
+           w.String("abc");
+           w.String("");
+         })).Is(StatusCode::kBadMessage));
+  CHECK(last().detail ==
+        "users-groups-by-id@openssh.com: an id list's length is not a "
+        "multiple of 4");
+  // Unknown: a type, an extension.
+  CHECK(h.Call(h.Build(42, [](Writer&) {})).Is(StatusCode::kOpUnsupported));
+  CHECK(last().op == "unknown");
+  CHECK(last().result == "Unsupported request");
+  CHECK(last().rule == kRuleUnsupported);
+  CHECK(last().detail == "unknown request type 42");
+  CHECK(
+      h.Call(h.Ext("foo@bar", [](Writer&) {})).Is(StatusCode::kOpUnsupported));
+  CHECK(last().op == "extended");
+  CHECK(last().result == "Unsupported extension");
+  CHECK(last().detail == "unsupported extension foo@bar");
+  // An attribute flag v3 does not define.
+  Attrs a = PermAttrs(0644);
+  a.flags |= 0x100;
+  CHECK(h.Call(h.Setstat("/home", a)).Is(StatusCode::kBadMessage));
+  CHECK(last().op == "setstat");
+  CHECK(last().detail == "SETSTAT: attrs: unknown flag bits 0x00000100");
+  // Each is one line for the admin too, naming the session.
+  AuditEvent e{.op = "open",
+               .result = "Malformed request",
+               .rule = kRuleMalformed,
+               .detail = "OPEN: the packet ends inside the path"};
+  CHECK(RefusalLogLine("0123abcd", e) ==
+        "session 0123abcd: refused a malformed request: OPEN: the packet "
+        "ends inside the path");
+  e.repeated = 41;
+  CHECK(RefusalLogLine("0123abcd", e) ==
+        "session 0123abcd: refused 41 more like it: OPEN: the packet ends "
+        "inside the path");
+  CHECK(RefusalLogLine("0123abcd", {.op = "extended",
+                                    .result = "Unsupported extension",
+                                    .rule = kRuleUnsupported,
+                                    .detail = "unsupported extension x"}) ==
+        "session 0123abcd: refused an unsupported request: unsupported "
+        "extension x");
+  CHECK_FALSE(RefusalLogLine("0123abcd", {.op = "mkdir",
+                                          .result = "Permission denied",
+                                          .rule = "read-only export"}));
+  CHECK_FALSE(RefusalLogLine("0123abcd", {.op = "open"}));
+}
+
+TEST_CASE(
+    "session: 10000 malformed requests cost a bounded number of audit and "
+    "log lines, and the session still answers") {
+  Harness h;
+  // As the front doors do: the session's limiter, then the log line for
+  // each event it lets through. The clock stands still: no token refills.
+  RecordingAudit written;
+  const AuditClock::time_point t0{};
+  AuditClock::time_point now = t0;
+  LimitedAudit limited(written, kSessionAuditBudget, [&now] { return now; });
+  Session s(h.exports(), limited, h.user());
+  Bytes in = h.Init();
+  Attrs odd;
+  odd.flags = 0x20;
+  constexpr int kFlood = 10000;
+  for (int i = 0; i < kFlood; ++i) {
+    Bytes p = i % 2 ? h.Mkdir("/home/d" + std::to_string(i), odd)
+                    : h.Ext("nosuch@example.com", [](Writer&) {});
+    in.insert(in.end(), p.begin(), p.end());
+  }
+  Bytes rp = h.Realpath("/home");
+  in.insert(in.end(), rp.begin(), rp.end());
+  size_t used = 0;
+  std::vector<Reply> replies;
+  while (used < in.size()) {
+    Result<size_t> n = s.Process(std::span(in).subspan(used));
+    REQUIRE(n.ok());
+    REQUIRE(*n > 0);
+    used += *n;
+    std::vector<Reply> r = testing::ParseReplies(s.output());
+    s.output().clear();
+    replies.insert(replies.end(), r.begin(), r.end());
+  }
+  REQUIRE(replies.size() == 1 + kFlood + 1);
+  int bad = 0, unsupported = 0;
+  for (const Reply& r : replies) {
+    bad += r.Is(StatusCode::kBadMessage);
+    unsupported += r.Is(StatusCode::kOpUnsupported);
+  }
+  CHECK(bad == kFlood / 2);
+  CHECK(unsupported == kFlood / 2);
+  CHECK(replies.back().type == fxp::kName);
+  CHECK(replies.back().names.at(0).name == "/home");
+  limited.Record({.op = "logout"});  // writes what is still counted
+
+  size_t lines = 0, logged = 0;
+  uint64_t counted = 0;
+  for (const RecordingAudit::Entry& e : written.entries) {
+    if (e.op == "logout") continue;
+    ++lines;
+    counted += e.repeated > 0 ? e.repeated : 1;
+    AuditEvent ev{.op = e.op,
+                  .result = e.result,
+                  .rule = e.rule,
+                  .detail = e.detail,
+                  .repeated = e.repeated};
+    logged += RefusalLogLine("s", ev).has_value();
+  }
+  INFO(lines << " audit lines, " << logged << " log lines");
+  CHECK(lines <= size_t(2 * kAuditBurst + 2));
+  CHECK(logged == lines);
+  CHECK(counted == uint64_t(kFlood));  // every one a line or counted
+  CHECK(written.entries.back().op == "logout");
+  bool named = false;
+  for (const RecordingAudit::Entry& e : written.entries) {
+    named = named || e.detail == "MKDIR: attrs: unknown flag bits 0x00000020";
+  }
+  CHECK(named);
+}
+
 TEST_CASE("session: while the audit refuses, every file request is refused") {
   Harness h;
   WriteFile(h.Real("home", "f"), "data");
@@ -485,14 +636,20 @@ TEST_CASE(
   const uint32_t len = uint32_t(padded.size() - 4);
   padded[0] = uint8_t(len >> 24), padded[1] = uint8_t(len >> 16);
   padded[2] = uint8_t(len >> 8), padded[3] = uint8_t(len);
+  const size_t audited = h.audit().entries.size();
   CHECK(h.Call(padded).Is(StatusCode::kOk));
   CHECK(ReadFile(h.Real("home", "w")) == "fresh");
+  CHECK(h.audit().entries.size() == audited);  // not a refusal either
   // A data length beyond the packet is still malformed, and writes nothing.
   Bytes cut = h.Write(fh, 5, "more");
   cut.resize(cut.size() - 1);
   cut[3] = uint8_t(cut[3] - 1);
   CHECK(h.Call(cut).Is(StatusCode::kBadMessage));
   CHECK(ReadFile(h.Real("home", "w")) == "fresh");
+  REQUIRE(h.audit().entries.size() == audited + 1);
+  CHECK(h.audit().entries.back().op == "write");
+  CHECK(h.audit().entries.back().detail ==
+        "WRITE: the packet ends inside the data");
 }
 
 TEST_CASE("session: LSTAT, STAT and FSTAT") {

@@ -239,6 +239,8 @@ class Harness {
   }
 
   Session& session() { return *session_; }
+  // The exports, for a test that runs a Session of its own over them.
+  Exports& exports() { return *exports_; }
   RecordingAudit& audit() { return audit_; }
   const std::string& root() const { return root_; }
   const std::string& user() const { return user_; }

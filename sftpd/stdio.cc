@@ -42,6 +42,25 @@ bool WriteAll(int fd, const uint8_t* p, size_t n) {
   return true;
 }
 
+// Writes what the session's limiter lets through, and logs the requests
+// the engine could not parse or does not serve among it: bounded as the
+// audit lines are. Syslog only: under OpenSSH stderr is the client's.
+class LoggedAudit final : public AuditSink {
+ public:
+  explicit LoggedAudit(JsonAudit& inner) : inner_(inner) {}
+  void Record(const AuditEvent& event) override {
+    inner_.Record(event);
+    if (std::optional<std::string> line =
+            RefusalLogLine(inner_.identity().session, event)) {
+      Say(LOG_NOTICE, *line, LineTo::kSyslogOnly);
+    }
+  }
+  bool Refusing() override { return inner_.Refusing(); }
+
+ private:
+  JsonAudit& inner_;
+};
+
 }  // namespace
 
 std::optional<std::string> PumpSession(Session& session, const PumpIo& io) {
@@ -207,7 +226,8 @@ int ServeStdio(const std::string& config_path) {
 
   // The session's repeated refusals are counted rather than each written
   // (audit_limit.h); the logout below writes what is still counted.
-  LimitedAudit limited(audit);
+  LoggedAudit logged(audit);
+  LimitedAudit limited(logged);
   Session session(**exports, limited, user->name);
   std::optional<std::string> broken = PumpSession(
       session, STDIN_FILENO, STDOUT_FILENO, config.server.idle_timeout);

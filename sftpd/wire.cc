@@ -1,11 +1,24 @@
 #include "sftpd/wire.h"
 
 #include <cstring>
+#include <string>
+#include <utility>
 
 namespace sftpd {
 
-bool Reader::Take(size_t n, const uint8_t** out) {
-  if (!ok_ || n > data_.size() - pos_) {
+namespace {
+
+// "the path", or "a field" for a read that did not name its field.
+std::string The(std::string_view field) {
+  return field.empty() ? std::string("a field") : "the " + std::string(field);
+}
+
+}  // namespace
+
+bool Reader::Take(size_t n, const uint8_t** out, std::string_view field) {
+  if (!ok_) return false;
+  field_ = field;
+  if (n > data_.size() - pos_) {
     ok_ = false;
     return false;
   }
@@ -14,36 +27,56 @@ bool Reader::Take(size_t n, const uint8_t** out) {
   return true;
 }
 
-uint8_t Reader::U8() {
+uint8_t Reader::U8(std::string_view field) {
   const uint8_t* p;
-  return Take(1, &p) ? p[0] : 0;
+  return Take(1, &p, field) ? p[0] : 0;
 }
 
-uint32_t Reader::U32() {
+uint32_t Reader::U32(std::string_view field) {
   const uint8_t* p;
-  return Take(4, &p) ? LoadU32(p) : 0;
+  return Take(4, &p, field) ? LoadU32(p) : 0;
 }
 
-uint64_t Reader::U64() {
+uint64_t Reader::U64(std::string_view field) {
   const uint8_t* p;
-  if (!Take(8, &p)) return 0;
+  if (!Take(8, &p, field)) return 0;
   return uint64_t{LoadU32(p)} << 32 | LoadU32(p + 4);
 }
 
-std::string_view Reader::String() {
-  uint32_t n = U32();
+std::string_view Reader::String(std::string_view field) {
+  uint32_t n = U32(field);
   const uint8_t* p;
-  if (!Take(n, &p)) return {};
+  if (!Take(n, &p, field)) return {};
   return {reinterpret_cast<const char*>(p), n};
 }
 
-std::string_view Reader::Text(size_t max) {
-  std::string_view s = String();
-  if (s.size() > max || s.find('\0') != std::string_view::npos) {
-    ok_ = false;
+std::string_view Reader::Text(size_t max, std::string_view field) {
+  std::string_view s = String(field);
+  if (s.size() > max) {
+    Fail(The(field) + " is longer than " + std::to_string(max) + " bytes");
+    return {};
+  }
+  if (s.find('\0') != std::string_view::npos) {
+    Fail(The(field) + " holds a NUL byte");
     return {};
   }
   return s;
+}
+
+void Reader::Fail(std::string why) {
+  if (!ok_) return;
+  ok_ = false;
+  why_ = std::move(why);
+}
+
+std::string Reader::Why() const {
+  if (!ok_) {
+    return why_.empty() ? "the packet ends inside " + The(field_) : why_;
+  }
+  const size_t left = data_.size() - pos_;
+  if (left == 0) return {};
+  return std::to_string(left) + (left == 1 ? " byte" : " bytes") +
+         " left after " + (pos_ == 0 ? std::string("nothing") : The(field_));
 }
 
 void Writer::U32(uint32_t v) {

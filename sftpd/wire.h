@@ -18,33 +18,43 @@ using Bytes = std::vector<uint8_t>;
 
 // Reads fields from a byte span. A read past the end sets a sticky failure;
 // from then on every read returns zero or empty, so a parser reads all its
-// fields and checks ok() once.
+// fields and checks ok() once. Each read may name its field ("path",
+// "handle"; a string literal: it is kept as a view), so Why() can say what
+// was wrong with a malformed input.
 class Reader {
  public:
   explicit Reader(std::span<const uint8_t> data) : data_(data) {}
 
-  uint8_t U8();
-  uint32_t U32();
-  uint64_t U64();
+  uint8_t U8(std::string_view field = {});
+  uint32_t U32(std::string_view field = {});
+  uint64_t U64(std::string_view field = {});
   // A uint32 length and that many bytes, viewed in place.
-  std::string_view String();
+  std::string_view String(std::string_view field = {});
   // A String() that must also be free of NUL bytes and no longer than `max`
   // (paths, names); otherwise the reader fails.
-  std::string_view Text(size_t max);
+  std::string_view Text(size_t max, std::string_view field = {});
 
-  // Marks the input malformed (a value the parser cannot accept).
-  void Fail() { ok_ = false; }
+  // Marks the input malformed: a value the parser cannot accept, `why`
+  // saying which ("unknown flag bits 0x00000010"). The first failure's
+  // reason is kept.
+  void Fail(std::string why);
   bool ok() const { return ok_; }
   // True when every byte was consumed and no read failed.
   bool Done() const { return ok_ && pos_ == data_.size(); }
   size_t remaining() const { return data_.size() - pos_; }
+  // Why the input is not Done(): "the packet ends inside the path", "the
+  // path is longer than 4096 bytes", "the path holds a NUL byte", Fail()'s
+  // reason, or "3 bytes left after the handle"; "" when it is Done().
+  std::string Why() const;
 
  private:
-  bool Take(size_t n, const uint8_t** out);
+  bool Take(size_t n, const uint8_t** out, std::string_view field);
 
   std::span<const uint8_t> data_;
   size_t pos_ = 0;
   bool ok_ = true;
+  std::string_view field_;  // the field read last, or the one that failed
+  std::string why_;         // the failure, when it was not a short input
 };
 
 // Appends fields to a buffer. Packets are framed with Begin/End, which fill

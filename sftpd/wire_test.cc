@@ -72,9 +72,48 @@ TEST_CASE("wire: Done is false while bytes remain, and after Fail") {
   CHECK_FALSE(r.Done());
   CHECK(r.U8() == 2);
   CHECK(r.Done());
-  r.Fail();
+  r.Fail("a value out of range");
   CHECK_FALSE(r.ok());
   CHECK_FALSE(r.Done());
+  CHECK(r.Why() == "a value out of range");
+}
+
+TEST_CASE("wire: Why says which field the input ended inside, or after") {
+  Bytes b = Of({0, 0, 0, 2, 'h', 'i', 0, 0, 0, 9, 'x'});
+  SECTION("bytes left after the last field read") {
+    Reader r(b);
+    CHECK(r.Why() == "11 bytes left after nothing");
+    r.String("handle");
+    CHECK(r.Why() == "5 bytes left after the handle");
+    r.U32("count");
+    CHECK(r.Why() == "1 byte left after the count");
+    r.U8();
+    CHECK(r.Done());
+    CHECK(r.Why().empty());
+  }
+  SECTION("the field a short input ends inside") {
+    Reader r(b);
+    r.String("handle");
+    r.String("path");
+    CHECK(r.Why() == "the packet ends inside the path");
+    r.U64("offset");  // after a failure: the first one is kept
+    CHECK(r.Why() == "the packet ends inside the path");
+    Reader unnamed(b);
+    unnamed.U64();
+    unnamed.U64();
+    CHECK(unnamed.Why() == "the packet ends inside a field");
+  }
+  SECTION("a value Text refuses, and the first failure is kept") {
+    Reader r(b);
+    r.Text(1, "name");
+    CHECK(r.Why() == "the name is longer than 1 bytes");
+    r.Fail("later");
+    CHECK(r.Why() == "the name is longer than 1 bytes");
+    Bytes nul = Of({0, 0, 0, 2, 'a', 0});
+    Reader n(nul);
+    n.Text(10, "path");
+    CHECK(n.Why() == "the path holds a NUL byte");
+  }
 }
 
 TEST_CASE("wire: a string longer than the buffer fails") {

@@ -140,6 +140,56 @@ check_eq "  ... and the listener's summary lines count the rest exactly" "$FLOOD
 check "  ... with the session's identity" \
   grep -q "\"user\":\"$T_USER1\",\"uid\":[0-9]*,\"addr\":\"127.0.0.1\",\"port\":[0-9]*,\"op\":\"mkdir\",\"result\":\"Permission denied\",$rule,\"repeated\":" "$AUDIT"
 
+log "a flood of malformed requests: each refused, with its reason, boundedly"
+# 10000 MKDIRs whose ATTRS carry flag bit 0x10, which SFTP v3 does not
+# define: each is answered BAD_MESSAGE. The listener audits and logs a few,
+# naming the reason, and counts the rest; then unknown extensions whose name
+# holds a line break cannot forge a log line.
+wait_daemon_children 0 || true
+log_before=$(wc -l <"$DLOG")
+flood=$(timeout 120 /usr/bin/python3 "$(dirname "$0")/refusal_flood.py" \
+  "$FLOODS" /home 100 --malformed -- ssh "${DAEMON_SSH_OPTS[@]}" -i "$TMP/client_key" \
+  -p "$PORT" -s "$T_USER1@127.0.0.1" sftp || true)
+check_eq "every one of $FLOODS malformed MKDIRs is answered BAD_MESSAGE" \
+  "malformed=$FLOODS other=0" "$flood"
+reason='"op":"mkdir","result":"Malformed request","rule":"malformed request","detail":"MKDIR: attrs: unknown flag bits 0x00000010"'
+malformed_total() {
+  local written summed
+  written=$(grep -F "$reason" "$AUDIT" | grep -vc '"repeated":' || true)
+  summed=$(grep -F "$reason" "$AUDIT" | sed -n 's/.*"repeated":\([0-9]*\)}$/\1/p' | paste -sd+ | bc)
+  echo "$((written + ${summed:-0})) $written"
+}
+for ((i = 0; i < 100; i++)); do
+  [[ $(malformed_total) == "$FLOODS "* ]] && break
+  sleep 0.1
+done
+read -r total written <<<"$(malformed_total)"
+check "  ... a few are audited one by one, with the reason ($written)" \
+  test "${written:-0}" -ge 1 -a "${written:-0}" -le 20
+check_eq "  ... and the summary lines count the rest exactly" "$FLOODS" "$total"
+wait_daemon_children 0 || true
+new_log=$(tail -n +"$((log_before + 1))" "$DLOG")
+logged=$(grep -c 'refused a malformed request: MKDIR: attrs: unknown flag bits 0x00000010$' <<<"$new_log" || true)
+check_eq "  ... each one audited is logged, naming its session" "$written" "$logged"
+check "  ... and the summaries too" \
+  grep -qE '^sftpd: session [0-9a-f]+: refused [0-9]+ more like it: MKDIR: attrs: unknown flag bits' <<<"$new_log"
+check "  ... the log grew by a bounded number of lines ($(wc -l <<<"$new_log"))" \
+  test "$(wc -l <<<"$new_log")" -le 40
+FORGED_EXT=$'x\nsftpd: session 0: forged\x1b[0m'
+log_before=$(wc -l <"$DLOG")
+flood=$(timeout 120 /usr/bin/python3 "$(dirname "$0")/refusal_flood.py" \
+  100 / 1 --extension "$FORGED_EXT" -- ssh "${DAEMON_SSH_OPTS[@]}" -i "$TMP/client_key" \
+  -p "$PORT" -s "$T_USER1@127.0.0.1" sftp || true)
+check_eq "100 unknown extensions are answered OP_UNSUPPORTED" "unsupported=100 other=0" "$flood"
+check "  ... audited with the name, escaped" \
+  wait_audit '"op":"extended","result":"Unsupported extension","rule":"unsupported request","detail":"unsupported extension x\\\\x0asftpd: session 0: forged\\\\x1b\[0m"'
+wait_daemon_children 0 || true
+new_log=$(tail -n +"$((log_before + 1))" "$DLOG")
+check "  ... logged on one line, the line break escaped" \
+  grep -qF 'refused an unsupported request: unsupported extension x\x0asftpd: session 0: forged\x1b[0m' <<<"$new_log"
+check_eq "  ... no line of the log starts with the forged one" "0" \
+  "$(grep -c '^sftpd: session 0: forged' "$DLOG" || true)"
+
 log "refused logins are audited"
 check_not "two wrong keys are refused" \
   dsftp "$TMP/wrong_key" -i "$TMP/wrong_key2" "$T_USER1@127.0.0.1" <<<"ls"

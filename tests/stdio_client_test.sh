@@ -281,6 +281,29 @@ check "  ... which come before the logout" \
 check "  ... and sftpd audit reads them" \
   bash -c "'$SFTPD' audit --file '$FLOOD_AUDIT' --op refused | grep -q 'and ${summed:-x} more like it'"
 
+log "a flood of malformed requests: each refused, audited with its reason, boundedly"
+# 10000 MKDIRs whose ATTRS carry flag bit 0x10, which SFTP v3 does not
+# define. (Their log lines go to syslog, through the same limiter.)
+BAD_AUDIT=$TMP/audit/malformed.jsonl
+install -m 0666 /dev/null "$BAD_AUDIT"
+sed "s|^log = \"$AUDIT\"|log = \"$BAD_AUDIT\"|" "$CFG" | install_config "$TMP/malformed.toml"
+flood=$(timeout 120 /usr/bin/python3 "$(dirname "$0")/refusal_flood.py" \
+  "$FLOODS" /home 100 --malformed -- runuser -u "$T_USER1" -- env -u SSH_CLIENT \
+  SSH_CONNECTION="$T_LOCAL_ADDR" "$SFTPD" --stdio --config "$TMP/malformed.toml" \
+  2>>"$TMP/sessions.err" || true)
+check_eq "every one of $FLOODS malformed MKDIRs is answered BAD_MESSAGE" \
+  "malformed=$FLOODS other=0" "$flood"
+reason='"op":"mkdir","result":"Malformed request","rule":"malformed request","detail":"MKDIR: attrs: unknown flag bits 0x00000010"'
+written=$(grep -F "$reason" "$BAD_AUDIT" | grep -vc '"repeated":' || true)
+summed=$(grep -F "$reason" "$BAD_AUDIT" | sed -n 's/.*"repeated":\([0-9]*\)}$/\1/p' | paste -sd+ | bc)
+check "  ... a few are audited one by one, with the reason ($written)" \
+  test "${written:-0}" -ge 1 -a "${written:-0}" -le 20
+check_eq "  ... and the summary lines count the rest exactly" "$FLOODS" "$((written + ${summed:-0}))"
+check "  ... the audit file holds a bounded number of lines ($(wc -l <"$BAD_AUDIT"))" \
+  test "$(wc -l <"$BAD_AUDIT")" -le 30
+check "  ... and the session ended well" \
+  bash -c "tail -1 '$BAD_AUDIT' | grep -q '\"op\":\"logout\",\"result\":\"ok\"'"
+
 log "audit log"
 if [[ -s "$AUDIT" ]]; then
   pass "audit log written ($(wc -l <"$AUDIT") lines)"

@@ -30,12 +30,16 @@ inline void Check(bool ok, const char* what) {
   }
 }
 
-// Checks every event the engine records: an operation and a result, always.
+// Checks every event the engine records: an operation and a result, always,
+// and a reason for a request it could not parse or does not serve.
 class CheckingAudit final : public AuditSink {
  public:
   void Record(const AuditEvent& e) override {
     Check(!e.op.empty(), "an audit event without an operation");
     Check(!e.result.empty(), "an audit event without a result");
+    Check((e.rule != kRuleMalformed && e.rule != kRuleUnsupported) ||
+              !e.detail.empty(),
+          "a malformed or unsupported request audited without its reason");
   }
 };
 
