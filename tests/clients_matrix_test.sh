@@ -372,7 +372,7 @@ chown -R "$T_USER1:" "$G"
 go_as() {
   timeout "$1" runuser -u "$T_USER1" -- env -i PATH=/usr/bin:/bin HOME="$G" GOENV=off \
     GO111MODULE=off GOPATH="$G/path:/usr/share/gocode" GOCACHE="$G/cache" \
-    GOFLAGS= TMPDIR="$G/tmp" "${@:2}"
+    GOFLAGS= TMPDIR="$G/tmp" ASAN_OPTIONS="${ASAN_OPTIONS:-}" "${@:2}"
 }
 t0=$SECONDS
 rc=0
@@ -408,12 +408,12 @@ declare -A GO_INTENDED=(
 )
 ossh_pass=$(awk '$2 == "PASS" { print $1 }' "$G/openssh" 2>/dev/null | tr '\n' ' ')
 sftpd_pass=$(awk '$2 == "PASS" { print $1 }' "$G/sftpd" 2>/dev/null | tr '\n' ' ')
-log "  passed against sftp-server: $(wc -w <<<"$ossh_pass")"
+log "  passed against sftp-server ($(wc -w <<<"$ossh_pass")): $ossh_pass"
 log "  failed against sftp-server: $(awk '$2 == "FAIL" { printf "%s ", $1 }' "$G/openssh" 2>/dev/null)"
 # TestGlob fails against both: it globs the package's own source files
 # relative to the working directory, which has to be /tmp here.
 log "  skipped against sftpd (root, or the Go server, needed): $(awk '$2 == "SKIP" { printf "%s ", $1 }' "$G/sftpd" 2>/dev/null)"
-log "  passed against sftpd: $(wc -w <<<"$sftpd_pass")"
+log "  passed against sftpd ($(wc -w <<<"$sftpd_pass")): $sftpd_pass"
 log "  failed against sftpd: $(awk '$2 == "FAIL" { printf "%s ", $1 }' "$G/sftpd" 2>/dev/null)"
 if (($(wc -w <<<"$ossh_pass") >= 40)); then pass "pkg/sftp: at least 40 tests pass against sftp-server"
 else fail "pkg/sftp: at least 40 tests pass against sftp-server" "$(tail -c 800 "$G/openssh.log" 2>&1)"; fi
