@@ -226,8 +226,10 @@ start_sshd() {
 
 # sshd_base_config DIR PORT USERS: the sshd_config lines the sshd tests
 # share: port PORT on 127.0.0.1, host key DIR/host_key, keys in
-# DIR/keys/%u, public keys only, no PAM, only USERS (space-separated) let in.
-# The caller appends its own lines.
+# DIR/keys/%u, public keys only, no PAM, only USERS (space-separated) let in,
+# and SUBSYSTEM (default internal-sftp) as the sftp subsystem (sshd refuses
+# a second Subsystem line for the same name). The caller appends its own
+# lines.
 sshd_base_config() {
   cat <<EOF
 Port $2
@@ -242,7 +244,7 @@ KbdInteractiveAuthentication no
 AuthorizedKeysFile $1/keys/%u
 AllowUsers $3
 LogLevel VERBOSE
-Subsystem sftp internal-sftp
+Subsystem sftp ${4:-internal-sftp}
 EOF
 }
 
