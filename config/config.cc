@@ -27,7 +27,7 @@ constexpr int64_t kMaxUmask = 0777;
 constexpr std::array<std::string_view, 8> kTopKeys = {
     "server", "auth",    "audit", "defender",
     "policy", "exports", "users", "groups"};
-constexpr std::array<std::string_view, 13> kServerKeys = {
+constexpr std::array<std::string_view, 14> kServerKeys = {
     "listen",
     "control_socket",
     "host_keys",
@@ -36,6 +36,7 @@ constexpr std::array<std::string_view, 13> kServerKeys = {
     "max_connections",
     "max_connections_per_address",
     "max_sessions_per_user",
+    "max_channels_per_connection",
     "idle_timeout",
     "kex",
     "ciphers",
@@ -68,13 +69,15 @@ struct IntKey {
 
 // max_startups is an integer or "start:rate:full" (ParseStartups).
 constexpr int kMaxStartups = 10000;
-constexpr std::array<IntKey<ServerSection>, 5> kServerInts = {{
+constexpr std::array<IntKey<ServerSection>, 6> kServerInts = {{
     {"max_startups_per_address", &ServerSection::max_startups_per_address, 1,
      kMaxStartups},
     {"max_connections", &ServerSection::max_connections, 1, 100000},
     {"max_connections_per_address", &ServerSection::max_connections_per_address,
      1, 100000},
     {"max_sessions_per_user", &ServerSection::max_sessions_per_user, 1, 100000},
+    {"max_channels_per_connection", &ServerSection::max_channels_per_connection,
+     1, 100},
     {"idle_timeout", &ServerSection::idle_timeout, 0, 604800},
 }};
 constexpr std::array<IntKey<AuthSection>, 2> kAuthInts = {{

@@ -87,6 +87,9 @@ struct ServerSection {
   int max_connections = 256;             // all connections at once
   int max_connections_per_address = 16;  // from one peer address
   int max_sessions_per_user = 16;        // authenticated, per user name
+  // SFTP "session" channels open at once on one connection, as OpenSSH's
+  // MaxSessions: each serves its own SFTP session.
+  int max_channels_per_connection = 10;
   // Seconds a session may go without a request before it is ended (both
   // front doors); 0: never.
   int idle_timeout = 0;

@@ -171,6 +171,7 @@ TEST_CASE("config: limits and algorithms take their defaults when absent") {
   CHECK(c.server.max_connections == 256);
   CHECK(c.server.max_connections_per_address == 16);
   CHECK(c.server.max_sessions_per_user == 16);
+  CHECK(c.server.max_channels_per_connection == 10);
   CHECK(c.auth.login_grace_time == 60);
   CHECK(c.auth.max_tries == 6);
   CHECK(c.server.kex ==
@@ -204,6 +205,7 @@ TEST_CASE("config: limits and algorithm lists are read as written") {
       "max_connections = 100000\n"
       "max_connections_per_address = 1\n"
       "max_sessions_per_user = 2\n"
+      "max_channels_per_connection = 100\n"
       "idle_timeout = 604800\n"
       "kex = [\"ecdh-sha2-nistp521\", \"curve25519-sha256\", "
       "\"ecdh-sha2-nistp256\", \"ecdh-sha2-nistp384\", "
@@ -220,6 +222,7 @@ TEST_CASE("config: limits and algorithm lists are read as written") {
   CHECK(c.server.max_connections == 100000);
   CHECK(c.server.max_connections_per_address == 1);
   CHECK(c.server.max_sessions_per_user == 2);
+  CHECK(c.server.max_channels_per_connection == 100);
   CHECK(c.server.idle_timeout == 604800);
   CHECK(c.server.kex ==
         std::vector<std::string>{"ecdh-sha2-nistp521", "curve25519-sha256",
@@ -309,6 +312,7 @@ TEST_CASE("config: integer limits must be TOML integers in range") {
                           {"server", "max_connections", 1, 100000},
                           {"server", "max_connections_per_address", 1, 100000},
                           {"server", "max_sessions_per_user", 1, 100000},
+                          {"server", "max_channels_per_connection", 1, 100},
                           {"server", "idle_timeout", 0, 604800},
                           {"auth", "login_grace_time", 1, 3600},
                           {"auth", "max_tries", 1, 100},

@@ -13,7 +13,8 @@
 
 namespace sftpd {
 
-Bytes EncodeRelayEvent(std::string_view user, const AuditEvent& event) {
+Bytes EncodeRelayEvent(std::string_view user, const AuditEvent& event,
+                       uint32_t channel) {
   Bytes out;
   Writer w(out);
   w.U8(uint8_t(RelayType::kEvent));
@@ -21,6 +22,7 @@ Bytes EncodeRelayEvent(std::string_view user, const AuditEvent& event) {
   // string shorter still.
   auto cut = [](std::string_view s) { return s.substr(0, kMaxRelayField); };
   w.String(cut(user));
+  w.U32(channel);
   for (std::string_view s : {event.op, event.path, event.target, event.result,
                              event.rule, event.detail}) {
     w.String(cut(s));
@@ -74,6 +76,7 @@ std::optional<RelayMessage> DecodeRelayMessage(std::span<const uint8_t> bytes) {
   switch (m.type) {
     case RelayType::kEvent: {
       m.user = r.String();
+      m.channel = r.U32();
       AuditEvent& e = m.event;
       for (std::string_view* s :
            {&e.op, &e.path, &e.target, &e.result, &e.rule, &e.detail}) {
@@ -130,7 +133,11 @@ void RelayAudit::Send(const Bytes& message) {
 }
 
 void RelayAudit::Record(const AuditEvent& event) {
-  Send(EncodeRelayEvent(claimed_user_, event));
+  Record(event, kFirstChannel);
+}
+
+void RelayAudit::Record(const AuditEvent& event, uint32_t channel) {
+  Send(EncodeRelayEvent(claimed_user_, event, channel));
 }
 
 namespace {

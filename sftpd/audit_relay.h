@@ -40,7 +40,10 @@ enum class RelayType : uint8_t {
 
 // One decoded message. Views point into the bytes it was decoded from.
 // kEvent: `user` is the name the client claimed, meaningful only before the
-// connection is admitted (a refused login); `event` the rest. kAdmit: `user`
+// connection is admitted (a refused login); `channel` the SFTP channel of the
+// connection the event is of (kFirstChannel, then 2, 3... in the order their
+// sessions started; the listener stamps "ID", "ID.2", "ID.3"...); `event`
+// the rest. kAdmit: `user`
 // and `uid`. kAdmitted: `text` is the session id; kRefused: the reason.
 // kAuditState: `refusing`. kProgress: event.bytes_read and
 // event.bytes_written, and `text` the current file.
@@ -48,12 +51,17 @@ struct RelayMessage {
   RelayType type{};
   std::string_view user;
   uint32_t uid = 0;
+  uint32_t channel = 0;
   std::string_view text;
   bool refusing = false;
   AuditEvent event;
 };
 
-Bytes EncodeRelayEvent(std::string_view user, const AuditEvent& event);
+// The connection's first SFTP channel, and every event before one starts.
+inline constexpr uint32_t kFirstChannel = 1;
+
+Bytes EncodeRelayEvent(std::string_view user, const AuditEvent& event,
+                       uint32_t channel = kFirstChannel);
 Bytes EncodeRelayAdmit(std::string_view user, uid_t uid);
 Bytes EncodeRelayReply(bool admitted, std::string_view text);
 Bytes EncodeRelayAuditState(bool refusing);
@@ -79,7 +87,10 @@ class RelayAudit final : public AuditSink {
 
   // The user name the client claims, sent with events before admission.
   void set_claimed_user(std::string user) { claimed_user_ = std::move(user); }
+  // An event of the connection's first channel (and of the login before).
   void Record(const AuditEvent& event) override;
+  // An event of SFTP channel `channel` (kEvent).
+  void Record(const AuditEvent& event, uint32_t channel);
   // The listener's last kAuditState, read without blocking (at most every
   // kStateCheckMillis). Only after Admit: before it, the one message the
   // listener sends is Admit's answer.
@@ -106,6 +117,22 @@ class RelayAudit final : public AuditSink {
   int64_t progress_ms_ = -kProgressMillis;
   uint64_t sent_read_ = 0, sent_written_ = 0;
   std::string sent_current_;
+};
+
+// One SFTP channel's sink: its events go through `relay` (borrowed) marked
+// with the channel's number.
+class ChannelAudit final : public AuditSink {
+ public:
+  ChannelAudit(RelayAudit& relay, uint32_t channel)
+      : relay_(relay), channel_(channel) {}
+  void Record(const AuditEvent& event) override {
+    relay_.Record(event, channel_);
+  }
+  bool Refusing() override { return relay_.Refusing(); }
+
+ private:
+  RelayAudit& relay_;
+  uint32_t channel_;
 };
 
 }  // namespace sftpd

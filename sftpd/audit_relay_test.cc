@@ -42,11 +42,12 @@ TEST_CASE("audit relay: every message decodes to what was encoded") {
                      .detail = "d",
                      .bytes_read = 7,
                      .bytes_written = -1};
-  Bytes bytes = EncodeRelayEvent("alice", e);
+  Bytes bytes = EncodeRelayEvent("alice", e, 3);
   auto m = DecodeRelayMessage(bytes);
   REQUIRE(m.has_value());
   CHECK(m->type == RelayType::kEvent);
   CHECK(m->user == "alice");
+  CHECK(m->channel == 3);
   CHECK(m->event.op == "rename");
   CHECK(m->event.path == "/home/a");
   CHECK(m->event.target == "/home/b\nc");
@@ -136,6 +137,25 @@ TEST_CASE("audit relay: RelayAudit sends events with the claimed user") {
   REQUIRE(m.has_value());
   CHECK(m->user == "mallory");
   CHECK(m->event.rule == "allow_from");
+  CHECK(m->channel == kFirstChannel);
+}
+
+TEST_CASE("audit relay: a channel's sink marks its events with its number") {
+  Pair p = MakePair();
+  RelayAudit audit(p.child.get());
+  ChannelAudit second(audit, 2);
+  second.Record({.op = "login"});
+  audit.Record({.op = "open", .path = "/a"});
+  auto first_bytes = Receive(p.listener.get());
+  auto m = DecodeRelayMessage(first_bytes);
+  REQUIRE(m.has_value());
+  CHECK(m->event.op == "login");
+  CHECK(m->channel == 2);
+  auto next_bytes = Receive(p.listener.get());
+  m = DecodeRelayMessage(next_bytes);
+  REQUIRE(m.has_value());
+  CHECK(m->event.op == "open");
+  CHECK(m->channel == kFirstChannel);
 }
 
 TEST_CASE("audit relay: Admit returns the listener's answer") {

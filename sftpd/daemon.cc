@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <set>
 
 #include "sftpd/audit.h"
 #include "sftpd/audit_limit.h"
@@ -326,7 +327,11 @@ struct Relay {
   Address address;    // the client's, for the defender
   bool tried_login = false;  // the child reported a login attempt
   bool admitted = false;
-  bool logged_out = false;
+  // The SFTP channels (RelayMessage::channel) whose logout is not written
+  // yet: the first from admission on, each later one from its login; at
+  // most [server] max_channels_per_connection are followed. The listener
+  // writes the logout of each one left when the child ends.
+  std::set<uint32_t> open_channels;
   bool kicked = false;  // ended by `sftpd kick`
   // The session's repeated refusals, limited here rather than by the
   // session process, which may not be trusted to.
@@ -337,6 +342,23 @@ struct Relay {
   uint64_t bytes_written = 0;
   std::string current;
 };
+
+// Who the events of SFTP channel `channel` of a connection are: its first
+// channel (and all before it) is the connection's session id "ID", each
+// later one "ID.2", "ID.3"... in the order their sessions started.
+AuditIdentity ChannelIdentity(const AuditIdentity& who, uint32_t channel) {
+  AuditIdentity id = who;
+  if (channel > kFirstChannel) id.session += "." + std::to_string(channel);
+  return id;
+}
+
+// Whether `target` (of `sftpd kick`) names session `id` or one of its
+// channels ("ID.2").
+bool NamesSession(std::string_view target, std::string_view id) {
+  return target == id || (target.size() > id.size() &&
+                          target.substr(0, id.size()) == id &&
+                          target[id.size()] == '.');
+}
 
 int64_t WallMicros() {
   timespec now{};
@@ -550,7 +572,8 @@ std::string Listener::ControlAnswer(const ControlRequest& r, uid_t peer) {
     return answer;
   }
   for (const auto& [pid, relay] : sessions) {
-    if (relay->who.session != r.target && relay->who.user != r.target) {
+    if (!NamesSession(r.target, relay->who.session) &&
+        relay->who.user != r.target) {
       continue;
     }
     if (!relay->kicked && kill(pid, SIGTERM) == 0) {
@@ -744,13 +767,13 @@ void Listener::Reap() {
       Offend(relay.address, Offence::kNoAuth);
     }
     WriteCounts(relay);
-    if (relay.admitted && !relay.logged_out) {
+    for (uint32_t channel : relay.open_channels) {
       const std::string how = relay.kicked && WIFSIGNALED(status)
                                   ? "kicked (sftpd kick)"
                                   : HowItEnded(status);
-      Record(relay.who, {.op = "logout", .result = how});
-      Say(LOG_WARNING,
-          "session " + relay.who.session + " of " + relay.who.user + " " + how);
+      const AuditIdentity who = ChannelIdentity(relay.who, channel);
+      Record(who, {.op = "logout", .result = how});
+      Say(LOG_WARNING, "session " + who.session + " of " + who.user + " " + how);
     }
     relays_.erase(it);
   }
@@ -938,9 +961,20 @@ void Listener::OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m) {
   };
   if (m.type == RelayType::kEvent) {
     if (relay.admitted) {
-      relay.logged_out = relay.logged_out || m.event.op == "logout";
+      const uint32_t channel = std::max(m.channel, kFirstChannel);
+      if (m.event.op == "logout") {
+        relay.open_channels.erase(channel);
+      } else if (m.event.op == "login" && m.event.result == "ok" &&
+                 relay.open_channels.size() <
+                     size_t(config_.server.max_channels_per_connection)) {
+        relay.open_channels.insert(channel);
+      }
+      const AuditIdentity who = ChannelIdentity(relay.who, channel);
+      // Counted refusals are summed per connection, under its first id.
       LimitEvent(relay.limiter, m.event, Clock::now(),
-                 [&](const AuditEvent& e) { Record(relay.who, e); });
+                 [&](const AuditEvent& e) {
+                   Record(e.repeated > 0 ? relay.who : who, e);
+                 });
     } else {
       // Before admission the child is still root, so the claimed name it
       // reports for a refused login is taken as given.
@@ -979,6 +1013,7 @@ void Listener::OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m) {
       return;
     }
     relay.admitted = true;
+    relay.open_channels = {kFirstChannel};
     relay.since_us = WallMicros();
     reply(true, relay.who.session);
     if (audit_refusing_) SendAuditState(relay);

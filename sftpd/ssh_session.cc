@@ -25,7 +25,7 @@
 #include "sftpd/log_line.h"
 #include "sftpd/pam_auth.h"
 #include "sftpd/sandbox.h"
-#include "sftpd/session.h"
+#include "sftpd/ssh_channels.h"
 #include "sftpd/stdio.h"
 
 namespace sftpd {
@@ -34,11 +34,6 @@ namespace {
 
 // How long an authenticated child waits for the listener's admission.
 constexpr int kAdmitTimeoutMillis = 10000;
-constexpr int kCloseWaitMillis = 3000;
-// Channel opens and requests before the subsystem starts.
-constexpr int kMaxSetupMessages = 64;
-constexpr const char* kOnlySftp =
-    "sftpd: this server offers only the sftp subsystem\r\n";
 
 // A line of this connection's process; its pid tells connections apart.
 void Note(int priority, std::string_view line) {
@@ -376,146 +371,6 @@ Result<std::unique_ptr<Exports>> DropAndConfine(const Config& config,
   return exports;
 }
 
-// For log lines: what a refused setup message asked for.
-std::string WhatWasAsked(int type, int sub) {
-  switch (type) {
-    case SSH_REQUEST_CHANNEL_OPEN:
-      return sub == SSH_CHANNEL_SESSION        ? "a second session channel"
-             : sub == SSH_CHANNEL_DIRECT_TCPIP ? "direct-tcpip"
-             : sub == SSH_CHANNEL_X11          ? "an x11 channel"
-                                               : "a channel of another type";
-    case SSH_REQUEST_CHANNEL:
-      switch (sub) {
-        case SSH_CHANNEL_REQUEST_PTY:
-          return "pty-req";
-        case SSH_CHANNEL_REQUEST_ENV:
-          return "env";
-        case SSH_CHANNEL_REQUEST_SUBSYSTEM:
-          return "a subsystem other than sftp";
-        case SSH_CHANNEL_REQUEST_X11:
-          return "x11-req";
-        case SSH_CHANNEL_REQUEST_WINDOW_CHANGE:
-          return "window-change";
-        default:
-          return "channel request " + std::to_string(sub);
-      }
-    case SSH_REQUEST_GLOBAL:
-      return sub == SSH_GLOBAL_REQUEST_TCPIP_FORWARD ? "tcpip-forward"
-                                                     : "a global request";
-    default:
-      return "message type " + std::to_string(type);
-  }
-}
-
-// Answers channel opens and requests until the "sftp" subsystem starts on a
-// session channel. nullptr: the client asked for something else or left.
-ssh_channel OpenSftpChannel(ssh_session s, const std::string& who) {
-  ssh_channel chan = nullptr;
-  for (int i = 0; i < kMaxSetupMessages; ++i) {
-    MessagePtr m(ssh_message_get(s));
-    if (!m) return nullptr;
-    int type = ssh_message_type(m.get());
-    int sub = ssh_message_subtype(m.get());
-    if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_SESSION &&
-        chan == nullptr) {
-      chan = ssh_message_channel_request_open_reply_accept(m.get());
-      continue;
-    }
-    if (type == SSH_REQUEST_CHANNEL && chan != nullptr &&
-        ssh_message_channel_request_channel(m.get()) == chan) {
-      const char* name = ssh_message_channel_request_subsystem(m.get());
-      if (sub == SSH_CHANNEL_REQUEST_SUBSYSTEM && name != nullptr &&
-          strcmp(name, "sftp") == 0) {
-        ssh_message_channel_request_reply_success(m.get());
-        return chan;
-      }
-      if (sub == SSH_CHANNEL_REQUEST_EXEC || sub == SSH_CHANNEL_REQUEST_SHELL) {
-        Note(LOG_NOTICE,
-             who + "refused " +
-                 (sub == SSH_CHANNEL_REQUEST_EXEC ? "exec" : "shell"));
-        ssh_channel_write_stderr(chan, kOnlySftp, uint32_t(strlen(kOnlySftp)));
-        ssh_message_reply_default(m.get());
-        ssh_channel_request_send_exit_status(chan, 1);
-        ssh_channel_send_eof(chan);
-        ssh_channel_close(chan);
-        return nullptr;
-      }
-    }
-    Note(LOG_NOTICE, who + "refused " + WhatWasAsked(type, sub));
-    ssh_message_reply_default(m.get());
-  }
-  return nullptr;
-}
-
-// After the subsystem starts, any other request is answered with a failure
-// (libssh sends it when the callback returns 1); unanswered, clients wait.
-int RefuseLateMessage(ssh_session, ssh_message, void*) { return 1; }
-
-// A read that has waited this long for the client calls on_quiet once.
-constexpr int kQuietMillis = 250;
-
-// With idle_timeout > 0 a read that waits that many seconds for a request
-// ends the session (IdleTimeout). `on_quiet` runs when a read has waited
-// kQuietMillis (the client has nothing more for now).
-PumpIo ChannelIo(ssh_session s, ssh_channel chan, int idle_timeout,
-                 std::function<void()> on_quiet) {
-  return PumpIo{
-      .read_some = [s, chan, idle_timeout, on_quiet = std::move(on_quiet)](
-                       std::span<uint8_t> buf) -> Result<size_t> {
-        uint32_t want = uint32_t(std::min<size_t>(buf.size(), 1u << 20));
-        const IdleDeadline idle(idle_timeout);
-        bool quiet = false;
-        // Each turn returns data, end, an error, or (with a timeout)
-        // nothing yet.
-        for (;;) {
-          int wait_ms = idle.WaitMillis();
-          if (wait_ms == 0) return IdleTimeout(idle_timeout);
-          if (!quiet) {
-            wait_ms =
-                wait_ms < 0 ? kQuietMillis : std::min(wait_ms, kQuietMillis);
-          }
-          int n = ssh_channel_read_timeout(chan, buf.data(), want, 0, wait_ms);
-          if (n == SSH_ERROR) return Error{ssh_get_error(s)};
-          if (n > 0) return size_t(n);
-          if (ssh_channel_is_eof(chan) || ssh_channel_is_closed(chan)) {
-            return size_t(0);
-          }
-          if (!quiet) {
-            quiet = true;
-            on_quiet();
-          }
-        }
-      },
-      .write_all = [s, chan](std::span<const uint8_t> bytes)
-          -> std::optional<std::string> {
-        while (!bytes.empty()) {
-          uint32_t len = uint32_t(std::min<size_t>(bytes.size(), 1u << 20));
-          int n = ssh_channel_write(chan, bytes.data(), len);
-          if (n <= 0) return std::string("channel write: ") + ssh_get_error(s);
-          bytes = bytes.subspan(size_t(n));
-        }
-        return std::nullopt;
-      },
-  };
-}
-
-// After the server closed the channel, the client answers with its own
-// close and then ends the connection; ending it first would make OpenSSH's
-// client report "closed by remote host". Bounded: a client that stays is
-// disconnected after kCloseWaitMillis.
-void AwaitClientClose(ssh_session s) {
-  ssh_event event = ssh_event_new();
-  if (event == nullptr) return;
-  if (ssh_event_add_session(event, s) == SSH_OK) {
-    for (int waited = 0; waited < kCloseWaitMillis && ssh_is_connected(s);
-         waited += 100) {
-      if (ssh_event_dopoll(event, 100) == SSH_ERROR) break;
-    }
-    ssh_event_remove_session(event, s);
-  }
-  ssh_event_free(event);
-}
-
 }  // namespace
 
 int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
@@ -586,44 +441,22 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
     return 1;
   }
   alarm(0);
-  ssh_set_message_callback(s.get(), RefuseLateMessage, nullptr);
   // The client's SSH version, for the log and the trail: what an admin
   // needs to tell a client that fails.
   const char* banner = ssh_get_clientbanner(s.get());
   const std::string client_version = banner != nullptr ? banner : "";
-  const std::string login =
-      layers + "; client " + Printable(client_version, kMaxShownName);
-  Say(LOG_INFO,
-      "session " + *session_id + ": " + who +
-          std::to_string((*exports)->size()) + " exports; " + login,
-      LineTo::kSyslogOnly);
-  audit.Record({.op = "login", .detail = login});
-
-  Session session(**exports, audit, user->name,
-                  SymlinkOrderFor(client_version));
-  // What the session moved, for `sftpd sessions`: every second while it is
-  // busy, and as soon as the client has paused.
-  auto progress = [&session, &audit](bool now) {
-    const Session::Progress& p = session.progress();
-    audit.Progress(p.bytes_read, p.bytes_written, p.current, now);
-  };
-  PumpIo io = ChannelIo(s.get(), chan, config.server.idle_timeout,
-                        [&progress] { progress(true); });
-  io.after_replies = [&progress] { progress(false); };
-  std::optional<std::string> broken = PumpSession(session, io);
-  session.Close();
-  if (broken) {
-    Say(LOG_WARNING, "session " + *session_id + ": ended: " + *broken,
-        LineTo::kSyslogOnly);
-  }
-  audit.Record({.op = "logout", .result = broken ? *broken : "ok"});
-  ssh_channel_request_send_exit_status(chan, broken ? 1 : 0);
-  ssh_channel_send_eof(chan);
-  ssh_channel_close(chan);
-  AwaitClientClose(s.get());
-  ssh_channel_free(chan);
+  const int status = ServeChannels(
+      s.get(), chan,
+      {.config = config,
+       .exports = **exports,
+       .audit = audit,
+       .user = user->name,
+       .session_id = *session_id,
+       .who = who,
+       .login = layers + "; client " + Printable(client_version, kMaxShownName),
+       .symlink_order = SymlinkOrderFor(client_version)});
   ssh_disconnect(s.get());
-  return broken ? 1 : 0;
+  return status;
 }
 
 }  // namespace sftpd

@@ -1,8 +1,8 @@
 // One daemon connection, in its own forked process: key exchange,
 // authentication (the [auth] methods: publickey, and password or
-// keyboard-interactive through PAM), the privilege drop and confinement, the
-// "session" channel with the "sftp" subsystem, then the Session engine over
-// the channel. Owns the connection's fd and libssh session; single-threaded.
+// keyboard-interactive through PAM), the privilege drop and confinement,
+// then the SFTP channels (ssh_channels.h): a Session engine over each.
+// Owns the connection's fd and libssh session; single-threaded.
 #ifndef SFTPD_SFTPD_SSH_SESSION_H_
 #define SFTPD_SFTPD_SSH_SESSION_H_
 
@@ -19,8 +19,9 @@ namespace sftpd {
 // in the child after fork(), as root (any user may log in whom the config
 // admits) or as an ordinary user (only that user's own account is served,
 // without a privilege change). Returns the process exit status: 0 after a clean
-// end of the SFTP session, 1 when the connection was refused or failed; each
-// refusal is logged with the user, address and port.
+// end of every SFTP session on the connection, 1 when the connection was
+// refused or failed or a session ended on an error; each refusal is logged
+// with the user, address and port.
 int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
                     const Peer& peer);
 

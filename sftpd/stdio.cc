@@ -63,24 +63,33 @@ class LoggedAudit final : public AuditSink {
 
 }  // namespace
 
+// Not zeroed: the pages are touched only as reads fill them, so a short
+// session does not pay for 512 KiB it never uses.
+SessionPump::SessionPump(Session& session)
+    : session_(session), in_(std::make_unique_for_overwrite<uint8_t[]>(kInSize)) {}
+
+Result<size_t> SessionPump::Step() {
+  Result<size_t> used = session_.Process({in_.get(), have_});
+  if (!used.ok() || *used == 0) return used;
+  memmove(in_.get(), in_.get() + *used, have_ - *used);
+  have_ -= *used;
+  return used;
+}
+
+std::optional<std::string> SessionPump::Ended() const {
+  if (have_ == 0) return std::nullopt;
+  return "end of input in the middle of a packet";
+}
+
 std::optional<std::string> PumpSession(Session& session, const PumpIo& io) {
-  // Room for one whole packet plus a read's worth more. Not zeroed: the
-  // pages are touched only as reads fill them, so a short session does not
-  // pay for 512 KiB it never uses.
-  constexpr size_t kInSize = 2 * (size_t(kMaxPacket) + 4);
-  std::unique_ptr<uint8_t[]> in =
-      std::make_unique_for_overwrite<uint8_t[]>(kInSize);
-  size_t have = 0;
+  SessionPump pump(session);
   for (;;) {
-    Result<size_t> n = io.read_some({in.get() + have, kInSize - have});
+    Result<size_t> n = io.read_some(pump.Room());
     if (!n) return n.error();
-    if (*n == 0) {
-      if (have == 0) return std::nullopt;
-      return "end of input in the middle of a packet";
-    }
-    have += *n;
+    if (*n == 0) return pump.Ended();
+    pump.Stored(*n);
     for (;;) {
-      Result<size_t> used = session.Process({in.get(), have});
+      Result<size_t> used = pump.Step();
       if (!used.ok()) return used.error();
       Bytes& out = session.output();
       if (!out.empty()) {
@@ -89,8 +98,6 @@ std::optional<std::string> PumpSession(Session& session, const PumpIo& io) {
         if (io.after_replies) io.after_replies();
       }
       if (*used == 0) break;
-      memmove(in.get(), in.get() + *used, have - *used);
-      have -= *used;
     }
   }
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "config/config.h"
 #include "sftpd/exports.h"
+#include "sftpd/limits.h"
 #include "sftpd/sandbox.h"
 #include "sftpd/session.h"
 
@@ -40,6 +42,40 @@ struct PumpIo {
   std::function<Result<size_t>(std::span<uint8_t>)> read_some;
   std::function<std::optional<std::string>(std::span<const uint8_t>)> write_all;
   std::function<void()> after_replies = nullptr;
+};
+
+// The input buffering between a transport and a Session: bytes arrive in
+// pieces of any size (Room, Stored); Step hands the whole packets at the
+// front to Session::Process, which appends replies to session.output().
+// Each transport drains that output its own way between steps: PumpSession
+// writes it at once, the daemon's multiplexer as its channel's window
+// allows. Owns its buffer (room for one packet and a read's worth more);
+// the session is borrowed. Not thread-safe.
+class SessionPump {
+ public:
+  explicit SessionPump(Session& session);
+  SessionPump(const SessionPump&) = delete;
+  SessionPump& operator=(const SessionPump&) = delete;
+
+  // Where the next read stores its bytes; never empty after a Step that
+  // returned 0 (only a partial packet is left then).
+  std::span<uint8_t> Room() { return {in_.get() + have_, kInSize - have_}; }
+  // A read stored `n` bytes at the front of Room().
+  void Stored(size_t n) { have_ += n; }
+  // Runs the buffered whole packets through the session (up to its output
+  // high-water mark) and returns how many bytes it consumed: 0 when it
+  // needs more input first. An error: broken framing; the session must end.
+  Result<size_t> Step();
+  // The input ended: nullopt between packets, else why that is an error.
+  std::optional<std::string> Ended() const;
+  // Whether input is buffered that Step has not consumed.
+  bool buffered() const { return have_ > 0; }
+
+ private:
+  static constexpr size_t kInSize = 2 * (size_t(kMaxPacket) + 4);
+  Session& session_;
+  std::unique_ptr<uint8_t[]> in_;
+  size_t have_ = 0;
 };
 
 // Runs `session` over `io` until end of input or broken framing. Returns

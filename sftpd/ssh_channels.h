@@ -1,0 +1,55 @@
+// The channels of one daemon connection after login. OpenSftpChannel answers
+// the client until the "sftp" subsystem starts on a first "session" channel;
+// ServeChannels then serves that one and every later channel that starts
+// "sftp" (up to [server] max_channels_per_connection open at once), each as
+// its own Session (own handle table) over the connection's Exports, in one
+// loop on libssh's event API. Owns the channels it serves; single-threaded.
+#ifndef SFTPD_SFTPD_SSH_CHANNELS_H_
+#define SFTPD_SFTPD_SSH_CHANNELS_H_
+
+#include <libssh/libssh.h>
+
+#include <string>
+
+#include "config/config.h"
+#include "sftpd/audit_relay.h"
+#include "sftpd/exports.h"
+#include "sftpd/session.h"
+
+namespace sftpd {
+
+// What every channel's session shares: the process is confined already.
+struct ChannelsSetup {
+  const Config& config;
+  Exports& exports;
+  RelayAudit& audit;
+  std::string user;        // the session's user, for home-directory
+  std::string session_id;  // the listener's id of the connection
+  std::string who;         // "user U from ADDR: ", for log lines
+  // Each login's detail: the confinement and the client's SSH version.
+  std::string login;
+  SymlinkOrder symlink_order;  // how every session reads SYMLINK
+};
+
+// Answers channel opens and requests until the "sftp" subsystem starts on a
+// session channel, and returns that channel. nullptr: the client asked for
+// something else first (exec and shell get a line on stderr saying only sftp
+// is offered, and exit status 1) or left; each refusal is logged.
+ssh_channel OpenSftpChannel(ssh_session s, const std::string& who);
+
+// Serves `first` and every later SFTP channel until the client disconnects
+// or, with [server] idle_timeout, no channel had a request for that long.
+// A channel ends when its client closes it (or sends EOF), or on broken
+// framing; it gets an exit status, EOF and close. Each channel's session is
+// audited through setup.audit as a session of its own: a login when it
+// starts and a logout when it ends, with the channel's number (1 for
+// `first`, then 2, 3... as they start) on each of its events. A channel
+// opened over the limit is refused (administratively prohibited) and
+// logged; exec and shell are refused on any channel as OpenSftpChannel does,
+// and every other request too. Returns the process's exit status: 0 when
+// every channel's session ended cleanly, else 1.
+int ServeChannels(ssh_session s, ssh_channel first, const ChannelsSetup& setup);
+
+}  // namespace sftpd
+
+#endif  // SFTPD_SFTPD_SSH_CHANNELS_H_
