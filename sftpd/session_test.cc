@@ -624,8 +624,8 @@ TEST_CASE("session: WRITE at offsets, read back") {
 }
 
 TEST_CASE(
-    "session: WRITE writes the bytes its length says; bytes after the data "
-    "are ignored") {
+    "session: WRITE writes the bytes its length says, and ignores bytes after "
+    "the data") {
   // As Go's pkg/sftp (<= 1.13.5) sends a short read's data: the length
   // field counts the bytes read, the packet carries the whole buffer.
   Harness h;
