@@ -189,12 +189,6 @@ EOF
   check_eq "  ... owned by $T_USER1 on disk" "$T_USER1" \
     "$(find "$H/sftp-$door" -printf '%u\n' | sort -u)"
 
-  # Under the sanitizer build, scp -p through sshd's --stdio session exits 1
-  # with no message (the plain build passes): known, not yet explained, so
-  # that run says it skips the part rather than hide it.
-  if [[ $door == sshd && -n ${SFTPD_SKIP_SCP_SSHD:-} ]]; then
-    log "SKIPPED: OpenSSH scp against the sshd (SFTPD_SKIP_SCP_SSHD: scp -p fails silently under the sanitizers)"
-  else
   log "OpenSSH scp (its default SFTP mode) against the $door"
   rdir "scp-$door"
   dl=$(ldir "scp-$door")
@@ -222,7 +216,6 @@ EOF
   same_attrs "  ... its mode and mtime downloaded" "$L/one.bin" "$dl/kept.bin"
   same_tree "  ... the tree downloaded" "$L/tree" "$dl/tree"
   same_tree_attrs "  ... its modes and mtimes downloaded" "$L/tree" "$dl/tree"
-  fi
 
   log "rclone against the $door"
   rdir "rclone-$door"
