@@ -17,6 +17,10 @@
 
 namespace sftpd {
 
+void Note(int priority, std::string_view line) {
+  Say(priority, line, LineTo::kStderrWithPid);
+}
+
 namespace {
 
 constexpr int kCloseWaitMillis = 3000;
@@ -36,16 +40,6 @@ constexpr int kTurnSteps = 64;
 constexpr uint32_t kMaxWrite = 1u << 20;
 
 using Clock = std::chrono::steady_clock;
-
-// A line of this connection's process; its pid tells connections apart.
-void Note(int priority, std::string_view line) {
-  Say(priority, line, LineTo::kStderrWithPid);
-}
-
-struct MessageFree {
-  void operator()(ssh_message m) const { ssh_message_free(m); }
-};
-using MessagePtr = std::unique_ptr<ssh_message_struct, MessageFree>;
 
 // For log lines: what a refused message asked for.
 std::string WhatWasAsked(int type, int sub) {

@@ -9,7 +9,9 @@
 
 #include <libssh/libssh.h>
 
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "config/config.h"
 #include "sftpd/audit_relay.h"
@@ -17,6 +19,15 @@
 #include "sftpd/session.h"
 
 namespace sftpd {
+
+// A line of this connection's process; its pid tells connections apart.
+void Note(int priority, std::string_view line);
+
+// An ssh_message that frees itself.
+struct MessageFree {
+  void operator()(ssh_message m) const { ssh_message_free(m); }
+};
+using MessagePtr = std::unique_ptr<ssh_message_struct, MessageFree>;
 
 // What every channel's session shares: the process is confined already.
 struct ChannelsSetup {

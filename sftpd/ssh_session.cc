@@ -35,18 +35,9 @@ namespace {
 // How long an authenticated child waits for the listener's admission.
 constexpr int kAdmitTimeoutMillis = 10000;
 
-// A line of this connection's process; its pid tells connections apart.
-void Note(int priority, std::string_view line) {
-  Say(priority, line, LineTo::kStderrWithPid);
-}
-
 struct SessionFree {
   void operator()(ssh_session s) const { ssh_free(s); }
 };
-struct MessageFree {
-  void operator()(ssh_message m) const { ssh_message_free(m); }
-};
-using MessagePtr = std::unique_ptr<ssh_message_struct, MessageFree>;
 
 // What the server decided about one claimed user name, once per name.
 struct Candidate {
