@@ -95,7 +95,6 @@ std::optional<std::string> PumpSession(Session& session, const PumpIo& io) {
       if (!out.empty()) {
         if (std::optional<std::string> e = io.write_all(out)) return e;
         out.clear();
-        if (io.after_replies) io.after_replies();
       }
       if (*used == 0) break;
     }

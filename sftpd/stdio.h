@@ -36,12 +36,9 @@ std::vector<sandbox::Tree> SandboxTrees(const Exports& exports);
 // supplies the two calls. read_some blocks until it has bytes and returns
 // how many it stored (at least 1), 0 at a clean end of input, or an error.
 // write_all writes every byte or returns why it could not.
-// after_replies, if set, is called each time the replies to a batch of
-// requests have been written.
 struct PumpIo {
   std::function<Result<size_t>(std::span<uint8_t>)> read_some;
   std::function<std::optional<std::string>(std::span<const uint8_t>)> write_all;
-  std::function<void()> after_replies = nullptr;
 };
 
 // The input buffering between a transport and a Session: bytes arrive in
