@@ -204,21 +204,38 @@ std::vector<std::string> ConfigKeys();
 // exports (with path, access, owner_only), users and groups.
 std::string Describe(const Config& config);
 
-// What one user may do: the union of [users.USER] and every [groups.G] the user
-// is a member of (`groups` are the names of the user's Unix groups, primary
-// included). Exports are deduplicated, in order: the user's own entry first,
-// then groups in config order. `found` is false when no entry names the user or
-// any of the groups; such a user must be refused.
+// What one user may do. Each table that names the user ([users.USER], and
+// [groups.G] for every Unix group G of the user, primary included: `groups`
+// are their names) grants its exports from its own addresses: a session from
+// an address gets the exports of the tables whose allow_from admits that
+// address (no allow_from: any address), and nothing from the others.
 struct Rights {
+  // Whether some table names the user or one of its groups; a user without
+  // one must be refused.
   bool found = false;
-  std::vector<const Export*> exports;  // pointers into the Config
-  bool any_address = false;            // some entry had no allow_from
+  // Every table that names the user, [users] first, then [groups] in config
+  // order, whatever the address.
+  std::vector<const Grant*> tables;
+  std::vector<std::string> table_names;  // "users.bob", "groups.team"
+  // The exports of the tables that count (all of `tables`, or those that
+  // admit the address RightsFor was given), deduplicated, in table order;
+  // granted_by[i] names the first table that granted exports[i].
+  std::vector<const Export*> exports;
+  std::vector<std::string> granted_by;
+  // The addresses some table of `tables` admits: the user's sessions are
+  // refused from any other.
+  bool any_address = false;  // some table had no allow_from
   std::vector<Cidr> allow_from;
 
   bool Allows(const Address& peer) const;
 };
+// Every table's exports: what the user may get from some address.
 Rights RightsFor(const Config& config, std::string_view user,
                  std::span<const std::string> groups);
+// Only the exports of the tables that admit `from`; `tables`, `found`,
+// `any_address` and `allow_from` are as above.
+Rights RightsFor(const Config& config, std::string_view user,
+                 std::span<const std::string> groups, const Address& from);
 
 // Expands %u and %h (and %% to %) in an export path. Returns nullopt if the
 // result is not absolute or has a "." or ".." component, if the user name is

@@ -981,6 +981,51 @@ TEST_CASE("config: Rights::Allows checks the peer against the union") {
   CHECK(open.Allows(*Address::Parse("::1")));
 }
 
+TEST_CASE("config: each entry grants its exports from its own addresses") {
+  TempDir dir;
+  const Config c = RightsConfig(dir);
+  const std::vector<std::string> groups = {"staff", "backup"};
+  auto from = [&](const char* user, const char* address) {
+    return RightsFor(c, user, groups, *Address::Parse(address));
+  };
+  // From alice's own network, her entry and staff's both admit.
+  const Rights inside = from("alice", "127.0.0.5");
+  CHECK(Names(inside) == std::vector<std::string>{"shared", "home", "archive"});
+  CHECK(inside.granted_by == std::vector<std::string>{"users.alice",
+                                                      "users.alice",
+                                                      "groups.staff"});
+  // From staff's other networks only staff's exports: not her "shared".
+  const Rights staff = from("alice", "127.0.1.5");
+  CHECK(Names(staff) == std::vector<std::string>{"home", "archive"});
+  CHECK(staff.granted_by ==
+        std::vector<std::string>{"groups.staff", "groups.staff"});
+  CHECK(Names(from("alice", "::1")) ==
+        std::vector<std::string>{"home", "archive"});
+  // backup's one address: backup's export alone.
+  const Rights backup = from("alice", "127.0.2.1");
+  CHECK(Names(backup) == std::vector<std::string>{"archive"});
+  CHECK(backup.granted_by == std::vector<std::string>{"groups.backup"});
+  // No entry admits it: nothing, and the union says so too.
+  const Rights outside = from("alice", "127.0.3.1");
+  CHECK(outside.found);
+  CHECK(outside.exports.empty());
+  CHECK_FALSE(outside.Allows(*Address::Parse("127.0.3.1")));
+  // The tables and the union of addresses do not depend on the address.
+  CHECK(outside.table_names == std::vector<std::string>{
+                                   "users.alice", "groups.staff",
+                                   "groups.backup"});
+  CHECK(outside.allow_from.size() == 4);
+
+  // An entry without allow_from widens only its own exports: "open" gets
+  // the archive from anywhere, staff's home only from staff's networks.
+  const Rights open_far = from("open", "127.9.9.9");
+  CHECK(open_far.Allows(*Address::Parse("127.9.9.9")));
+  CHECK(Names(open_far) == std::vector<std::string>{"archive"});
+  CHECK(open_far.granted_by == std::vector<std::string>{"users.open"});
+  CHECK(Names(from("open", "127.0.1.1")) ==
+        std::vector<std::string>{"archive", "home"});
+}
+
 TEST_CASE("config: ParentDir names the directory that holds a host path") {
   CHECK(ParentDir("/var/log/sftpd/audit.jsonl") == "/var/log/sftpd");
   CHECK(ParentDir("/run/sftpd/") == "/run/sftpd");

@@ -23,12 +23,11 @@ struct Account {
   std::string shell = "";
 };
 
-// One account the config grants something, with its rights and which
-// entries gave them ("users.alice", "groups.staff"), in config order.
+// One account the config grants something, with its rights (from any
+// address; rights.table_names says which entries gave them).
 struct Grantee {
   const Account* account;
   Rights rights;
-  std::vector<std::string> via;
 };
 
 // The accounts RightsFor finds, sorted by name, duplicates dropped.

@@ -28,10 +28,10 @@ TEST_CASE("account: grantees are the users an entry names, sorted, once") {
   const std::vector<Grantee> g = Grantees(*r.config, accounts);
   REQUIRE(g.size() == 2);
   CHECK(g[0].account->name == "amy");
-  CHECK(g[0].via == std::vector<std::string>{"groups.staff"});
+  CHECK(g[0].rights.table_names == std::vector<std::string>{"groups.staff"});
   CHECK(g[0].rights.exports.size() == 1);
   CHECK(g[1].account->name == "zed");
-  CHECK(g[1].via == std::vector<std::string>{"users.zed", "groups.staff"});
+  CHECK(g[1].rights.table_names == std::vector<std::string>{"users.zed", "groups.staff"});
   // The union of both entries: two exports, both address lists.
   CHECK(g[1].rights.exports.size() == 2);
   CHECK(g[1].rights.allow_from.size() == 2);

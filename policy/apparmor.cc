@@ -113,8 +113,15 @@ void Hat(std::string& out, const Config& config, const Grantee& g) {
     trees.emplace_back(e, *path);
   }
   std::string via;
-  for (const std::string& v : g.via) via += (via.empty() ? "" : ", ") + v;
-  Line(out, 2, CommentText("# " + a.name + ", from " + via));
+  for (const std::string& v : g.rights.table_names) {
+    via += (via.empty() ? "" : ", ") + v;
+  }
+  // A hat cannot know the session's address: it holds what every entry of
+  // the user grants, and Landlock narrows each session to the exports of
+  // the entries that admit its address.
+  Line(out, 2, CommentText("# " + a.name + ": the exports of " + via +
+                           " (a session gets those of the entries that "
+                           "admit its address)"));
   Line(out, 2, "^\"" + Literal(a.name) + "\" {");
   Line(out, 4, "include <abstractions/base>");
   Line(out, 4, "include <abstractions/nameservice>");

@@ -107,8 +107,8 @@ std::vector<Entry> Entries(const Config& config,
                            std::span<const Account> accounts) {
   std::vector<Entry> out;
   for (Grantee& g : Grantees(config, accounts)) {
-    out.push_back(
-        {g.account->name, std::move(g.rights), Join(g.via, ", "), {}});
+    std::string why = Join(g.rights.table_names, ", ");
+    out.push_back({g.account->name, std::move(g.rights), std::move(why), {}});
   }
   for (const Grant& u : config.users) {
     const bool known =
@@ -133,10 +133,12 @@ constexpr std::string_view kHeaderNotes =
 # a matching Match block gives: a block before these that matches the same
 # users wins over them.
 #
-# Group members are expanded now, as this system knows them: a user's
-# addresses are the union of the user's own entry and those of all the
-# user's groups, and sshd refuses the user from any other address. Print
-# this again after changing the config, a user or a group.
+# Group members are expanded now, as this system knows them: sshd admits a
+# user from every address one of the user's entries (the user's own and
+# those of the user's groups) admits, and refuses the user from any other.
+# sftpd --stdio then serves only the exports of the entries that admit the
+# session's address. Print this again after changing the config, a user or
+# a group.
 )";
 
 std::string Header(const SshdTarget& target) {

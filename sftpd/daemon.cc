@@ -29,6 +29,7 @@
 #include "sftpd/audit.h"
 #include "sftpd/audit_limit.h"
 #include "sftpd/audit_relay.h"
+#include "sftpd/config_report.h"
 #include "sftpd/control.h"
 #include "sftpd/defender.h"
 #include "sftpd/fd.h"
@@ -702,6 +703,9 @@ std::optional<std::string> Listener::LoadNewConfig() {
         "SIGHUP: [server] control_socket changed; the previous one is used "
         "until restart");
   }
+  for (const std::string& w : EntryWarnings(*loaded.config)) {
+    Say(LOG_WARNING, "SIGHUP: warning: " + w);
+  }
   config_ = std::move(*loaded.config);
   filter_ = ListenerFilter(config_);
   children_.set_limits(ConnectionLimits::Of(config_.server));
@@ -1052,6 +1056,9 @@ int RunDaemon(const std::string& config_path) {
   if (!loaded.config) {
     for (const ConfigError& e : loaded.errors) Say(LOG_ERR, e.ToString());
     return Fail("configuration " + config_path + " has errors");
+  }
+  for (const std::string& w : EntryWarnings(*loaded.config)) {
+    Say(LOG_WARNING, "warning: " + w);
   }
   Listener listener(config_path, std::move(*loaded.config));
   if (std::optional<std::string> e = listener.Start()) return Fail(*e);

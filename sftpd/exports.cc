@@ -97,17 +97,28 @@ DirStream::~DirStream() {
 int DirStream::fd() const { return dirfd(dir_); }
 
 Result<std::unique_ptr<Exports>> Exports::Open(std::vector<ExportSpec> specs,
-                                               uid_t uid,
-                                               bool namespace_checks) {
+                                               uid_t uid, bool namespace_checks,
+                                               std::vector<AbsentExport>* absent) {
   std::vector<Root> roots;
   for (ExportSpec& s : specs) {
     // Walked from "/" without following a link the user could have put in
     // place of the root or above it (hostpath.h): what is checked here is
     // what Landlock is given, through the same fd.
     Result<HostFile> root = OpenHostPath(s.path, O_PATH | O_DIRECTORY);
+    if (!root && absent != nullptr && root.error().starts_with("absent: ")) {
+      absent->push_back({s.name, root.error()});
+      continue;
+    }
     if (!root) return Error{"export " + s.name + ": " + root.error()};
     roots.push_back(
         Root{std::move(s), std::move(root->real), std::move(root->fd)});
+  }
+  if (roots.empty() && absent != nullptr && !absent->empty()) {
+    std::string why;
+    for (const AbsentExport& a : *absent) {
+      why += (why.empty() ? "" : ", ") + a.name + ": " + a.why;
+    }
+    return Error{"no export is available (" + why + ")"};
   }
   if (roots.empty()) return Error{"no exports"};
   // A read-only tree inside a writable one could be changed through the
@@ -124,6 +135,35 @@ Result<std::unique_ptr<Exports>> Exports::Open(std::vector<ExportSpec> specs,
   }
   return std::unique_ptr<Exports>(
       new Exports(std::move(roots), uid, namespace_checks));
+}
+
+Result<std::unique_ptr<Exports>> OpenGranted(
+    std::span<const Export* const> granted, const std::string& user,
+    const std::string& home, uid_t uid, bool namespace_checks,
+    std::vector<AbsentExport>* absent) {
+  std::vector<ExportSpec> specs;
+  for (const Export* e : granted) {
+    std::optional<std::string> path = ExpandPath(e->path, user, home);
+    if (!path) {
+      return Error{"export " + e->name + " path " + e->path +
+                   " does not expand to a safe absolute path"};
+    }
+    specs.push_back(ExportSpec::Of(*e, *path));
+  }
+  return Exports::Open(std::move(specs), uid, namespace_checks, absent);
+}
+
+std::string AbsentNotice(std::span<const AbsentExport> absent) {
+  if (absent.empty()) return "";
+  std::string names;
+  for (const AbsentExport& a : absent) {
+    names += (names.empty() ? "" : ", ") + a.name;
+  }
+  const bool one = absent.size() == 1;
+  return std::string("sftpd: your ") + (one ? "export " : "exports ") + names +
+         (one ? " is not available: its directory does not exist"
+              : " are not available: their directories do not exist") +
+         "; ask the administrator\n";
 }
 
 Exports::Exports(std::vector<Root> roots, uid_t uid, bool namespace_checks)

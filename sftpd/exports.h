@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -44,6 +45,12 @@ struct ExportSpec {
     return {e.name,       std::move(path), e.access,
             e.owner_only, e.umask,         e.atomic_uploads};
   }
+};
+
+// An export left out of a session because its root does not exist.
+struct AbsentExport {
+  std::string name;
+  std::string why;  // OpenHostPath's "absent: /srv/home/bob"
 };
 
 // The result of a filesystem step: 0 or an errno value. A refusal by policy
@@ -118,10 +125,12 @@ class Exports {
   // `namespace_checks` false (test builds only, see layers.h) resolves paths
   // as plain openat does, following ".." and symlinks anywhere, and turns
   // the read-only gate and owner_only off, so that the kernel's layers are
-  // all that is left to stop a client.
-  static Result<std::unique_ptr<Exports>> Open(std::vector<ExportSpec> specs,
-                                               uid_t uid,
-                                               bool namespace_checks = true);
+  // all that is left to stop a client. With `absent`, a root that does not
+  // exist (a %u directory not made yet) is left out instead and added there;
+  // it is still an error when no root is left.
+  static Result<std::unique_ptr<Exports>> Open(
+      std::vector<ExportSpec> specs, uid_t uid, bool namespace_checks = true,
+      std::vector<AbsentExport>* absent = nullptr);
 
   size_t size() const { return roots_.size(); }
   const ExportSpec& spec(int index) const { return roots_[index].spec; }
@@ -258,6 +267,20 @@ class Exports {
   std::unordered_map<uid_t, std::string> users_;
   std::unordered_map<gid_t, std::string> groups_;
 };
+
+// The exports `granted` (a Rights' exports) as a session of `user` (with
+// home `home`, uid `uid`) gets them: paths expanded (ExpandPath; an export
+// that does not expand to a safe path is an error) and opened by
+// Exports::Open with `absent`.
+Result<std::unique_ptr<Exports>> OpenGranted(
+    std::span<const Export* const> granted, const std::string& user,
+    const std::string& home, uid_t uid, bool namespace_checks,
+    std::vector<AbsentExport>* absent);
+
+// What a client is told on stderr when exports were left out: one line
+// naming them ("sftpd: your export home is not available; ..."); "" when
+// none were.
+std::string AbsentNotice(std::span<const AbsentExport> absent);
 
 }  // namespace sftpd
 

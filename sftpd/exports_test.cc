@@ -1012,6 +1012,50 @@ TEST_CASE(
   t.Rebase();
 }
 
+TEST_CASE("exports: an absent root is left out and named, only when asked") {
+  Tree t;
+  const std::string missing = t.P("nobody-home");
+  std::vector<ExportSpec> specs = {
+      {"home", missing, Access::kReadWrite, false, 022},
+      {"data", t.home(), Access::kReadWrite, false, 022}};
+  // Without `absent` any missing root is an error, as before.
+  Result<std::unique_ptr<Exports>> strict = Exports::Open(specs, kUser);
+  REQUIRE_FALSE(strict.ok());
+  CHECK(strict.error() ==
+        "export home: absent: " + missing + ": No such file or directory");
+
+  std::vector<AbsentExport> absent;
+  Result<std::unique_ptr<Exports>> r =
+      Exports::Open(specs, kUser, true, &absent);
+  REQUIRE(r.ok());
+  REQUIRE((*r)->size() == 1);
+  CHECK((*r)->spec(0).name == "data");
+  CHECK((*r)->start() == "/data");
+  REQUIRE(absent.size() == 1);
+  CHECK(absent[0].name == "home");
+  CHECK(absent[0].why == "absent: " + missing + ": No such file or directory");
+  CHECK(AbsentNotice(absent) ==
+        "sftpd: your export home is not available: its directory does not "
+        "exist; ask the administrator\n");
+  CHECK(AbsentNotice({}).empty());
+
+  // Nothing left: an error that names what is missing.
+  absent.clear();
+  r = Exports::Open({specs[0]}, kUser, true, &absent);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error() == "no export is available (home: absent: " + missing +
+                         ": No such file or directory)");
+
+  // Only absence is forgiven: a root that is a file still refuses.
+  WriteFile(t.P("plain"), "x");
+  absent.clear();
+  r = Exports::Open({{"f", t.P("plain"), Access::kReadWrite, false, 022},
+                     specs[1]},
+                    kUser, true, &absent);
+  CHECK_FALSE(r.ok());
+  CHECK(absent.empty());
+}
+
 TEST_CASE("exports: owner_only creates in the very directory it checked") {
   Tree t;
   // mydir (the user's) and alt (a link to a stranger's directory) swap

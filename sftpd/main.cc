@@ -18,6 +18,7 @@
 #include "policy/apparmor.h"
 #include "policy/sshd.h"
 #include "sftpd/audit_query.h"
+#include "sftpd/config_report.h"
 #include "sftpd/control.h"
 #include "sftpd/daemon_module.h"
 #include "sftpd/hostpath.h"
@@ -85,27 +86,35 @@ bool SshdPamReadsUserEnvironment() {
   return policy::PamReadsUserEnvironment(text.str());
 }
 
-// For each grantee, her export roots opened as her sessions open them
-// (Exports::Open, OpenHostPath): a root that is missing, not a directory or
-// reached through a symlink a session will not follow is a line, since her
-// sessions are refused until it is mended.
-std::vector<std::string> RootWarnings(
-    const Config& config, std::span<const policy::Account> accounts) {
-  std::vector<std::string> out;
-  for (const policy::Grantee& g : policy::Grantees(config, accounts)) {
-    const policy::Account& a = *g.account;
-    for (const Export* e : g.rights.exports) {
-      std::optional<std::string> path = ExpandPath(e->path, a.name, a.home);
-      if (!path) continue;  // the session says so; nothing on disk to see
-      Result<HostFile> root = OpenHostPath(*path, O_PATH | O_DIRECTORY);
-      if (!root) {
-        out.push_back("user " + a.name + ": export " + e->name + ": " +
-                      root.error() + "; " + a.name +
-                      "'s sessions are refused until it is mended");
-      }
+// `check-config --user NAME [--from ADDR]`: what NAME gets. Exit 0 when
+// such a session is served, 1 when it is refused.
+int CheckUser(const Config& config, const Args& args) {
+  std::string_view user;
+  std::optional<Address> from;
+  for (size_t i = 0; i < args.rest.size(); ++i) {
+    const std::string_view a = args.rest[i];
+    if ((a != "--user" && a != "--from") || i + 1 == args.rest.size()) {
+      fprintf(stderr,
+              "usage: sftpd check-config [--config FILE] [--user NAME "
+              "[--from ADDRESS]]\n");
+      return 2;
+    }
+    const std::string_view value = args.rest[++i];
+    if (a == "--user") {
+      user = value;
+    } else if (!(from = Address::Parse(value))) {
+      fprintf(stderr, "sftpd check-config: --from: '%.*s' is not an address\n",
+              int(value.size()), value.data());
+      return 2;
     }
   }
-  return out;
+  if (user.empty()) {
+    fprintf(stderr, "sftpd check-config: --from needs --user\n");
+    return 2;
+  }
+  const UserReport report = DescribeUser(config, user, from);
+  fwrite(report.text.data(), 1, report.text.size(), stdout);
+  return report.served ? 0 : 1;
 }
 
 int CheckConfig(const Args& args) {
@@ -118,21 +127,22 @@ int CheckConfig(const Args& args) {
             r.errors.size() == 1 ? "" : "s");
     return 1;
   }
+  if (!args.rest.empty()) return CheckUser(*r.config, args);
   printf("%s: OK\n%s", args.config.c_str(), Describe(*r.config).c_str());
-  // Warnings, not errors: the config is right, an account around it is not.
+  // Warnings, not errors: the config is right, the system around it is not.
+  fflush(stdout);
+  for (const std::string& w : EntryWarnings(*r.config)) {
+    fprintf(stderr, "%s: warning: %s\n", args.config.c_str(), w.c_str());
+  }
   const std::vector<policy::Account> accounts =
       Accounts(*r.config, args.config, /*say_missing=*/false);
   std::string self = ThisBinary();
   if (self.empty()) self = "/usr/sbin/sftpd";
-  fflush(stdout);
   std::error_code ec;
   const std::string path = std::filesystem::absolute(args.config, ec).string();
   for (const policy::AccountWarning& w : policy::AccountWarnings(
            *r.config, accounts, path, self, SshdPamReadsUserEnvironment())) {
     fprintf(stderr, "%s: warning: %s\n", args.config.c_str(), w.text.c_str());
-  }
-  for (const std::string& w : RootWarnings(*r.config, accounts)) {
-    fprintf(stderr, "%s: warning: %s\n", args.config.c_str(), w.c_str());
   }
   return 0;
 }
@@ -399,15 +409,25 @@ constexpr Command kCommands[] = {
      LoginShell, Words::kVerbatim},
     {"check-config",
      "validate the config; print each error as "
-     "file:line:col: key: reason and exit 1",
-     CheckConfig, Words::kNone,
+     "file:line:col: key: reason and exit 1; --user NAME [--from ADDR]: "
+     "what NAME gets",
+     CheckConfig, Words::kAll,
      [] {
-       return ConfigOnly("check-config") +
+       return std::string(
+                  "usage: sftpd check-config [--config FILE] [--user NAME "
+                  "[--from ADDRESS]]\n") +
               "\nExit status: 0 and a summary, or 1 and each error as\n"
-              "file:line:col: key: reason. A warning on stderr (still 0)\n"
-              "names each user whose login shell is not sftpd and may read\n"
-              "startup files the user can write through a read-write "
-              "export.\n";
+              "file:line:col: key: reason. Warnings on stderr (still 0)\n"
+              "name each entry that cannot work on this system now (no such\n"
+              "user or group, [users.root], an export root missing or\n"
+              "unusable for a user) and each user whose login shell is not\n"
+              "sftpd and may read startup files the user can write through\n"
+              "a read-write export.\n"
+              "\n--user NAME: the exports NAME gets, each with its host path,\n"
+              "access, owner_only and the entries that grant it (and from\n"
+              "which addresses); --from ADDRESS: only what a session from\n"
+              "there gets. Exit status 0 when such a session is served, 1\n"
+              "when it is refused (and why), 2 for a usage error.\n";
      }},
     {"policy",
      "`policy apparmor`: print the AppArmor profile, `policy sshd`: the "

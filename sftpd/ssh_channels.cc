@@ -86,14 +86,8 @@ void RefuseCommand(ssh_message m, ssh_channel chan, int sub,
                    const std::string& who) {
   Note(LOG_NOTICE,
        who + "refused " + (sub == SSH_CHANNEL_REQUEST_EXEC ? "exec" : "shell"));
-  const uint32_t len = uint32_t(strlen(kOnlySftp));
-  if (ssh_channel_window_size(chan) >= len) {
-    ssh_channel_write_stderr(chan, kOnlySftp, len);
-  }
   ssh_message_reply_default(m);
-  ssh_channel_request_send_exit_status(chan, 1);
-  ssh_channel_send_eof(chan);
-  ssh_channel_close(chan);
+  RefuseChannel(chan, kOnlySftp);
 }
 
 bool IsCommand(int sub) {
@@ -275,6 +269,7 @@ void Multiplexer::Start(ssh_channel chan) {
           std::to_string(setup_.exports.size()) + " exports; " + setup_.login,
       LineTo::kSyslogOnly);
   ch->audit.Record({.op = "login", .detail = setup_.login});
+  WriteNotice(chan, setup_.notice);
   channels_.push_back(std::move(ch));
 }
 
@@ -448,6 +443,19 @@ int Multiplexer::Run(ssh_channel first) {
 }
 
 }  // namespace
+
+void WriteNotice(ssh_channel chan, std::string_view line) {
+  if (!line.empty() && ssh_channel_window_size(chan) >= line.size()) {
+    ssh_channel_write_stderr(chan, line.data(), uint32_t(line.size()));
+  }
+}
+
+void RefuseChannel(ssh_channel chan, std::string_view line) {
+  WriteNotice(chan, line);
+  ssh_channel_request_send_exit_status(chan, 1);
+  ssh_channel_send_eof(chan);
+  ssh_channel_close(chan);
+}
 
 ssh_channel OpenSftpChannel(ssh_session s, const std::string& who) {
   ssh_channel chan = nullptr;

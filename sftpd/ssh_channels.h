@@ -40,7 +40,18 @@ struct ChannelsSetup {
   // Each login's detail: the confinement and the client's SSH version.
   std::string login;
   SymlinkOrder symlink_order;  // how every session reads SYMLINK
+  // A line each channel's client gets on its stderr as it starts (exports
+  // left out, AbsentNotice); "": none.
+  std::string notice = "";
 };
+
+// Writes `line` on `chan`'s stderr, when the channel's window has room for
+// it (so this never waits for the client); "" writes nothing.
+void WriteNotice(ssh_channel chan, std::string_view line);
+
+// Ends `chan` refused: `line` on its stderr (as WriteNotice), exit status 1,
+// EOF and close. The caller frees it.
+void RefuseChannel(ssh_channel chan, std::string_view line);
 
 // Answers channel opens and requests until the "sftp" subsystem starts on a
 // session channel, and returns that channel. nullptr: the client asked for

@@ -327,9 +327,9 @@ std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
 
 // Drops to the user (as root) and confines the process to the user's
 // exports. Returns the exports, or why the session cannot be served.
-Result<std::unique_ptr<Exports>> DropAndConfine(const Config& config,
-                                                const UserInfo& user,
-                                                std::string* layers) {
+Result<std::unique_ptr<Exports>> DropAndConfine(
+    const Config& config, const UserInfo& user, const Address& from,
+    std::string* layers, std::vector<AbsentExport>* absent) {
   if (getuid() == 0) {
     if (initgroups(user.name.c_str(), user.gid) != 0 || setgid(user.gid) != 0 ||
         setuid(user.uid) != 0) {
@@ -339,18 +339,13 @@ Result<std::unique_ptr<Exports>> DropAndConfine(const Config& config,
       return Error{"the privilege drop did not hold"};
     }
   }
-  Rights rights = RightsFor(config, user.name, user.groups);
-  std::vector<ExportSpec> specs;
-  for (const Export* e : rights.exports) {
-    std::optional<std::string> path = ExpandPath(e->path, user.name, user.home);
-    if (!path) return Error{"export " + e->name + " path does not expand"};
-    specs.push_back(ExportSpec::Of(*e, *path));
-  }
-  if (specs.empty()) return Error{"no exports"};
+  // Each table grants its exports from its own addresses (config.h).
+  Rights rights = RightsFor(config, user.name, user.groups, from);
   Result<Layers> switches = LayersFromEnvironment();
   if (!switches) return Error{switches.error()};
   Result<std::unique_ptr<Exports>> exports =
-      Exports::Open(std::move(specs), user.uid, switches->namespace_checks);
+      OpenGranted(rights.exports, user.name, user.home, user.uid,
+                  switches->namespace_checks, absent);
   if (!exports) return exports;
   tzset();
   umask(0);  // each export's own umask is applied by Exports
@@ -414,14 +409,25 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
   }
 
   std::string layers;
+  std::vector<AbsentExport> absent;
   Result<std::unique_ptr<Exports>> exports =
-      DropAndConfine(config, *user, &layers);
+      DropAndConfine(config, *user, *peer.address, &layers, &absent);
+  for (const AbsentExport& a : absent) {
+    Note(LOG_WARNING, who + "export " + a.name + " left out: " + a.why);
+  }
   if (!exports) {
     audit.Record({.op = "login",
                   .result = "refused",
                   .rule = "session",
                   .detail = exports.error()});
     Note(LOG_WARNING, "refused " + who + exports.error());
+    // Once the process is the user's, the client may hear why (on its
+    // channel's stderr) rather than only see the connection close.
+    if (!absent.empty() && getuid() == user->uid && user->uid != 0) {
+      if (ssh_channel chan = OpenSftpChannel(s.get(), who)) {
+        RefuseChannel(chan, AbsentNotice(absent));
+      }
+    }
     ssh_disconnect(s.get());
     return 1;
   }
@@ -445,7 +451,8 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
        .session_id = *session_id,
        .who = who,
        .login = layers + "; client " + Printable(client_version, kMaxShownName),
-       .symlink_order = SymlinkOrderFor(client_version)});
+       .symlink_order = SymlinkOrderFor(client_version),
+       .notice = AbsentNotice(absent)});
   ssh_disconnect(s.get());
   return status;
 }

@@ -190,32 +190,31 @@ int ServeStdio(const std::string& config_path) {
     return Refuse(who + why);
   };
 
-  Rights rights = RightsFor(config, user->name, user->groups);
+  // A local session (no SSH connection) comes from this host: loopback.
+  Address from = peer->address ? *peer->address : *Address::Parse("127.0.0.1");
+  // Each table grants its exports from its own addresses (config.h).
+  Rights rights = RightsFor(config, user->name, user->groups, from);
   if (!rights.found) {
     return refuse("no entry", "no [users] or [groups] entry in " + config_path);
   }
-  // A local session (no SSH connection) comes from this host: loopback.
-  Address from = peer->address ? *peer->address : *Address::Parse("127.0.0.1");
   if (!rights.Allows(from)) {
     return refuse("allow_from", "address not in allow_from");
   }
 
-  std::vector<ExportSpec> specs;
-  for (const Export* e : rights.exports) {
-    std::optional<std::string> path =
-        ExpandPath(e->path, user->name, user->home);
-    if (!path) {
-      return refuse("export path", "export " + e->name + " path " + e->path +
-                                       " does not expand to a safe absolute "
-                                       "path");
-    }
-    specs.push_back(ExportSpec::Of(*e, *path));
-  }
   Result<Layers> switches = LayersFromEnvironment();
   if (!switches) return refuse("sandbox", switches.error());
+  std::vector<AbsentExport> absent;
   Result<std::unique_ptr<Exports>> exports =
-      Exports::Open(std::move(specs), user->uid, switches->namespace_checks);
+      OpenGranted(rights.exports, user->name, user->home, user->uid,
+                  switches->namespace_checks, &absent);
+  // The client sees the session's stderr: it is told what it will miss.
+  const std::string notice = AbsentNotice(absent);
+  fputs(notice.c_str(), stderr);
   if (!exports) return refuse("export", exports.error());
+  for (const AbsentExport& a : absent) {
+    Say(LOG_WARNING, who + "export " + a.name + " left out: " + a.why,
+        LineTo::kSyslogOnly);
+  }
   std::vector<sandbox::Tree> trees = SandboxTrees(**exports);
 
   tzset();   // long names use local time; /etc/localtime is read now

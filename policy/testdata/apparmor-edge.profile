@@ -53,7 +53,7 @@ profile sftpd /usr{,/local}/{s,}bin/sftpd {
   "/etc/sftpd/authorized_keys/nohome" r,
   "/home/j.doe/.ssh/authorized_keys" r,
 
-  # j.doe, from users.j.doe
+  # j.doe: the exports of users.j.doe (a session gets those of the entries that admit its address)
   ^"j.doe" {
     include <abstractions/base>
     include <abstractions/nameservice>
