@@ -122,9 +122,9 @@ EOF
 run_check "$F"
 check_eq "roots: check-config exits 0" "0" "$RC"
 check "  ... warns that $T_USER1's root is a link not followed" \
-  grep -Eq "warning: user $T_USER1: export pub: $HD/$T_USER1/public is a symlink .*not followed.*refused" <<<"$MSG"
+  grep -Eq "warning: $F:[0-9]+: exports.pub: for user $T_USER1: $HD/$T_USER1/public is a symlink .*not followed.*refused" <<<"$MSG"
 check "  ... warns that $T_USER2's root is absent" \
-  grep -Eq "warning: user $T_USER2: export pub: absent: $HD/$T_USER2" <<<"$MSG"
+  grep -Eq "warning: $F:[0-9]+: exports.pub: for user $T_USER2: absent: $HD/$T_USER2.*left out" <<<"$MSG"
 rm "$HD/$T_USER1/public"
 mkdir -p "$HD/$T_USER1/public" "$HD/$T_USER2/public"
 run_check "$F"

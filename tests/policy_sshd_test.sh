@@ -20,8 +20,8 @@ chown "$T_USER2:" "$SRV/users/$T_USER2"
 chmod 0755 /run/sshd "$SD/keys"
 
 # sftpdt1: its own entry, 127.0.0.1 and ::1. sftpdt2: its own entry
-# (127.0.0.2, home) and group sftpdtg (127.0.0.3, shared), so the union is
-# both addresses and both exports. sftpdt3: named nowhere.
+# (127.0.0.2, home) and group sftpdtg (127.0.0.3, shared): sshd admits both
+# addresses, each with its own export. sftpdt3: named nowhere.
 install_config "$CFG" <<EOF
 [exports.home]
 path = "$SRV/users/%u"
@@ -165,8 +165,10 @@ if grep -q 'uid=' "$TMP/id.out"; then fail "$T_USER1: ssh id runs no shell comma
 else pass "$T_USER1: ssh id runs no shell command (exit $rc)"; fi
 refused "$T_USER1 from 127.0.0.2" "$T_USER1" 127.0.0.1 127.0.0.2
 
-served "$T_USER2 from 127.0.0.2 (own entry)" "$T_USER2" 127.0.0.1 127.0.0.2 "home shared "
-served "$T_USER2 from 127.0.0.3 (group)" "$T_USER2" 127.0.0.1 127.0.0.3 "home shared "
+# Each entry grants its exports from its own addresses: sshd admits both,
+# sftpd --stdio serves each only what the entry admitting it grants.
+served "$T_USER2 from 127.0.0.2 (own entry)" "$T_USER2" 127.0.0.1 127.0.0.2 "home "
+served "$T_USER2 from 127.0.0.3 (group)" "$T_USER2" 127.0.0.1 127.0.0.3 "shared "
 refused "$T_USER2 from 127.0.0.1" "$T_USER2" 127.0.0.1 127.0.0.1
 ((V6)) && refused "$T_USER2 from ::1" "$T_USER2" ::1 ::1
 
