@@ -289,6 +289,26 @@ start_sftpd_serve() {
   die "sftpd serve does not listen on $port: $(cat "$logf")"
 }
 
+# daemon_config PORT ["SECTION: LINE"...]: the [server], [auth] and [audit]
+# tables a daemon test's config starts with: listening on 127.0.0.1:PORT,
+# host key $TMP/hk/host_key, public keys only, from $K/%u, the trail in
+# $AUDIT. Each extra "server: LINE" (or "auth: ", "audit: ") adds LINE to
+# that table. The caller appends its exports and grants.
+daemon_config() {
+  local port=$1 extra section; shift
+  local -A more=([server]="" [auth]="" [audit]="")
+  for extra in "$@"; do
+    section=${extra%%: *}
+    [[ -v "more[$section]" && $extra == *": "* ]] || die "daemon_config: bad line '$extra'"
+    more[$section]+="${extra#*: }"$'\n'
+  done
+  printf '[server]\nlisten = ["127.0.0.1:%s"]\nhost_keys = ["%s"]\n%s\n' \
+    "$port" "$TMP/hk/host_key" "${more[server]}"
+  printf '[auth]\nmethods = ["publickey"]\nauthorized_keys = ["%s/%%u"]\n%s\n' \
+    "$K" "${more[auth]}"
+  printf '[audit]\nlog = "%s"\n%s\n' "$AUDIT" "${more[audit]}"
+}
+
 # Client options for the daemon tests: the given key only, any host key, no
 # prompts, quiet.
 DAEMON_SSH_OPTS=(-o IdentitiesOnly=yes -o StrictHostKeyChecking=no

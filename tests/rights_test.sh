@@ -26,18 +26,7 @@ echo old >"$SRV/archive/old.txt"
 PORT=$(free_loopback_port) || die "no free port found"
 # $T_USER2 (a member of $T_GROUP): home and archive from 127.0.0.1 only;
 # the group's team from anywhere. $T_USER3: home (missing) and team.
-install_config "$CFG" <<CONFIG
-[server]
-listen = ["127.0.0.1:$PORT"]
-host_keys = ["$TMP/hk/host_key"]
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-
-[audit]
-log = "$AUDIT"
-
+{ daemon_config "$PORT"; cat <<CONFIG; } | install_config "$CFG"
 [exports.home]
 path = "$SRV/users/%u"
 
