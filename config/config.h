@@ -192,6 +192,13 @@ struct LoadResult {
 // fixed part (up to the first component holding %u or %h) must exist.
 LoadResult LoadConfig(const std::string& path);
 
+// The [server] control_socket that the config file at `path` names, read
+// leniently, for the tools that ask a running daemon while its file may be
+// broken (`sftpd reload` after an edit): the value when the file parses as
+// TOML and holds it as a string, else the default; nullopt when the file
+// cannot be read. Checks nothing else.
+std::optional<std::string> ControlSocketOf(const std::string& path);
+
 // Same validation on text already in memory; `source` names it in errors. The
 // file-permission check is skipped (there is no file).
 LoadResult ParseConfig(std::string_view text, const std::string& source);

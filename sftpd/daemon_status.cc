@@ -30,7 +30,8 @@ void Line(std::string& out, std::string_view key, std::string_view value) {
 
 template <typename T>
 bool Number(std::string_view text, T* value) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *value);
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), *value);
   return ec == std::errc() && end == text.data() + text.size();
 }
 
@@ -41,8 +42,8 @@ std::string Utc(int64_t time_us, bool iso) {
   tm t{};
   gmtime_r(&secs, &t);
   char buf[40];
-  strftime(buf, sizeof buf, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC",
-           &t);
+  strftime(buf, sizeof buf,
+           iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC", &t);
   return buf;
 }
 
@@ -198,8 +199,7 @@ int PrintStatus(const std::string& path, bool json, FILE* out, FILE* err) {
             "\"last_reload\":%s,\"bans\":%s}\n",
             (long long)s->pid, JsonQuoted(s->config).c_str(),
             JsonQuoted(Utc(s->loaded_us, true)).c_str(), listen.c_str(),
-            (unsigned long long)s->sessions,
-            (unsigned long long)s->connections,
+            (unsigned long long)s->sessions, (unsigned long long)s->connections,
             s->pid_file.empty() ? "null" : JsonQuoted(s->pid_file).c_str(),
             reload.c_str(), BansJson(s->bans).c_str());
     return 0;
@@ -219,7 +219,8 @@ int PrintStatus(const std::string& path, bool json, FILE* out, FILE* err) {
   if (s->reload.count == 0) {
     fprintf(out, "last reload:  none\n");
   } else {
-    fprintf(out, "last reload:  %s, %s\n", Utc(s->reload.time_us, false).c_str(),
+    fprintf(out, "last reload:  %s, %s\n",
+            Utc(s->reload.time_us, false).c_str(),
             s->reload.ok ? "taken" : "refused; the previous config is kept");
     for (const std::string& e : s->reload.errors) {
       fprintf(out, "              %s\n", TerminalSafe(e).c_str());
@@ -235,8 +236,8 @@ int PrintStatus(const std::string& path, bool json, FILE* out, FILE* err) {
 }
 
 int Reload(const std::string& path, FILE* out, FILE* err) {
-  Result<DaemonStatus> s = Ask(path, {ControlRequest::Verb::kReload, ""},
-                               kReloadTimeoutMillis);
+  Result<DaemonStatus> s =
+      Ask(path, {ControlRequest::Verb::kReload, ""}, kReloadTimeoutMillis);
   if (!s) {
     fprintf(err, "sftpd reload: %s\n", s.error().c_str());
     return 1;

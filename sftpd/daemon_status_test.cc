@@ -77,9 +77,9 @@ TEST_CASE("daemon status: the answer reads back") {
   CHECK(f->bans.empty());
   // A newer daemon's keys are skipped; broken values are errors.
   CHECK(ParseStatus({"pid 1", "uptime 5"}).ok());
-  for (const char* bad : {"pid x", "pid", "sessions -1", "reload 1 2 maybe",
-                          "reload 1", "ban 1.2.3.4 5", "ban  5 6",
-                          "ban 1.2.3.4 five 6", "loaded 1.5"}) {
+  for (const char* bad :
+       {"pid x", "pid", "sessions -1", "reload 1 2 maybe", "reload 1",
+        "ban 1.2.3.4 5", "ban  5 6", "ban 1.2.3.4 five 6", "loaded 1.5"}) {
     INFO(bad);
     CHECK_FALSE(ParseStatus({bad}).ok());
   }
@@ -139,9 +139,9 @@ TEST_CASE("daemon status: the commands") {
   std::string got, out, err;
 
   std::thread t = StandIn(*listening, FormatStatus(Sample()), &got);
-  int rc = Captured(
-      [&](FILE* o, FILE* e) { return PrintStatus(path, false, o, e); }, &out,
-      &err);
+  int rc =
+      Captured([&](FILE* o, FILE* e) { return PrintStatus(path, false, o, e); },
+               &out, &err);
   t.join();
   CHECK(rc == 0);
   CHECK(got == "status");
@@ -165,8 +165,9 @@ TEST_CASE("daemon status: the commands") {
         std::string::npos);
   CHECK(out.find("\"last_reload\":{\"time\":\"") != std::string::npos);
   CHECK(out.find("\"ok\":false") != std::string::npos);
-  CHECK(out.find("{\"address\":\"127.0.0.3\",\"score\":5,\"seconds_left\":17}") !=
-        std::string::npos);
+  CHECK(
+      out.find("{\"address\":\"127.0.0.3\",\"score\":5,\"seconds_left\":17}") !=
+      std::string::npos);
 
   // A refused reload: its errors, and exit 1.
   got.clear();
@@ -201,17 +202,16 @@ TEST_CASE("daemon status: the commands") {
 
   got.clear();
   t = StandIn(*listening, "error: no ban on 127.0.0.9\n", &got);
-  rc = Captured(
-      [&](FILE* o, FILE* e) { return Unban(path, "127.0.0.9", o, e); }, &out,
-      &err);
+  rc =
+      Captured([&](FILE* o, FILE* e) { return Unban(path, "127.0.0.9", o, e); },
+               &out, &err);
   t.join();
   CHECK(rc == 1);
   CHECK(got == "unban 127.0.0.9");
   CHECK(err.find("no ban on 127.0.0.9") != std::string::npos);
   // Not an address: a usage error, the daemon never asked.
-  rc = Captured(
-      [&](FILE* o, FILE* e) { return Unban(path, "nobody", o, e); }, &out,
-      &err);
+  rc = Captured([&](FILE* o, FILE* e) { return Unban(path, "nobody", o, e); },
+                &out, &err);
   CHECK(rc == 2);
 }
 

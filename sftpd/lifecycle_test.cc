@@ -55,8 +55,7 @@ TEST_CASE("lifecycle: sd_notify to a socket path and an abstract name") {
   REQUIRE_FALSE(Notify(path, "READY=1\nSTATUS=serving"));
   CHECK(Receive(at_path) == "READY=1\nSTATUS=serving");
 
-  const std::string abstract =
-      "@sftpd-test-notify-" + std::to_string(getpid());
+  const std::string abstract = "@sftpd-test-notify-" + std::to_string(getpid());
   Fd at_name = Bound(abstract);
   REQUIRE_FALSE(Notify(abstract, "STOPPING=1"));
   CHECK(Receive(at_name) == "STOPPING=1");

@@ -235,11 +235,18 @@ int Audit(const Args& args) {
 }
 
 // The config's [server] control_socket, or why there is none (printed as
-// `sftpd NAME: ...`).
+// `sftpd NAME: ...`). A config with errors (an edit not yet checked) is
+// read leniently for it, as the daemon keeps its previous one.
 std::optional<std::string> ControlSocket(const Args& args,
                                          std::string_view name) {
   LoadResult r = LoadConfig(args.config);
-  if (!r.config) {
+  std::optional<std::string> socket;
+  if (r.config) {
+    socket = r.config->server.control_socket;
+  } else {
+    socket = ControlSocketOf(args.config);
+  }
+  if (!socket) {
     for (const ConfigError& e : r.errors) {
       fprintf(stderr, "%s\n", e.ToString().c_str());
     }
@@ -247,14 +254,14 @@ std::optional<std::string> ControlSocket(const Args& args,
             name.data(), args.config.c_str());
     return std::nullopt;
   }
-  if (r.config->server.control_socket.empty()) {
+  if (socket->empty()) {
     fprintf(stderr,
             "sftpd %.*s: %s sets no [server] control_socket, so the daemon "
             "has none\n",
             int(name.size()), name.data(), args.config.c_str());
     return std::nullopt;
   }
-  return r.config->server.control_socket;
+  return socket;
 }
 
 int Sessions(const Args& args) {
@@ -305,6 +312,8 @@ int StatusCommand(const Args& args) {
   return PrintStatus(*path, *json, stdout, stderr);
 }
 
+// `sftpd reload` asks even when the config has errors, as it will after a
+// broken edit: the daemon reports them, and records the attempt.
 int ReloadCommand(const Args& args) {
   std::optional<std::string> path = ControlSocket(args, "reload");
   if (!path) return 1;
