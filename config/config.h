@@ -70,7 +70,8 @@ inline constexpr std::array<std::string_view, 6> kAllowedHostKeyAlgorithms = {
 struct ServerSection {
   std::vector<std::string> listen = {"0.0.0.0:22", "[::]:22"};
   std::vector<std::string> host_keys = {"/etc/sftpd/ssh_host_ed25519_key"};
-  // The root-only socket `sftpd sessions` and `sftpd kick` ask; "": none.
+  // The root-only socket `sftpd sessions`, `kick`, `status`, `reload`,
+  // `bans` and `unban` ask, beside the daemon's pid file; "": none.
   std::string control_socket = "/run/sftpd/control.sock";
   // Connections not yet authenticated at once; more are dropped before key
   // exchange (an unauthenticated peer must not hold many processes). As
