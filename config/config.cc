@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 namespace sftpd {
@@ -1174,6 +1176,24 @@ Rights RightsFor(const Config& config, std::string_view user,
 Rights RightsFor(const Config& config, std::string_view user,
                  std::span<const std::string> groups, const Address& from) {
   return Collect(config, user, groups, &from);
+}
+
+std::optional<std::string> ControlSocketOf(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return std::nullopt;
+  std::string socket = ServerSection{}.control_socket;
+  try {
+    toml::table root = toml::parse(text.str(), std::string_view(path));
+    if (std::optional<std::string> v =
+            root["server"]["control_socket"].value<std::string>()) {
+      socket = *v;
+    }
+  } catch (const std::exception&) {
+    // Not TOML: the default.
+  }
+  return socket;
 }
 
 std::string ParentDir(std::string_view path) {

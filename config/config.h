@@ -70,7 +70,8 @@ inline constexpr std::array<std::string_view, 6> kAllowedHostKeyAlgorithms = {
 struct ServerSection {
   std::vector<std::string> listen = {"0.0.0.0:22", "[::]:22"};
   std::vector<std::string> host_keys = {"/etc/sftpd/ssh_host_ed25519_key"};
-  // The root-only socket `sftpd sessions` and `sftpd kick` ask; "": none.
+  // The root-only socket `sftpd sessions`, `kick`, `status`, `reload`,
+  // `bans` and `unban` ask, beside the daemon's pid file; "": none.
   std::string control_socket = "/run/sftpd/control.sock";
   // Connections not yet authenticated at once; more are dropped before key
   // exchange (an unauthenticated peer must not hold many processes). As
@@ -191,6 +192,13 @@ struct LoadResult {
 // than root), whoever the caller is; export paths must be absolute and their
 // fixed part (up to the first component holding %u or %h) must exist.
 LoadResult LoadConfig(const std::string& path);
+
+// The [server] control_socket that the config file at `path` names, read
+// leniently, for the tools that ask a running daemon while its file may be
+// broken (`sftpd reload` after an edit): the value when the file parses as
+// TOML and holds it as a string, else the default; nullopt when the file
+// cannot be read. Checks nothing else.
+std::optional<std::string> ControlSocketOf(const std::string& path);
 
 // Same validation on text already in memory; `source` names it in errors. The
 // file-permission check is skipped (there is no file).

@@ -1107,6 +1107,21 @@ TEST_CASE("config: [defender] errors name line and key") {
   CHECK(Contains(r.errors[4].message, "did you mean 'ban_time'?"));
 }
 
+TEST_CASE("config: the control socket of a broken file, read leniently") {
+  TempDir dir;
+  const std::string def = ServerSection{}.control_socket;
+  // Broken for the loader (an unknown key), still TOML: its value.
+  CHECK(ControlSocketOf(dir.Write("a.toml",
+                                  "[server]\nbogus = 1\n"
+                                  "control_socket = \"/x/c.sock\"\n")) ==
+        "/x/c.sock");
+  CHECK(ControlSocketOf(dir.Write("b.toml", "[server]\nlisten = [\n")) == def);
+  CHECK(ControlSocketOf(
+            dir.Write("c.toml", "[server]\ncontrol_socket = 5\n")) == def);
+  CHECK(ControlSocketOf(dir.Write("d.toml", "")) == def);
+  CHECK_FALSE(ControlSocketOf(dir.Sub("missing.toml")));
+}
+
 TEST_CASE("config: Describe summarises exports, users and groups") {
   TempDir dir;
   const Config c = RightsConfig(dir);

@@ -218,10 +218,14 @@ std::string AppArmorProfile(const Config& config,
   }
   if (const std::string& sock = config.server.control_socket; !sock.empty()) {
     Line(out, 2,
-         "# the control socket of sftpd sessions and kick, and its directory");
+         "# the control socket of sftpd sessions, kick, status, reload, bans");
+    Line(out, 2, "# and unban, its directory and the daemon's pid file there");
     Line(out, 2, Path(ParentDir(sock), "/") + " rw,");
     Line(out, 2, Path(sock) + " rw,");
+    Line(out, 2, Path(ParentDir(sock), "/sftpd.pid{,.new}") + " rw,");
   }
+  Line(out, 2, "# systemd's notify socket (Type=notify): READY=1 and the like");
+  Line(out, 2, "/run/systemd/notify w,");
   std::vector<std::string> keys;
   for (const Grantee& g : grantees) {
     for (const std::string& pattern : config.auth.authorized_keys) {

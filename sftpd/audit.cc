@@ -252,6 +252,12 @@ void JsonAudit::Record(const AuditEvent& event) {
   log_.Write(FormatAuditEvent(who_, event, NowMicros()));
 }
 
+std::string JsonQuoted(std::string_view s) {
+  std::string out;
+  AppendJsonString(out, s);
+  return out;
+}
+
 std::string NewSessionId() {
   uint8_t bytes[8] = {};
   size_t got = 0;

@@ -155,6 +155,10 @@ class RecordingAudit final : public AuditSink {
   std::vector<Entry> entries;
 };
 
+// `s` as a quoted JSON string, escaped as the audit trail escapes its
+// fields (and truncated as they are).
+std::string JsonQuoted(std::string_view s);
+
 // A fresh random session id (16 hex digits from getrandom).
 std::string NewSessionId();
 

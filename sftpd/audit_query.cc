@@ -36,8 +36,8 @@ constexpr OpClass kClasses[] = {
 };
 
 // Ops the server writes that are not rows of the request table.
-constexpr std::string_view kOtherOps[] = {"login", "logout", "ban", "kick",
-                                          "control"};
+constexpr std::string_view kOtherOps[] = {"login", "logout",  "ban",
+                                          "unban", "kick",    "control"};
 
 bool Contains(std::string_view s, char c) {
   return s.find(c) != std::string_view::npos;

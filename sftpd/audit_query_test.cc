@@ -71,6 +71,7 @@ TEST_CASE("audit query: arguments and their errors") {
   CHECK(Parse({})->output == AuditOutput::kTable);
   CHECK(Parse({"--help"})->help);
   CHECK(Parse({"--op", "mkdir,login,ban,opendir,close,kick,control"}).ok());
+  CHECK(Parse({"--op", "unban"}).ok());
 
   struct Bad {
     std::vector<std::string_view> words;

@@ -78,19 +78,47 @@ std::string FormatLiveSession(const LiveSession& s, std::string_view op) {
       e, s.since_us);
 }
 
+namespace {
+
+struct VerbName {
+  ControlRequest::Verb verb;
+  std::string_view name;
+  bool takes_target;
+};
+constexpr VerbName kVerbs[] = {
+    {ControlRequest::Verb::kSessions, "sessions", false},
+    {ControlRequest::Verb::kKick, "kick", true},
+    {ControlRequest::Verb::kStatus, "status", false},
+    {ControlRequest::Verb::kReload, "reload", false},
+    {ControlRequest::Verb::kBans, "bans", false},
+    {ControlRequest::Verb::kUnban, "unban", true},
+};
+
+}  // namespace
+
 std::optional<ControlRequest> ParseControlRequest(std::string_view line) {
-  if (line == "sessions") return ControlRequest{};
-  if (line.starts_with("kick ") && line.size() > 5 &&
-      line.find_first_of(" \t\r\n", 5) == std::string_view::npos) {
-    return ControlRequest{ControlRequest::Verb::kKick,
-                          std::string(line.substr(5))};
+  for (const VerbName& v : kVerbs) {
+    if (!v.takes_target) {
+      if (line == v.name) return ControlRequest{v.verb, ""};
+      continue;
+    }
+    if (line.size() > v.name.size() + 1 && line.starts_with(v.name) &&
+        line[v.name.size()] == ' ' &&
+        line.find_first_of(" \t\r\n", v.name.size() + 1) ==
+            std::string_view::npos) {
+      return ControlRequest{v.verb, std::string(line.substr(v.name.size() + 1))};
+    }
   }
   return std::nullopt;
 }
 
 std::string FormatControlRequest(const ControlRequest& r) {
-  return r.verb == ControlRequest::Verb::kSessions ? "sessions"
-                                                   : "kick " + r.target;
+  for (const VerbName& v : kVerbs) {
+    if (v.verb != r.verb) continue;
+    return v.takes_target ? std::string(v.name) + " " + r.target
+                          : std::string(v.name);
+  }
+  return "";
 }
 
 Result<Fd> ListenControl(const std::string& path) {

@@ -42,10 +42,12 @@ struct LiveSession {
 // detail "pid N".
 std::string FormatLiveSession(const LiveSession& s, std::string_view op);
 
-// What a client asks: "sessions", or "kick TARGET" (a user name or a
-// session id).
+// What a client asks: "sessions", "kick TARGET" (a user name or a session
+// id), "status", "reload" (the daemon rereads its config as on SIGHUP and
+// answers with its status once done), "bans", or "unban TARGET" (an
+// address).
 struct ControlRequest {
-  enum class Verb { kSessions, kKick };
+  enum class Verb { kSessions, kKick, kStatus, kReload, kBans, kUnban };
   Verb verb = Verb::kSessions;
   std::string target;
 };
@@ -76,6 +78,7 @@ Result<std::vector<std::string>> AskDaemon(const std::string& path,
 
 // `sftpd sessions` and `sftpd kick`: ask the daemon at `path` and print
 // the answer to `out` (a table, or the lines with `json`), errors to `err`.
+// (`sftpd status`, `reload`, `bans` and `unban` are in daemon_status.h.)
 // Return the exit status: 0; 1 when the daemon cannot be asked or kick
 // found no session.
 int PrintSessions(const std::string& path, bool json, FILE* out, FILE* err);

@@ -56,8 +56,24 @@ TEST_CASE("control: requests") {
   CHECK(k->target == "alice");
   CHECK(FormatControlRequest(*k) == "kick alice");
   CHECK(FormatControlRequest(ControlRequest{}) == "sessions");
-  for (const char* bad : {"", "session", "sessions ", "kick", "kick ",
-                          "kick a b", "kick a\tb", "KICK alice", "stop"}) {
+  using V = ControlRequest::Verb;
+  for (const auto& [text, verb] :
+       {std::pair{"status", V::kStatus}, {"reload", V::kReload},
+        {"bans", V::kBans}}) {
+    std::optional<ControlRequest> r = ParseControlRequest(text);
+    REQUIRE(r);
+    CHECK(r->verb == verb);
+    CHECK(FormatControlRequest(*r) == text);
+  }
+  std::optional<ControlRequest> u = ParseControlRequest("unban 2001:db8::/64");
+  REQUIRE(u);
+  CHECK(u->verb == V::kUnban);
+  CHECK(u->target == "2001:db8::/64");
+  CHECK(FormatControlRequest(*u) == "unban 2001:db8::/64");
+  for (const char* bad :
+       {"", "session", "sessions ", "kick", "kick ", "kick a b", "kick a\tb",
+        "KICK alice", "stop", "status x", "reload ", "unban", "unban ",
+        "unban a b", "bans --json", "kickalice", "unban\t1.2.3.4"}) {
     INFO(bad);
     CHECK_FALSE(ParseControlRequest(bad));
   }

@@ -31,9 +31,11 @@
 #include "sftpd/audit_relay.h"
 #include "sftpd/config_report.h"
 #include "sftpd/control.h"
+#include "sftpd/daemon_status.h"
 #include "sftpd/defender.h"
 #include "sftpd/fd.h"
 #include "sftpd/identity.h"
+#include "sftpd/lifecycle.h"
 #include "sftpd/log_line.h"
 #include "sftpd/ssh_session.h"
 
@@ -214,6 +216,32 @@ Result<ListenAddress> ParseListenAddress(std::string_view text) {
   return a;
 }
 
+bool SameListenAddresses(const std::vector<std::string>& a,
+                         const std::vector<std::string>& b) {
+  auto canonical = [](const std::vector<std::string>& list) {
+    std::set<std::string> out;
+    for (const std::string& text : list) {
+      Result<ListenAddress> l = ParseListenAddress(text);
+      if (!l) {
+        out.insert(text);
+        continue;
+      }
+      std::string host = l->host;
+      unsigned char bytes[sizeof(in6_addr)];
+      char buf[INET6_ADDRSTRLEN];
+      if (inet_pton(AF_INET, host.c_str(), bytes) == 1) {
+        host = inet_ntop(AF_INET, bytes, buf, sizeof buf);
+      } else if (inet_pton(AF_INET6, host.c_str(), bytes) == 1) {
+        host = "[" + std::string(inet_ntop(AF_INET6, bytes, buf, sizeof buf)) +
+               "]";
+      }
+      out.insert(host + ":" + std::to_string(l->port));
+    }
+    return out;
+  };
+  return canonical(a) == canonical(b);
+}
+
 Rights ListenerFilter(const Config& config) {
   Rights r;
   for (const auto* list : {&config.users, &config.groups}) {
@@ -367,6 +395,12 @@ int64_t WallMicros() {
   return int64_t(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
 }
 
+int64_t MonotonicMicros() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return int64_t(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
+}
+
 // How long a control client may take to send its request or read the
 // answer; the listener waits for nothing else meanwhile.
 constexpr int kControlTimeoutMillis = 1000;
@@ -388,6 +422,7 @@ class Listener {
   Listener(std::string config_path, Config config)
       : config_path_(std::move(config_path)),
         config_(std::move(config)),
+        loaded_us_(WallMicros()),
         filter_(ListenerFilter(config_)),
         children_(ConnectionLimits::Of(config_.server)),
         defender_(config_.defender),
@@ -400,10 +435,15 @@ class Listener {
 
  private:
   void HandleSignals();
-  // SIGHUP: the config (kept when the new one fails) and the audit file.
-  void Reload();
-  // Loads and applies the config file; why not, when it cannot be used.
-  std::optional<std::string> LoadNewConfig();
+  // SIGHUP or `sftpd reload` (`trigger` says which, in the log): the
+  // config (kept when the new one fails) and the audit file; reload_
+  // records how it went.
+  void Reload(std::string_view trigger);
+  // Loads and applies the config file; why not, when it cannot be used
+  // (each config error, or another reason), empty when it was taken.
+  std::vector<std::string> LoadNewConfig(std::string_view trigger);
+  // Tells systemd (when it started us with $NOTIFY_SOCKET) of `state`.
+  void TellSystemd(const std::string& state);
   void BeginShutdown();
   // Shutdown progress: signals children as the deadlines pass. True when
   // every child has been reaped.
@@ -429,6 +469,9 @@ class Listener {
   // Answers one client of the control socket (root only).
   void AnswerControl();
   std::string ControlAnswer(const ControlRequest& r, uid_t peer);
+  std::string KickAnswer(const ControlRequest& r, uid_t peer);
+  std::string UnbanAnswer(const std::string& target, uid_t peer);
+  DaemonStatus Status();
   void Record(const AuditIdentity& who, const AuditEvent& event) {
     JsonAudit(who, *audit_).Record(event);
     // A session's malformed and unsupported requests, as its limiter let
@@ -446,6 +489,8 @@ class Listener {
 
   std::string config_path_;
   Config config_;
+  int64_t loaded_us_;  // when config_ was loaded, µs since the epoch
+  ReloadRecord reload_;  // the last attempt to reread it
   Rights filter_;
   BindPtr bind_;
   std::unique_ptr<AuditLog> audit_;
@@ -454,6 +499,8 @@ class Listener {
   std::vector<Fd> listeners_;
   Fd control_;  // [server] control_socket, when it could be opened
   std::string control_path_;  // where control_ is bound
+  std::string pid_file_;      // beside it, while we run; "" when none
+  std::string notify_socket_;  // $NOTIFY_SOCKET at start; "" when unset
   ConnectionTable children_;
   Defender defender_;  // kept across SIGHUP, with its bans
   AuditLimiter drops_;  // drops before key exchange, per address and rule
@@ -467,6 +514,8 @@ class Listener {
 };
 
 std::optional<std::string> Listener::Start() {
+  // Taken first, so no session process inherits it.
+  notify_socket_ = TakeNotifySocket();
   if (ssh_init() != SSH_OK) return "libssh initialisation failed";
   Result<BindPtr> bind = MakeBind(config_);
   if (!bind) return bind.error();
@@ -487,7 +536,27 @@ std::optional<std::string> Listener::Start() {
   }
   if (listeners_.empty()) return "no [server] listen address";
   OpenControl();
+  if (control_.valid()) {
+    // Beside the control socket, in the directory it checked: only the
+    // daemon that holds the socket writes it.
+    Result<std::string> pid_file = WritePidFile(ParentDir(control_path_));
+    if (pid_file) {
+      pid_file_ = *pid_file;
+    } else {
+      Say(LOG_WARNING, pid_file.error());
+    }
+  }
+  TellSystemd("READY=1\nSTATUS=serving " + std::to_string(listeners_.size()) +
+              " listen addresses");
   return std::nullopt;
+}
+
+void Listener::TellSystemd(const std::string& state) {
+  if (notify_socket_.empty()) return;
+  if (std::optional<std::string> e = Notify(notify_socket_, state)) {
+    Say(LOG_WARNING, "cannot tell systemd " + state.substr(0, state.find('\n')) +
+                         ": " + *e);
+  }
 }
 
 void Listener::OpenControl() {
@@ -495,8 +564,9 @@ void Listener::OpenControl() {
   if (path.empty()) return;
   Result<Fd> fd = ListenControl(path);
   if (!fd) {
-    Say(LOG_WARNING, fd.error() + "; sftpd sessions and kick will not reach "
-                                  "this daemon");
+    Say(LOG_WARNING, fd.error() + "; sftpd sessions, kick, status, reload, "
+                                  "bans and unban will not reach this "
+                                  "daemon");
     return;
   }
   control_ = std::move(*fd);
@@ -534,8 +604,8 @@ void Listener::AnswerControl() {
     std::optional<ControlRequest> r = ParseControlRequest(line);
     answer = r ? ControlAnswer(*r, *peer)
                : std::string(kControlError) +
-                     "unknown request; expected \"sessions\" or \"kick "
-                     "USER|SESSION\"\n";
+                     "unknown request; expected sessions, kick "
+                     "USER|SESSION, status, reload, bans or unban ADDRESS\n";
   }
   std::string_view rest = answer;
   while (!rest.empty()) {
@@ -545,7 +615,67 @@ void Listener::AnswerControl() {
   }
 }
 
+DaemonStatus Listener::Status() {
+  DaemonStatus s{.pid = getpid(),
+                 .config = config_path_,
+                 .loaded_us = loaded_us_,
+                 .listen = config_.server.listen,
+                 .sessions = 0,
+                 .connections = children_.size(),
+                 .pid_file = pid_file_,
+                 .reload = reload_,
+                 .bans = {}};
+  for (const auto& [pid, relay] : relays_) s.sessions += relay.admitted ? 1 : 0;
+  const Clock::time_point now = Clock::now();
+  for (const Defender::Ban& b : defender_.Bans(now)) {
+    s.bans.push_back(
+        {.address = b.address,
+         .score = b.score,
+         .seconds_left =
+             std::chrono::ceil<std::chrono::seconds>(b.until - now).count()});
+  }
+  return s;
+}
+
+std::string Listener::UnbanAnswer(const std::string& target, uid_t peer) {
+  std::optional<Address> a = ParseBanTarget(target);
+  if (!a) {
+    return std::string(kControlError) + "'" + target + "' is not an address\n";
+  }
+  if (!defender_.Unban(*a, Clock::now())) {
+    return std::string(kControlError) + "no ban on " + target + "\n";
+  }
+  const std::string what = a->IsV4() ? a->ToString() : a->ToString() + " (its /64)";
+  Say(LOG_NOTICE, "unbanned " + what + " (sftpd unban)");
+  Record({.address = a->ToString()},
+         {.op = "unban",
+          .rule = "defender",
+          .detail = "sftpd unban by uid " + std::to_string(peer)});
+  return "unbanned " + what + "\n";
+}
+
 std::string Listener::ControlAnswer(const ControlRequest& r, uid_t peer) {
+  switch (r.verb) {
+    case ControlRequest::Verb::kSessions:
+    case ControlRequest::Verb::kKick:
+      return KickAnswer(r, peer);
+    case ControlRequest::Verb::kStatus:
+      return FormatStatus(Status());
+    case ControlRequest::Verb::kReload:
+      Reload("sftpd reload");
+      return FormatStatus(Status());
+    case ControlRequest::Verb::kBans: {
+      std::string answer;
+      for (const BanEntry& b : Status().bans) answer += FormatBan(b);
+      return answer;
+    }
+    case ControlRequest::Verb::kUnban:
+      return UnbanAnswer(r.target, peer);
+  }
+  return std::string(kControlError) + "unknown request\n";
+}
+
+std::string Listener::KickAnswer(const ControlRequest& r, uid_t peer) {
   std::vector<std::pair<pid_t, Relay*>> sessions;
   for (auto& [pid, relay] : relays_) {
     if (relay.admitted) sessions.emplace_back(pid, &relay);
@@ -622,6 +752,7 @@ int Listener::Run() {
       if (!Stopped()) continue;
       WriteCounts(/*all=*/true);
       if (control_.valid()) unlink(control_path_.c_str());
+      if (!pid_file_.empty()) RemovePidFile(pid_file_, getpid());
       return 0;
     }
     for (size_t i = 1; ready > 0 && i + 1 < first_relay; ++i) {
@@ -640,7 +771,7 @@ void Listener::HandleSignals() {
     }
     int sig = static_cast<int>(info.ssi_signo);
     if (sig == SIGHUP) {
-      Reload();
+      Reload("SIGHUP");
     } else if (sig == SIGTERM || sig == SIGINT) {
       if (!stopping_) {
         Say(LOG_NOTICE, std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") +
@@ -656,19 +787,27 @@ void Listener::HandleSignals() {
   }
 }
 
-void Listener::Reload() {
-  if (std::optional<std::string> why = LoadNewConfig()) {
-    Say(LOG_ERR, "SIGHUP: " + *why + "; keeping the previous one");
-  }
+void Listener::Reload(std::string_view trigger) {
+  TellSystemd("RELOADING=1\nMONOTONIC_USEC=" +
+              std::to_string(MonotonicMicros()));
+  reload_.errors = LoadNewConfig(trigger);
+  reload_.ok = reload_.errors.empty();
+  reload_.count += 1;
+  reload_.time_us = WallMicros();
+  if (reload_.ok) loaded_us_ = reload_.time_us;
   // The audit file is reopened whatever became of the config: this is how
   // a rotated file is let go.
   if (audit_->settings() != config_.audit) {
     audit_ =
         std::make_unique<AuditLog>(config_.audit, /*stderr_fallback=*/true);
   } else if (std::optional<std::string> e = audit_->Reopen()) {
-    Say(LOG_ERR, "SIGHUP: " + *e + "; still writing the previous file");
+    Say(LOG_ERR, std::string(trigger) + ": " + *e +
+                     "; still writing the previous file");
   }
   SyncAuditState();
+  TellSystemd(reload_.ok ? "READY=1\nSTATUS=configuration reloaded"
+                         : "READY=1\nSTATUS=configuration reload refused; "
+                           "the previous one is kept");
 }
 
 void Listener::SyncAuditState() {
@@ -685,39 +824,55 @@ void Listener::SendAuditState(const Relay& relay) {
   send(relay.fd.get(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-std::optional<std::string> Listener::LoadNewConfig() {
+std::vector<std::string> Listener::LoadNewConfig(std::string_view trigger) {
+  const std::string t(trigger);
+  auto refused = [&](std::vector<std::string> errors, const std::string& why) {
+    Say(LOG_ERR, t + ": " + why + "; keeping the previous one");
+    errors.push_back(why);
+    return errors;
+  };
   LoadResult loaded = LoadConfig(config_path_);
   if (!loaded.config) {
-    for (const ConfigError& e : loaded.errors) Say(LOG_ERR, e.ToString());
-    return "configuration " + config_path_ + " has errors";
+    std::vector<std::string> errors;
+    for (const ConfigError& e : loaded.errors) {
+      Say(LOG_ERR, e.ToString());
+      errors.push_back(e.ToString());
+    }
+    return refused(std::move(errors),
+                   "configuration " + config_path_ + " has errors");
   }
   Result<BindPtr> bind = MakeBind(*loaded.config);
-  if (!bind) return bind.error() + " with the new configuration";
-  if (loaded.config->server.listen != config_.server.listen) {
+  if (!bind) return refused({}, bind.error() + " with the new configuration");
+  if (!SameListenAddresses(loaded.config->server.listen,
+                           config_.server.listen)) {
     Say(LOG_WARNING,
-        "SIGHUP: [server] listen changed; still listening on the previous "
-        "addresses until restart");
+        t + ": [server] listen changed; still listening on the previous "
+            "addresses until restart");
   }
   if (loaded.config->server.control_socket != config_.server.control_socket) {
     Say(LOG_WARNING,
-        "SIGHUP: [server] control_socket changed; the previous one is used "
-        "until restart");
+        t + ": [server] control_socket changed; the previous one is used "
+            "until restart");
   }
   for (const std::string& w : EntryWarnings(*loaded.config)) {
-    Say(LOG_WARNING, "SIGHUP: warning: " + w);
+    Say(LOG_WARNING, t + ": warning: " + w);
   }
+  // What status reports as listen stays what the sockets are.
+  std::vector<std::string> listening = std::move(config_.server.listen);
   config_ = std::move(*loaded.config);
+  config_.server.listen = std::move(listening);
   filter_ = ListenerFilter(config_);
   children_.set_limits(ConnectionLimits::Of(config_.server));
   defender_.set_settings(config_.defender);
   bind_ = std::move(*bind);
-  Say(LOG_NOTICE, "SIGHUP: reloaded configuration " + config_path_ +
+  Say(LOG_NOTICE, t + ": reloaded configuration " + config_path_ +
                       " for new connections");
-  return std::nullopt;
+  return {};
 }
 
 void Listener::BeginShutdown() {
   stopping_ = true;
+  TellSystemd("STOPPING=1");
   listeners_.clear();  // closes them: new clients are refused by the kernel
   term_at_ = Clock::now() + std::chrono::seconds(kShutdownGraceSeconds);
 }

@@ -32,6 +32,13 @@ struct ListenAddress {
 // 1..65535, an empty host, an IPv6 address without brackets.
 Result<ListenAddress> ParseListenAddress(std::string_view text);
 
+// Whether two [server] listen lists name the same sockets, whatever their
+// order, duplicates and spelling of numeric hosts ("[::1]:22" and
+// "[0:0::1]:22" are one). An entry that does not parse is compared as
+// written.
+bool SameListenAddresses(const std::vector<std::string>& a,
+                         const std::vector<std::string>& b);
+
 // The listener's early check, as Rights of "anyone": the union of every
 // user's and group's allow_from (Rights::Allows). An entry without
 // allow_from admits any address; a config with no entries admits none.
@@ -128,7 +135,11 @@ class ConnectionTable {
 // exit status: 0 after a graceful stop (every child reaped); 1 when the
 // config, a host key or a listen address cannot be used at start, or poll
 // fails (each reason is written to stderr and syslog). A config that fails
-// on SIGHUP is logged and the previous one kept.
+// on SIGHUP (or `sftpd reload`) is logged and the previous one kept; the
+// control socket tells how the last attempt went. Under systemd
+// ($NOTIFY_SOCKET) it reports READY=1 once it listens, RELOADING=1 and
+// READY=1 around each reload, and STOPPING=1 when it stops; beside the
+// control socket it keeps a pid file (lifecycle.h) while it runs.
 int RunDaemon(const std::string& config_path);
 
 }  // namespace sftpd

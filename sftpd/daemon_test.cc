@@ -314,5 +314,21 @@ TEST_CASE("daemon: the connection table caps sessions per user") {
   CHECK(table.Admit(23, "alice"));
 }
 
+TEST_CASE("daemon: listen lists compared as sets of sockets") {
+  using V = std::vector<std::string>;
+  CHECK(SameListenAddresses(V{"0.0.0.0:22", "[::]:22"},
+                            V{"0.0.0.0:22", "[::]:22"}));
+  CHECK(SameListenAddresses(V{"0.0.0.0:22", "[::]:22"},
+                            V{"[::]:22", "0.0.0.0:22", "[::]:22"}));
+  CHECK(SameListenAddresses(V{"[::1]:2222"}, V{"[0:0::1]:2222"}));
+  CHECK(SameListenAddresses(V{"127.0.0.1:22"}, V{"127.0.0.1:022"}));
+  CHECK_FALSE(SameListenAddresses(V{"127.0.0.1:22"}, V{"127.0.0.1:2222"}));
+  CHECK_FALSE(SameListenAddresses(V{"127.0.0.1:22"}, V{"127.0.0.2:22"}));
+  CHECK_FALSE(SameListenAddresses(V{"127.0.0.1:22"},
+                                  V{"127.0.0.1:22", "[::1]:22"}));
+  CHECK(SameListenAddresses(V{"localhost:22"}, V{"localhost:22"}));
+  CHECK_FALSE(SameListenAddresses(V{"bogus"}, V{"bogus2"}));
+}
+
 }  // namespace
 }  // namespace sftpd

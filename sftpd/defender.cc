@@ -109,8 +109,32 @@ std::optional<int> Defender::Add(const Address& address, Offence offence,
   e.score = std::min(e.score + points, settings_.threshold);
   if (e.score < settings_.threshold) return std::nullopt;
   e = Entry{.drained = now,
-            .banned_until = now + std::chrono::seconds(settings_.ban_time)};
-  return settings_.threshold;
+            .banned_until = now + std::chrono::seconds(settings_.ban_time),
+            .ban_score = e.score};
+  return e.ban_score;
+}
+
+std::vector<Defender::Ban> Defender::Bans(Clock::time_point now) const {
+  std::vector<Ban> bans;
+  if (!settings_.enabled) return bans;
+  for (const auto& [key, e] : entries_) {
+    if (e.banned_until <= now) continue;
+    Address a{.bytes = key};
+    if (NeverBan(a)) continue;  // added to never_ban since: not enforced
+    bans.push_back({.address = a.IsV4() ? a.ToString() : a.ToString() + "/64",
+                    .score = e.ban_score,
+                    .until = e.banned_until});
+  }
+  std::sort(bans.begin(), bans.end(), [](const Ban& x, const Ban& y) {
+    return x.until != y.until ? x.until < y.until : x.address < y.address;
+  });
+  return bans;
+}
+
+bool Defender::Unban(const Address& address, Clock::time_point now) {
+  if (!BannedUntil(address, now)) return false;
+  entries_.erase(KeyOf(address));
+  return true;
 }
 
 void Defender::Evict(Clock::time_point now) {

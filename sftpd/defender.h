@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/cidr.h"
 #include "config/config.h"
@@ -63,6 +65,20 @@ class Defender {
 
   size_t tracked() const { return entries_.size(); }
 
+  // A ban in force: what is banned ("192.0.2.7", or an IPv6 /64 as
+  // "2001:db8::/64"), the score that began it and when it ends.
+  struct Ban {
+    std::string address;
+    int score = 0;
+    Clock::time_point until{};
+  };
+  // The bans in force at `now`, soonest to end first (none when disabled).
+  std::vector<Ban> Bans(Clock::time_point now) const;
+
+  // Lifts the ban on `address` (for IPv6, on its /64) and forgets its score.
+  // False when it is not banned at `now`.
+  bool Unban(const Address& address, Clock::time_point now);
+
  private:
   // An IPv4 address, or the /64 of an IPv6 one.
   using Key = std::array<uint8_t, 16>;
@@ -70,6 +86,7 @@ class Defender {
     int score = 0;
     Clock::time_point drained{};  // the score is drained up to here
     Clock::time_point banned_until{};  // in the past: not banned
+    int ban_score = 0;                 // the score that began the ban
   };
   static Key KeyOf(const Address& address);
   bool NeverBan(const Address& address) const;

@@ -195,5 +195,42 @@ TEST_CASE("defender: refused-login rules map to offences") {
   }
 }
 
+TEST_CASE("defender: the bans in force, and unban") {
+  Defender d(Settings());
+  const Address v4 = A("127.0.0.3"), v6 = A("2001:db8::7");
+  for (int i = 0; i < 5; ++i) (void)d.Add(v4, Offence::kFailedLogin, kT0);
+  for (int i = 0; i < 3; ++i) {
+    (void)d.Add(v6, Offence::kInvalidUser, kT0 + seconds(10));
+  }
+  (void)d.Add(A("127.0.0.9"), Offence::kFailedLogin, kT0);  // scored only
+  std::vector<Defender::Ban> bans = d.Bans(kT0 + seconds(10));
+  REQUIRE(bans.size() == 2);
+  CHECK(bans[0].address == "127.0.0.3");  // ends first
+  CHECK(bans[0].score == 5);
+  CHECK(bans[0].until == kT0 + seconds(30));
+  CHECK(bans[1].address == "2001:db8::/64");
+  CHECK(bans[1].until == kT0 + seconds(40));
+  CHECK(d.Bans(kT0 + seconds(35)).size() == 1);  // the first has ended
+
+  CHECK_FALSE(d.Unban(A("127.0.0.9"), kT0));  // scored, not banned
+  CHECK_FALSE(d.Unban(A("192.0.2.1"), kT0));  // never seen
+  CHECK(d.Unban(A("2001:db8::1:2"), kT0 + seconds(10)));  // same /64
+  CHECK_FALSE(d.BannedUntil(v6, kT0 + seconds(10)));
+  CHECK(d.Bans(kT0 + seconds(10)).size() == 1);
+  CHECK_FALSE(d.Unban(v6, kT0 + seconds(10)));  // lifted already
+  // Its score is forgotten: one more offence does not ban it again.
+  CHECK_FALSE(d.Add(v6, Offence::kInvalidUser, kT0 + seconds(11)));
+  CHECK_FALSE(d.Unban(v4, kT0 + seconds(31)));  // ended by itself
+}
+
+TEST_CASE("defender: never_ban hides a ban made before it was set") {
+  Defender d(Settings());
+  for (int i = 0; i < 5; ++i) (void)d.Add(A("127.0.0.3"), Offence::kFailedLogin, kT0);
+  DefenderSection s = Settings();
+  s.never_ban = {*Cidr::Parse("127.0.0.0/8")};
+  d.set_settings(s);
+  CHECK(d.Bans(kT0).empty());
+}
+
 }  // namespace
 }  // namespace sftpd

@@ -21,6 +21,7 @@
 #include "sftpd/config_report.h"
 #include "sftpd/control.h"
 #include "sftpd/daemon_module.h"
+#include "sftpd/daemon_status.h"
 #include "sftpd/hostpath.h"
 #include "sftpd/identity.h"
 #include "sftpd/session.h"
@@ -244,11 +245,18 @@ int Audit(const Args& args) {
 }
 
 // The config's [server] control_socket, or why there is none (printed as
-// `sftpd NAME: ...`).
+// `sftpd NAME: ...`). A config with errors (an edit not yet checked) is
+// read leniently for it, as the daemon keeps its previous one.
 std::optional<std::string> ControlSocket(const Args& args,
                                          std::string_view name) {
   LoadResult r = LoadConfig(args.config);
-  if (!r.config) {
+  std::optional<std::string> socket;
+  if (r.config) {
+    socket = r.config->server.control_socket;
+  } else {
+    socket = ControlSocketOf(args.config);
+  }
+  if (!socket) {
     for (const ConfigError& e : r.errors) {
       fprintf(stderr, "%s\n", e.ToString().c_str());
     }
@@ -256,14 +264,14 @@ std::optional<std::string> ControlSocket(const Args& args,
             name.data(), args.config.c_str());
     return std::nullopt;
   }
-  if (r.config->server.control_socket.empty()) {
+  if (socket->empty()) {
     fprintf(stderr,
             "sftpd %.*s: %s sets no [server] control_socket, so the daemon "
             "has none\n",
             int(name.size()), name.data(), args.config.c_str());
     return std::nullopt;
   }
-  return r.config->server.control_socket;
+  return socket;
 }
 
 int Sessions(const Args& args) {
@@ -289,6 +297,55 @@ int KickCommand(const Args& args) {
   std::optional<std::string> path = ControlSocket(args, "kick");
   if (!path) return 1;
   return Kick(*path, std::string(args.rest[0]), stdout, stderr);
+}
+
+// The words of a control command that takes only --json: whether it was
+// given, or nullopt after a usage line (exit 2).
+std::optional<bool> JsonFlag(const Args& args, std::string_view name) {
+  bool json = false;
+  for (std::string_view a : args.rest) {
+    if (a != "--json") {
+      fprintf(stderr, "sftpd %.*s: unexpected argument '%.*s'\n",
+              int(name.size()), name.data(), int(a.size()), a.data());
+      return std::nullopt;
+    }
+    json = true;
+  }
+  return json;
+}
+
+int StatusCommand(const Args& args) {
+  std::optional<bool> json = JsonFlag(args, "status");
+  if (!json) return 2;
+  std::optional<std::string> path = ControlSocket(args, "status");
+  if (!path) return 1;
+  return PrintStatus(*path, *json, stdout, stderr);
+}
+
+// `sftpd reload` asks even when the config has errors, as it will after a
+// broken edit: the daemon reports them, and records the attempt.
+int ReloadCommand(const Args& args) {
+  std::optional<std::string> path = ControlSocket(args, "reload");
+  if (!path) return 1;
+  return Reload(*path, stdout, stderr);
+}
+
+int BansCommand(const Args& args) {
+  std::optional<bool> json = JsonFlag(args, "bans");
+  if (!json) return 2;
+  std::optional<std::string> path = ControlSocket(args, "bans");
+  if (!path) return 1;
+  return PrintBans(*path, *json, stdout, stderr);
+}
+
+int UnbanCommand(const Args& args) {
+  if (args.rest.size() != 1) {
+    fprintf(stderr, "usage: sftpd unban ADDRESS [--config FILE]\n");
+    return 2;
+  }
+  std::optional<std::string> path = ControlSocket(args, "unban");
+  if (!path) return 1;
+  return Unban(*path, std::string(args.rest[0]), stdout, stderr);
 }
 
 int Stdio(const Args& args) { return ServeStdio(args.config); }
@@ -388,9 +445,12 @@ constexpr Command kCommands[] = {
      [] {
        return ConfigOnly("serve") +
               "\nThe daemon stays in the foreground (systemd runs it so).\n"
-              "SIGHUP rereads the config (a broken one is refused and the\n"
-              "old one kept) and reopens the audit file; SIGTERM stops\n"
-              "accepting and lets sessions finish for 30 s.\n"
+              "SIGHUP (or sftpd reload) rereads the config (a broken one is\n"
+              "refused and the old one kept) and reopens the audit file;\n"
+              "SIGTERM stops accepting and lets sessions finish for 30 s.\n"
+              "Under systemd it reports READY=1, RELOADING=1 and STOPPING=1\n"
+              "to $NOTIFY_SOCKET (Type=notify). While it runs, sftpd.pid\n"
+              "beside the control socket holds its pid.\n"
               "Exit status: 0 after SIGTERM, 1 if it cannot start.\n";
      }},
     {"--stdio",
@@ -466,6 +526,57 @@ constexpr Command kCommands[] = {
            "sftpd sessions shows it), through the daemon's control socket.\n"
            "Each is audited (op kick, then its logout).\n"
            "Exit status: 0, 1 if no session matched or the daemon cannot be\n"
+           "asked, 2 for a usage error.\n");
+     }},
+    {"status",
+     "the daemon's pid, listen addresses, config, sessions, last reload "
+     "and bans (--json)",
+     StatusCommand, Words::kAll,
+     [] {
+       return std::string(
+           "usage: sftpd status [--config FILE] [--json]\n"
+           "\nAsks the running daemon, through its [server] control_socket\n"
+           "(root only): its pid, listen addresses, config file and when it\n"
+           "was loaded, sessions logged in and connections, its pid file,\n"
+           "the last reload (when, taken or why not) and the defender's\n"
+           "bans. --json prints one JSON object.\n"
+           "Exit status: 0, 1 if the daemon cannot be asked.\n");
+     }},
+    {"reload",
+     "make the daemon reread its config; print why not and exit 1 when "
+     "it keeps the old one",
+     ReloadCommand, Words::kNone,
+     [] {
+       return std::string(
+           "usage: sftpd reload [--config FILE]\n"
+           "\nThe daemon rereads its config file as on SIGHUP (and reopens\n"
+           "the audit file), through its control socket, and answers once\n"
+           "done (30 s at most). A config it refuses is kept out: each\n"
+           "error is printed as file:line:col: key: reason, and the\n"
+           "previous config stays in use. FILE only says where the control\n"
+           "socket is; the daemon rereads the file it was started with.\n"
+           "Exit status: 0 when the new config was taken, 1 when it was\n"
+           "not or the daemon cannot be asked.\n");
+     }},
+    {"bans", "list the defender's bans: address, score, time left (--json)",
+     BansCommand, Words::kAll,
+     [] {
+       return std::string(
+           "usage: sftpd bans [--config FILE] [--json]\n"
+           "\nThe addresses (an IPv6 client's /64) the daemon's [defender]\n"
+           "bans now, with the score that began each ban and the time left.\n"
+           "--json prints each as a JSON line.\n"
+           "Exit status: 0, 1 if the daemon cannot be asked.\n");
+     }},
+    {"unban", "lift the defender's ban on an address", UnbanCommand,
+     Words::kPositional,
+     [] {
+       return std::string(
+           "usage: sftpd unban ADDRESS [--config FILE]\n"
+           "\nLifts the ban on ADDRESS (for IPv6, on its /64; written as\n"
+           "sftpd bans prints it or as any address in it) and forgets its\n"
+           "score. Audited (op unban).\n"
+           "Exit status: 0, 1 if it is not banned or the daemon cannot be\n"
            "asked, 2 for a usage error.\n");
      }},
     {"--list-requests",

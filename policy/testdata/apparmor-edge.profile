@@ -45,9 +45,13 @@ profile sftpd /usr{,/local}/{s,}bin/sftpd {
   "/etc/sftpd/sftpd.toml" r,
   # host key, created on first start
   "/etc/sftpd/ssh_host_ed25519_key" rw,
-  # the control socket of sftpd sessions and kick, and its directory
+  # the control socket of sftpd sessions, kick, status, reload, bans
+  # and unban, its directory and the daemon's pid file there
   "/run/sftpd/" rw,
   "/run/sftpd/control.sock" rw,
+  "/run/sftpd/sftpd.pid{,.new}" rw,
+  # systemd's notify socket (Type=notify): READY=1 and the like
+  /run/systemd/notify w,
   # authorized_keys of the users below
   "/etc/sftpd/authorized_keys/j.doe" r,
   "/etc/sftpd/authorized_keys/nohome" r,
