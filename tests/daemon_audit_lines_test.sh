@@ -4,7 +4,8 @@
 # `ssh-keygen -lf` prints it (and the log says "Accepted publickey ... ssh2:
 # ED25519 SHA256:..." as sshd does); a session kicked, sent SIGTERM or
 # dropped mid-upload still closes its open file with a close line whose
-# bytes match the file, before its logout; a shell or exec is an audited
+# bytes match the file, before its logout (sftpd --stdio under SIGTERM too,
+# its logout naming the signal); a shell or exec is an audited
 # refusal (the command escaped), not an abnormal end; the locale env that
 # OpenSSH sends is not logged; a user refused by her allow_from is not an
 # "invalid user"; `sftpd audit` shows each event's session, and
@@ -142,6 +143,53 @@ check_eq "  ... with the bytes the file holds" "$(stat -c %s "$H1/dropped.bin")"
 id=$(session_of dropped.bin)
 check "  ... then the logout" wait_audit "\"session\":\"$id\".*\"op\":\"logout\""
 check "  ... in that order" close_before_logout "$id"
+
+log "sftpd --stdio sent SIGTERM mid-upload"
+# As OpenSSH would run it, with an audit file the user may append to.
+CFG2=$TMP/etc/stdio.toml
+AUDIT2=$TMP/audit/stdio.jsonl
+install -m 0666 /dev/null "$AUDIT2"
+install_config "$CFG2" <<CONFIG
+[audit]
+log = "$AUDIT2"
+
+[exports.home]
+path = "$SRV/users/%u"
+owner_only = true
+
+[users.$T_USER1]
+exports = ["home"]
+allow_from = ["127.0.0.1/32"]
+CONFIG
+W=$TMP/work/$T_USER1
+mkdir -p "$W"
+chown "$T_USER1:" "$W"
+install -m 0644 "$L/big" "$W/big"
+(cd "$W" && setsid timeout 120 runuser -u "$T_USER1" -- \
+  env SSH_CONNECTION="$T_LOCAL_ADDR" sftp -q -l 64 -b - \
+  -D "$SFTPD --stdio --config $CFG2" <<<"put big stdio.bin" >/dev/null 2>&1) &
+BG=$!
+at_exit "kill -KILL -- -$BG 2>/dev/null"
+for ((i = 0; i < 100; i++)); do
+  [[ $(stat -c %s "$H1/stdio.bin" 2>/dev/null || echo 0) -gt 0 ]] && break
+  sleep 0.1
+done
+sleep 1
+SPID=$(pgrep -f -- "--stdio --config $CFG2" | head -1)
+check "the session process runs" test -n "$SPID"
+kill -TERM "$SPID"
+check "  ... ends after SIGTERM" timeout 10 tail --pid="$SPID" -f /dev/null
+check "  ... its open file's close is audited" \
+  wait_audit '"op":"close","path":"/home/stdio.bin"' "$AUDIT2"
+check_eq "  ... with the bytes the file holds" "$(stat -c %s "$H1/stdio.bin")" \
+  "$(grep '"op":"close","path":"/home/stdio.bin"' "$AUDIT2" |
+     sed -n 's/.*"bytes_written":\([0-9]*\).*/\1/p')"
+check "  ... then the logout, naming the signal" \
+  wait_audit '"op":"logout","result":"ended by signal 15 (SIGTERM)"' "$AUDIT2"
+check_eq "  ... in that order" "close logout" \
+  "$(sed -n 's/.*"op":"\(close\|logout\)".*/\1/p' "$AUDIT2" | tr '\n' ' ' | sed 's/ $//')"
+kill -KILL -- -"$BG" 2>/dev/null || true
+wait "$BG" 2>/dev/null || true
 
 log "shell and exec are audited refusals"
 rc=0
