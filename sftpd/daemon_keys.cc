@@ -558,8 +558,8 @@ std::string Sha256Fingerprint(std::span<const uint8_t> digest) {
   std::string out = "SHA256:";
   size_t i = 0;
   for (; i + 3 <= digest.size(); i += 3) {
-    const uint32_t v = uint32_t(digest[i]) << 16 | uint32_t(digest[i + 1]) << 8 |
-                       digest[i + 2];
+    const uint32_t v = uint32_t(digest[i]) << 16 |
+                       uint32_t(digest[i + 1]) << 8 | digest[i + 2];
     for (int shift : {18, 12, 6, 0}) out += kB64[(v >> shift) & 63];
   }
   const size_t rest = digest.size() - i;

@@ -98,8 +98,7 @@ void NoteRefusal(ssh_message m, int type, int sub, const std::string& who,
       case SSH_CHANNEL_REQUEST_ENV: {
         const char* name = ssh_message_channel_request_env_name(m);
         if (name != nullptr && IsLocaleEnv(name)) return;
-        Say(LOG_DEBUG, who + "refused env " + text(name),
-            LineTo::kSyslogOnly);
+        Say(LOG_DEBUG, who + "refused env " + text(name), LineTo::kSyslogOnly);
         return;
       }
       case SSH_CHANNEL_REQUEST_EXEC:

@@ -29,10 +29,10 @@ void CatchStopSignals() {
 int StopSignal() { return caught; }
 
 std::string StoppedBy(int sig) {
-  const char* name = sig == SIGTERM   ? "SIGTERM"
-                     : sig == SIGINT  ? "SIGINT"
-                     : sig == SIGHUP  ? "SIGHUP"
-                                      : "a signal";
+  const char* name = sig == SIGTERM  ? "SIGTERM"
+                     : sig == SIGINT ? "SIGINT"
+                     : sig == SIGHUP ? "SIGHUP"
+                                     : "a signal";
   return "ended by signal " + std::to_string(sig) + " (" + name + ")";
 }
 
