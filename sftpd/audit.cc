@@ -156,6 +156,12 @@ int WriteAll(int fd, std::string_view data) {
 
 }  // namespace
 
+std::string JsonQuoted(std::string_view text) {
+  std::string out;
+  AppendJsonString(out, text);
+  return out;
+}
+
 std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
                              int64_t time_us) {
   std::string out = "{\"time\":";
@@ -172,6 +178,8 @@ std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
   AppendStringField(out, "result", event.result);
   AppendStringField(out, "rule", event.rule);
   AppendStringField(out, "detail", event.detail);
+  AppendStringField(out, "method", event.method);
+  AppendStringField(out, "key", event.key);
   if (event.bytes_read >= 0) {
     AppendNumberField(out, "bytes_read", event.bytes_read);
   }
@@ -250,12 +258,6 @@ void AuditLog::Write(std::string line) {
 
 void JsonAudit::Record(const AuditEvent& event) {
   log_.Write(FormatAuditEvent(who_, event, NowMicros()));
-}
-
-std::string JsonQuoted(std::string_view s) {
-  std::string out;
-  AppendJsonString(out, s);
-  return out;
 }
 
 std::string NewSessionId() {

@@ -36,6 +36,11 @@ struct AuditEvent {
   std::string_view result = "ok";  // "ok" or the error message
   std::string_view rule{};         // for refusals: which rule refused
   std::string_view detail{};  // e.g. open flags "rwct", setstat "mode=0644"
+  // On a daemon login: how the user authenticated ("publickey", "password",
+  // "keyboard-interactive"), and for a key its type and fingerprint as
+  // ssh-keygen -l prints them ("ED25519 SHA256:..."). Empty otherwise.
+  std::string_view method{};
+  std::string_view key{};
   int64_t bytes_read = -1;    // on close; -1: not applicable
   int64_t bytes_written = -1;
   // A summary line (audit_limit.h): this many more events like it (same op,
@@ -64,7 +69,8 @@ inline constexpr std::string_view kRuleUnsupported = "unsupported request";
 // Formats `event` for `who` at `time_us` (µs since the epoch) as one JSON
 // object without a trailing newline: {"time":"2026-11-23T14:36:04.123456Z",
 // "session":..,"user":..,"uid":..,"addr":..,"port":..,"op":..,"path":..,
-// "target":..,"result":..,"rule":..,"detail":..,"bytes_read":..,
+// "target":..,"result":..,"rule":..,"detail":..,"method":..,"key":..,
+// "bytes_read":..,
 // "bytes_written":..,"repeated":..}; empty strings, port 0, uid -1, -1
 // counts and repeated 0 are left out.
 // Strings are JSON-escaped (control bytes and DEL as \u00XX; each byte of an
@@ -74,6 +80,11 @@ inline constexpr std::string_view kRuleUnsupported = "unsupported request";
 // kMaxAuditField (limits.h) bytes of escaped text at a character boundary.
 std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
                              int64_t time_us);
+
+// `text` as a quoted JSON string, escaped and cut as FormatAuditEvent's
+// strings are (for other JSON lines read beside the trail's: sftpd audit
+// --summary --json, the daemon's status lines).
+std::string JsonQuoted(std::string_view text);
 
 // Where audit lines go: an append-only file of JSON lines and/or syslog
 // (LOG_AUTHPRIV|LOG_INFO, "audit " and the line; one message per event, under
@@ -142,22 +153,19 @@ class RecordingAudit final : public AuditSink {
   bool Refusing() override { return refusing; }
   bool refusing = false;
   struct Entry {
-    std::string op, path, target, result, rule, detail;
+    std::string op, path, target, result, rule, detail, method, key;
     int64_t bytes_read, bytes_written;
     uint64_t repeated;
   };
   void Record(const AuditEvent& e) override {
     entries.push_back({std::string(e.op), std::string(e.path),
                        std::string(e.target), std::string(e.result),
-                       std::string(e.rule), std::string(e.detail), e.bytes_read,
+                       std::string(e.rule), std::string(e.detail),
+                       std::string(e.method), std::string(e.key), e.bytes_read,
                        e.bytes_written, e.repeated});
   }
   std::vector<Entry> entries;
 };
-
-// `s` as a quoted JSON string, escaped as the audit trail escapes its
-// fields (and truncated as they are).
-std::string JsonQuoted(std::string_view s);
 
 // A fresh random session id (16 hex digits from getrandom).
 std::string NewSessionId();

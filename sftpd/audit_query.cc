@@ -11,6 +11,7 @@
 #include <map>
 
 #include "config/config.h"
+#include "sftpd/audit.h"
 #include "sftpd/session.h"
 #include "sftpd/vpath.h"
 
@@ -36,8 +37,8 @@ constexpr OpClass kClasses[] = {
 };
 
 // Ops the server writes that are not rows of the request table.
-constexpr std::string_view kOtherOps[] = {"login", "logout",  "ban",
-                                          "unban", "kick",    "control"};
+constexpr std::string_view kOtherOps[] = {"login", "logout", "ban",    "unban",
+                                          "kick",  "control", "channel"};
 
 bool Contains(std::string_view s, char c) {
   return s.find(c) != std::string_view::npos;
@@ -167,9 +168,11 @@ struct UserTotals {
   uint64_t bytes_read = 0, bytes_written = 0, refusals = 0;
 };
 
+// A session id is 16 hex digits, and ".N" for a connection's later
+// channels.
 void PrintTableHeader(FILE* out) {
-  fprintf(out, "%-19s  %-12s %-15s %-8s %-40s %s\n", "TIME (UTC)", "USER",
-          "FROM", "OP", "PATH", "RESULT");
+  fprintf(out, "%-19s  %-19s %-12s %-15s %-8s %-40s %s\n", "TIME (UTC)",
+          "SESSION", "USER", "FROM", "OP", "PATH", "RESULT");
 }
 
 void PrintRow(FILE* out, const AuditRecord& r) {
@@ -184,10 +187,14 @@ void PrintRow(FILE* out, const AuditRecord& r) {
     result += ", wrote " + std::to_string(r.bytes_written);
   }
   if (!r.detail.empty()) result += "; " + TerminalSafe(r.detail);
+  if (!r.method.empty()) result += "; " + TerminalSafe(r.method);
+  if (!r.key.empty()) result += " " + TerminalSafe(r.key);
   if (r.repeated > 0) {
     result += " ... and " + std::to_string(r.repeated) + " more like it";
   }
-  fprintf(out, "%-19s  %-12s %-15s %-8s %-40s %s\n", TerminalSafe(when).c_str(),
+  fprintf(out, "%-19s  %-19s %-12s %-15s %-8s %-40s %s\n",
+          TerminalSafe(when).c_str(),
+          TerminalSafe(r.session.empty() ? "-" : r.session).c_str(),
           TerminalSafe(r.user.empty() ? "-" : r.user).c_str(),
           TerminalSafe(r.address.empty() ? "local" : r.address).c_str(),
           TerminalSafe(r.op).c_str(), path.c_str(), result.c_str());
@@ -208,6 +215,23 @@ void PrintSummary(FILE* out, const std::map<std::string, UserTotals>& users) {
   }
 }
 
+// --summary --json: a JSON object per user, one a line.
+void PrintSummaryJson(FILE* out,
+                      const std::map<std::string, UserTotals>& users) {
+  for (const auto& [name, t] : users) {
+    fprintf(out,
+            "{\"user\":%s,\"sessions\":%llu,\"files_read\":%llu,"
+            "\"files_written\":%llu,\"bytes_read\":%llu,"
+            "\"bytes_written\":%llu,\"refusals\":%llu}\n",
+            JsonQuoted(name).c_str(), (unsigned long long)t.sessions,
+            (unsigned long long)t.files_read,
+            (unsigned long long)t.files_written,
+            (unsigned long long)t.bytes_read,
+            (unsigned long long)t.bytes_written,
+            (unsigned long long)t.refusals);
+  }
+}
+
 }  // namespace
 
 std::span<const OpClass> AuditOpClasses() { return kClasses; }
@@ -215,7 +239,7 @@ std::span<const OpClass> AuditOpClasses() { return kClasses; }
 std::string AuditUsage() {
   std::string s =
       "usage: sftpd audit [--config FILE] [--file LOG]... [filters] "
-      "[--json | --summary]\n"
+      "[--summary] [--json]\n"
       "\n"
       "Reads the audit log of the config ([audit] log) and the rotated files\n"
       "beside it (LOG.1, LOG.2.gz, ...), oldest first, and prints the events\n"
@@ -242,7 +266,8 @@ std::string AuditUsage() {
       "  --file LOG       read LOG instead (repeatable; no rotations added)\n"
       "  --json           the selected lines as they are, JSON lines\n"
       "  --summary        per user: sessions, files read and written, bytes,\n"
-      "                   refusals\n"
+      "                   refusals; with --json a JSON object per user, one\n"
+      "                   a line\n"
       "\n"
       "A line with \"repeated\": N stands for N more events like it (same\n"
       "op, result, rule and detail) that were counted rather than written;\n"
@@ -255,6 +280,7 @@ std::string AuditUsage() {
 Result<AuditQuery> ParseAuditArgs(std::span<const std::string_view> args,
                                   int64_t now_us) {
   AuditQuery q;
+  bool json = false, summary = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
     std::string_view value;
@@ -276,9 +302,9 @@ Result<AuditQuery> ParseAuditArgs(std::span<const std::string_view> args,
       return Error{std::string(a) + " takes no value"};
     }
     if (a == "--json") {
-      q.output = AuditOutput::kJson;
+      json = true;
     } else if (a == "--summary") {
-      q.output = AuditOutput::kSummary;
+      summary = true;
     } else if (a == "--help" || a == "-h") {
       q.help = true;
     } else if (a == "--user" || a == "--path" || a == "--op" ||
@@ -323,6 +349,10 @@ Result<AuditQuery> ParseAuditArgs(std::span<const std::string_view> args,
                    "'; see sftpd audit --help"};
     }
   }
+  q.output = summary && json ? AuditOutput::kSummaryJson
+             : summary        ? AuditOutput::kSummary
+             : json           ? AuditOutput::kJson
+                              : AuditOutput::kTable;
   if (q.since_us && q.until_us && *q.since_us >= *q.until_us) {
     return Error{"--since must be before --until"};
   }
@@ -422,7 +452,8 @@ AuditTotals RunAuditQuery(const AuditQuery& q,
         case AuditOutput::kTable:
           PrintRow(out, r);
           break;
-        case AuditOutput::kSummary: {
+        case AuditOutput::kSummary:
+        case AuditOutput::kSummaryJson: {
           UserTotals& t = users[r.user];
           if (r.op == "login" && r.result == "ok") ++t.sessions;
           if (r.op == "close" && r.bytes_read > 0) {
@@ -446,6 +477,7 @@ AuditTotals RunAuditQuery(const AuditQuery& q,
     }
   }
   if (q.output == AuditOutput::kSummary) PrintSummary(out, users);
+  if (q.output == AuditOutput::kSummaryJson) PrintSummaryJson(out, users);
   return totals;
 }
 

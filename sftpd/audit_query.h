@@ -21,7 +21,12 @@
 
 namespace sftpd {
 
-enum class AuditOutput { kTable, kJson, kSummary };
+// kTable: a header, then a row per event (time, session, user, address, op,
+// path, result). kJson: the selected lines as they are. kSummary: a table
+// with a row per user. kSummaryJson: the same rows as JSON objects, one a
+// line: {"user":..,"sessions":..,"files_read":..,"files_written":..,
+// "bytes_read":..,"bytes_written":..,"refusals":..}.
+enum class AuditOutput { kTable, kJson, kSummary, kSummaryJson };
 
 // What to select; every filter that is set must hold.
 struct AuditQuery {

@@ -68,9 +68,12 @@ TEST_CASE("audit query: arguments and their errors") {
   CHECK(q->files == std::vector<std::string>{"/x/a", "/x/b"});
   CHECK(q->output == AuditOutput::kJson);
   CHECK(Parse({"--summary"})->output == AuditOutput::kSummary);
+  CHECK(Parse({"--summary", "--json"})->output == AuditOutput::kSummaryJson);
+  CHECK(Parse({"--json", "--summary"})->output == AuditOutput::kSummaryJson);
   CHECK(Parse({})->output == AuditOutput::kTable);
   CHECK(Parse({"--help"})->help);
-  CHECK(Parse({"--op", "mkdir,login,ban,opendir,close,kick,control"}).ok());
+  CHECK(Parse({"--op", "mkdir,login,ban,opendir,close,kick,control,channel"})
+            .ok());
   CHECK(Parse({"--op", "unban"}).ok());
 
   struct Bad {
@@ -280,6 +283,9 @@ TEST_CASE("audit query: a run over plain and gzip files, corrupt lines skipped")
     for (std::string l; std::getline(lines, l);) rows.push_back(l);
     REQUIRE(rows.size() == 4);  // the header, 3 events
     CHECK(rows[0].find("TIME (UTC)") == 0);
+    CHECK(rows[0].find("  SESSION ") == 19);
+    // Each row names its session, after the time.
+    CHECK(rows[1].substr(21, 5) == "5e55 ");
     CHECK(rows[1].find("/shared/old") != std::string::npos);
     CHECK(rows[1].find("wrote 100") != std::string::npos);
     CHECK(rows[2].find("/shared/report") != std::string::npos);
@@ -321,6 +327,16 @@ TEST_CASE("audit query: a run over plain and gzip files, corrupt lines skipped")
                                               "2148", "0"});
     CHECK(rows[2] ==
           std::vector<std::string>{"bob", "1", "0", "0", "0", "0", "1"});
+  }
+  SECTION("--summary --json: a JSON object per user, one a line") {
+    auto [out, err] = Run({"--summary", "--json"}, files);
+    CHECK(out ==
+          "{\"user\":\"alice\",\"sessions\":2,\"files_read\":1,"
+          "\"files_written\":2,\"bytes_read\":512,\"bytes_written\":2148,"
+          "\"refusals\":0}\n"
+          "{\"user\":\"bob\",\"sessions\":1,\"files_read\":0,"
+          "\"files_written\":0,\"bytes_read\":0,\"bytes_written\":0,"
+          "\"refusals\":1}\n");
   }
   SECTION("a file that cannot be read is reported, the others still read") {
     AuditTotals t;
@@ -379,6 +395,31 @@ TEST_CASE("audit query: the table keeps control characters off the terminal") {
   CHECK(out.find("/home/?[2J???? ok caf\xc3\xa9") != std::string::npos);
   CHECK(out.find('\x1b') == std::string::npos);
   CHECK(err.empty());
+}
+
+TEST_CASE("audit query: the table names each event's session and a login's key") {
+  TempDir dir;
+  const std::string log = dir.path() + "/audit.jsonl";
+  AuditIdentity second{.session = "0123456789abcdef.2", .user = "a\x1b[2Jb"};
+  WriteText(log, Line("alice", {.op = "login",
+                                .method = "publickey",
+                                .key = "ED25519 SHA256:abc"},
+                      1) +
+                     FormatAuditEvent(second, {.op = "logout"}, kNow) + "\n");
+  auto [out, err] = Run({}, {log});
+  INFO(out);
+  std::istringstream lines(out);
+  std::vector<std::string> rows;
+  for (std::string l; std::getline(lines, l);) rows.push_back(l);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[1].find("5e55 ") == 21);
+  CHECK(rows[1].find("publickey ED25519 SHA256:abc") != std::string::npos);
+  CHECK(rows[2].find("0123456789abcdef.2 ") == 21);
+  // A name with a terminal escape is printed safe.
+  CHECK(rows[2].find('\x1b') == std::string::npos);
+  // And the summary's JSON escapes it.
+  auto [json, err2] = Run({"--summary", "--json"}, {log});
+  CHECK(json.find("\"user\":\"a\\u001b[2Jb\"") != std::string::npos);
 }
 
 }  // namespace

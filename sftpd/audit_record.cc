@@ -315,7 +315,8 @@ std::optional<std::string> ParseAuditLine(std::string_view line,
                                           AuditRecord* out) {
   AuditRecord& r = *out;
   for (std::string* s : {&r.time, &r.session, &r.user, &r.address, &r.op,
-                         &r.path, &r.target, &r.result, &r.rule, &r.detail}) {
+                         &r.path, &r.target, &r.result, &r.rule, &r.detail,
+                         &r.method, &r.key}) {
     s->clear();
   }
   r.uid = -1;
@@ -352,6 +353,7 @@ std::optional<std::string> ParseAuditLine(std::string_view line,
           {"op", &AuditRecord::op},           {"path", &AuditRecord::path},
           {"target", &AuditRecord::target},   {"result", &AuditRecord::result},
           {"rule", &AuditRecord::rule},       {"detail", &AuditRecord::detail},
+          {"method", &AuditRecord::method},   {"key", &AuditRecord::key},
       };
       for (const Field& f : kStrings) {
         if (key == f.name) dest = &(r.*f.member);

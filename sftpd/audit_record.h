@@ -21,6 +21,7 @@ struct AuditRecord {
   int64_t time_us = 0;  // µs since the epoch, UTC
   std::string time;     // as written, RFC 3339
   std::string session, user, address, op, path, target, result, rule, detail;
+  std::string method, key;  // a login's authentication method and key
   int64_t uid = -1;
   int64_t port = 0;
   int64_t bytes_read = -1;  // -1: not on this line

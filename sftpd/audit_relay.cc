@@ -24,7 +24,8 @@ Bytes EncodeRelayEvent(std::string_view user, const AuditEvent& event,
   w.String(cut(user));
   w.U32(channel);
   for (std::string_view s : {event.op, event.path, event.target, event.result,
-                             event.rule, event.detail}) {
+                             event.rule, event.detail, event.method,
+                             event.key}) {
     w.String(cut(s));
   }
   w.U64(uint64_t(event.bytes_read));
@@ -79,7 +80,8 @@ std::optional<RelayMessage> DecodeRelayMessage(std::span<const uint8_t> bytes) {
       m.channel = r.U32();
       AuditEvent& e = m.event;
       for (std::string_view* s :
-           {&e.op, &e.path, &e.target, &e.result, &e.rule, &e.detail}) {
+           {&e.op, &e.path, &e.target, &e.result, &e.rule, &e.detail,
+            &e.method, &e.key}) {
         *s = r.String();
       }
       e.bytes_read = int64_t(r.U64());

@@ -24,7 +24,7 @@
 
 namespace sftpd {
 
-// Largest message on the channel: an event's seven strings are each cut to
+// Largest message on the channel: an event's nine strings are each cut to
 // kMaxRelayField bytes when encoded.
 constexpr size_t kMaxRelayMessage = 64 * 1024;
 constexpr size_t kMaxRelayField = 8 * 1024;

@@ -552,4 +552,62 @@ KeyDecision AuthorizedKeys::Accepts(const ssh_key key, const Address& peer,
   return d;
 }
 
+std::string Sha256Fingerprint(std::span<const uint8_t> digest) {
+  static constexpr char kB64[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out = "SHA256:";
+  size_t i = 0;
+  for (; i + 3 <= digest.size(); i += 3) {
+    const uint32_t v = uint32_t(digest[i]) << 16 |
+                       uint32_t(digest[i + 1]) << 8 | digest[i + 2];
+    for (int shift : {18, 12, 6, 0}) out += kB64[(v >> shift) & 63];
+  }
+  const size_t rest = digest.size() - i;
+  if (rest > 0) {
+    uint32_t v = uint32_t(digest[i]) << 16;
+    if (rest == 2) v |= uint32_t(digest[i + 1]) << 8;
+    out += kB64[(v >> 18) & 63];
+    out += kB64[(v >> 12) & 63];
+    if (rest == 2) out += kB64[(v >> 6) & 63];
+  }
+  return out;
+}
+
+std::string SshdKeyTypeName(std::string_view ssh_type) {
+  struct Name {
+    std::string_view prefix, name;
+  };
+  static constexpr Name kNames[] = {
+      {"ssh-ed25519", "ED25519"},
+      {"sk-ssh-ed25519", "ED25519-SK"},
+      {"ssh-rsa", "RSA"},
+      {"rsa-sha2-", "RSA"},
+      {"ecdsa-sha2-", "ECDSA"},
+      {"sk-ecdsa-sha2-", "ECDSA-SK"},
+      {"ssh-dss", "DSA"},
+  };
+  for (const Name& n : kNames) {
+    if (ssh_type.starts_with(n.prefix)) return std::string(n.name);
+  }
+  std::string out;
+  for (char c : ssh_type) {
+    out += char(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+std::string DescribeKey(const ssh_key key) {
+  unsigned char* hash = nullptr;
+  size_t len = 0;
+  if (key == nullptr ||
+      ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &len) !=
+          SSH_OK) {
+    return "";
+  }
+  std::string fingerprint = Sha256Fingerprint({hash, len});
+  ssh_clean_pubkey_hash(&hash);
+  const char* type = ssh_key_type_to_char(ssh_key_type(key));
+  return SshdKeyTypeName(type != nullptr ? type : "") + " " + fingerprint;
+}
+
 }  // namespace sftpd

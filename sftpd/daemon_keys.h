@@ -9,7 +9,9 @@
 #include <libssh/libssh.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <ctime>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,20 @@ namespace sftpd {
 // cannot be read.
 Result<std::string> ReadAuthorizedKeysFile(const std::string& path, uid_t uid,
                                            gid_t gid);
+
+// A SHA-256 digest as OpenSSH prints a key's fingerprint (ssh-keygen -l,
+// sshd's "Accepted publickey" line): "SHA256:" and the digest in base64
+// without its '=' padding.
+std::string Sha256Fingerprint(std::span<const uint8_t> digest);
+
+// The name sshd's log lines give a key type ("ssh-ed25519" -> "ED25519",
+// "ssh-rsa" -> "RSA", "ecdsa-sha2-nistp256" -> "ECDSA", the sk- types
+// "ED25519-SK" and "ECDSA-SK"); a type it does not know, upper-cased.
+std::string SshdKeyTypeName(std::string_view ssh_type);
+
+// "ED25519 SHA256:...": a public key as sshd and ssh-keygen -l name it;
+// "" when libssh cannot hash it.
+std::string DescribeKey(const ssh_key key);
 
 // A line of an authorized_keys text that grants nothing, and why.
 struct SkippedLine {

@@ -488,5 +488,51 @@ TEST_CASE("daemon keys: the first line whose options allow the key grants") {
   CHECK_THAT(d.refusal, Catch::Contains("not in its from= list"));
 }
 
+TEST_CASE("daemon keys: fingerprints as ssh-keygen -l prints them") {
+  // SHA-256 of "abc": base64 ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=
+  const uint8_t abc[] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+                         0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+                         0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+                         0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+  CHECK(Sha256Fingerprint(abc) ==
+        "SHA256:ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0");
+  CHECK(Sha256Fingerprint({}) == "SHA256:");
+  const uint8_t one[] = {0xff};
+  CHECK(Sha256Fingerprint(one) == "SHA256:/w");
+  const uint8_t two[] = {0xff, 0xff};
+  CHECK(Sha256Fingerprint(two) == "SHA256://8");
+
+  CHECK(SshdKeyTypeName("ssh-ed25519") == "ED25519");
+  CHECK(SshdKeyTypeName("ssh-rsa") == "RSA");
+  CHECK(SshdKeyTypeName("ecdsa-sha2-nistp384") == "ECDSA");
+  CHECK(SshdKeyTypeName("sk-ssh-ed25519@openssh.com") == "ED25519-SK");
+  CHECK(SshdKeyTypeName("sk-ecdsa-sha2-nistp256@openssh.com") == "ECDSA-SK");
+  CHECK(SshdKeyTypeName("new-type") == "NEW-TYPE");
+
+  // Keys and what `ssh-keygen -lf` printed for them.
+  struct Case {
+    const char* type;
+    const char* base64;
+    const char* described;
+  };
+  const Case cases[] = {
+      {"ssh-ed25519",
+       "AAAAC3NzaC1lZDI1NTE5AAAAIGRvJRQAn2njIxqWv74DtSusGYETOOEFRc2U0j4/CmoU",
+       "ED25519 SHA256:Hq+TeW9pq3yJjIjxo9dm/A2cPshby3SYSdyNLbXpE0Q"},
+      {"ecdsa-sha2-nistp256",
+       "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBJWZP9UxDpWkQnwRvk"
+       "XnGXOSHfMBUg7V7+LQ60ZvJWgc78R/F41fggKtKbeBmaVKKvYs1OiXXBqRi3EOA9NYpfg=",
+       "ECDSA SHA256:oZa4j5Cqrgph1nIbOT+YVvYFvxyTX0cSg+DXRHiuxpM"},
+  };
+  for (const Case& c : cases) {
+    ssh_key key = nullptr;
+    REQUIRE(ssh_pki_import_pubkey_base64(
+                c.base64, ssh_key_type_from_name(c.type), &key) == SSH_OK);
+    CHECK(DescribeKey(key) == c.described);
+    ssh_key_free(key);
+  }
+  CHECK(DescribeKey(nullptr).empty());
+}
+
 }  // namespace
 }  // namespace sftpd

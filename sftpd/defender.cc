@@ -14,6 +14,8 @@ std::string_view OffenceName(Offence offence) {
       return "invalid user";
     case Offence::kNotAllowed:
       return "address not in any allow_from";
+    case Offence::kUserNotAllowed:
+      return "user not allowed from the address";
     case Offence::kNoAuth:
       return "no login attempt";
     case Offence::kOverLimit:
@@ -24,9 +26,11 @@ std::string_view OffenceName(Offence offence) {
 
 std::optional<Offence> OffenceOfLoginRule(std::string_view rule) {
   if (rule == "authentication") return Offence::kFailedLogin;
+  // An existing user refused by her own allow_from: not an invalid user.
+  if (rule == "allow_from") return Offence::kUserNotAllowed;
   // Refusals of the claimed name itself (ssh_session.cc's Decide).
   for (std::string_view r :
-       {"unknown user", "no entry", "root", "allow_from", "own account only"}) {
+       {"unknown user", "no entry", "root", "own account only"}) {
     if (rule == r) return Offence::kInvalidUser;
   }
   return std::nullopt;
@@ -54,6 +58,7 @@ int Defender::Points(Offence offence) const {
       return settings_.score_failed_login;
     case Offence::kInvalidUser:
     case Offence::kNotAllowed:
+    case Offence::kUserNotAllowed:
       return settings_.score_invalid_user;
     case Offence::kNoAuth:
       return settings_.score_no_auth;

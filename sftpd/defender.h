@@ -27,6 +27,8 @@ enum class Offence {
   kInvalidUser,  // a name that may not log in at all
   kNotAllowed,   // from an address outside every allow_from (scored as an
                  // invalid user: nobody may log in from there)
+  kUserNotAllowed,  // a user whose allow_from leaves out the address (scored
+                    // as an invalid user: that name may not log in there)
   kNoAuth,       // ended without trying to log in, or ran out of grace time
   kOverLimit,    // dropped over max_connections, max_startups or
                  // max_connections_per_address, or over max_sessions_per_user

@@ -185,9 +185,14 @@ TEST_CASE("defender: a flood of sources costs bounded memory, bans kept") {
 TEST_CASE("defender: refused-login rules map to offences") {
   CHECK(OffenceOfLoginRule("authentication") == Offence::kFailedLogin);
   for (const char* r :
-       {"unknown user", "no entry", "root", "allow_from", "own account only"}) {
+       {"unknown user", "no entry", "root", "own account only"}) {
     CHECK(OffenceOfLoginRule(r) == Offence::kInvalidUser);
   }
+  // A user who exists, refused from that address: scored the same, named
+  // for what it is.
+  CHECK(OffenceOfLoginRule("allow_from") == Offence::kUserNotAllowed);
+  CHECK(OffenceName(Offence::kUserNotAllowed) ==
+        "user not allowed from the address");
   // Counted otherwise, or not the client's doing.
   for (const char* r : {"max_tries", "pam session", "session",
                         "max_sessions_per_user", "", "login_grace_time"}) {

@@ -14,6 +14,7 @@
 #include "sftpd/log_line.h"
 #include "sftpd/session.h"
 #include "sftpd/stdio.h"
+#include "sftpd/stop_signal.h"
 
 namespace sftpd {
 
@@ -31,8 +32,9 @@ constexpr const char* kOnlySftp =
 // After this long without input on any channel the client has nothing more
 // for now: `sftpd sessions` is told at once what the sessions moved.
 constexpr int kQuietMillis = 250;
-// The longest the loop sleeps in one poll, so time-based work stays due.
-constexpr int kMaxPollMillis = 1000;
+// The longest the loop sleeps in one poll, so time-based work stays due
+// and a stop signal that lands just before a poll is seen in time.
+constexpr int kMaxPollMillis = kStopCheckMillis;
 // What one channel may read per turn of the loop before the others get
 // theirs, and the steps (write, process, read) it may take in one turn.
 constexpr size_t kTurnBytes = 256 * 1024;
@@ -72,6 +74,64 @@ std::string WhatWasAsked(int type, int sub) {
   }
 }
 
+// The env names OpenSSH's client sends by default (SendEnv LANG LC_*):
+// accepted by nobody and not worth a line each time.
+bool IsLocaleEnv(std::string_view name) {
+  return name == "LANG" || name.starts_with("LC_");
+}
+
+// Refuses a channel open or request that is not the sftp subsystem (`type`
+// and `sub` of `m`): an audit line of its own (op "channel", rule
+// kRuleUnsupportedChannel, the detail what was asked: "exec: COMMAND",
+// "shell", "subsystem: NAME", "pty-req"...) and a log line, on `channel`.
+// env is refused without either: LANG and LC_* silently, other names on a
+// debug line. Global requests (OpenSSH's keepalives) are not looked at.
+void NoteRefusal(ssh_message m, int type, int sub, const std::string& who,
+                 RelayAudit& audit, uint32_t channel) {
+  if (type == SSH_REQUEST_GLOBAL) return;
+  std::string asked = WhatWasAsked(type, sub);
+  if (type == SSH_REQUEST_CHANNEL) {
+    auto text = [](const char* s) {
+      return Printable(s != nullptr ? s : "", kMaxShownName);
+    };
+    switch (sub) {
+      case SSH_CHANNEL_REQUEST_ENV: {
+        const char* name = ssh_message_channel_request_env_name(m);
+        if (name != nullptr && IsLocaleEnv(name)) return;
+        Say(LOG_DEBUG, who + "refused env " + text(name), LineTo::kSyslogOnly);
+        return;
+      }
+      case SSH_CHANNEL_REQUEST_EXEC:
+        asked = "exec: ";
+        // The command as the client sent it: the audit line escapes it,
+        // the log line quotes it through Printable.
+        asked += [&] {
+          const char* c = ssh_message_channel_request_command(m);
+          return std::string(c != nullptr ? c : "").substr(0, kMaxShownName);
+        }();
+        break;
+      case SSH_CHANNEL_REQUEST_SHELL:
+        asked = "shell";
+        break;
+      case SSH_CHANNEL_REQUEST_SUBSYSTEM:
+        asked = "subsystem: ";
+        asked += [&] {
+          const char* c = ssh_message_channel_request_subsystem(m);
+          return std::string(c != nullptr ? c : "").substr(0, kMaxShownName);
+        }();
+        break;
+      default:
+        break;
+    }
+  }
+  Note(LOG_NOTICE, who + "refused " + asked);
+  audit.Record({.op = "channel",
+                .result = "refused",
+                .rule = kRuleUnsupportedChannel,
+                .detail = asked},
+               channel);
+}
+
 bool IsSftp(ssh_message m, int sub) {
   const char* name = ssh_message_channel_request_subsystem(m);
   return sub == SSH_CHANNEL_REQUEST_SUBSYSTEM && name != nullptr &&
@@ -83,9 +143,9 @@ bool IsSftp(ssh_message m, int sub) {
 // out only when the channel's window has room for it, so this never waits
 // for the client.
 void RefuseCommand(ssh_message m, ssh_channel chan, int sub,
-                   const std::string& who) {
-  Note(LOG_NOTICE,
-       who + "refused " + (sub == SSH_CHANNEL_REQUEST_EXEC ? "exec" : "shell"));
+                   const std::string& who, RelayAudit& audit,
+                   uint32_t channel) {
+  NoteRefusal(m, SSH_REQUEST_CHANNEL, sub, who, audit, channel);
   ssh_message_reply_default(m);
   RefuseChannel(chan, kOnlySftp);
 }
@@ -219,15 +279,12 @@ int Multiplexer::Answer(ssh_message m) {
       return 0;
     }
     if (IsCommand(sub)) {
-      RefuseCommand(m, chan, sub, setup_.who);
+      RefuseCommand(m, chan, sub, setup_.who, setup_.audit, kFirstChannel);
       it->state = Opened::State::kRefused;
       return 0;
     }
   }
-  // Global requests (OpenSSH's keepalives) are refused without a line.
-  if (type != SSH_REQUEST_GLOBAL) {
-    Note(LOG_NOTICE, setup_.who + "refused " + WhatWasAsked(type, sub));
-  }
+  NoteRefusal(m, type, sub, setup_.who, setup_.audit, kFirstChannel);
   return 1;
 }
 
@@ -268,7 +325,10 @@ void Multiplexer::Start(ssh_channel chan) {
       "session " + ch->id + ": " + setup_.who +
           std::to_string(setup_.exports.size()) + " exports; " + setup_.login,
       LineTo::kSyslogOnly);
-  ch->audit.Record({.op = "login", .detail = setup_.login});
+  ch->audit.Record({.op = "login",
+                    .detail = setup_.login,
+                    .method = setup_.method,
+                    .key = setup_.key});
   WriteNotice(chan, setup_.notice);
   channels_.push_back(std::move(ch));
 }
@@ -381,6 +441,9 @@ void Multiplexer::Progress(bool now) {
 
 int Multiplexer::Run(ssh_channel first) {
   ssh_set_message_callback(s_, &Multiplexer::OnMessage, this);
+  // From here a stop signal (sftpd kick) ends the loop, and the process
+  // closes its sessions' files, audited, before it ends by that signal.
+  CatchStopSignals();
   Start(first);
   ssh_event event = ssh_event_new();
   if (event == nullptr || ssh_event_add_session(event, s_) != SSH_OK) {
@@ -392,6 +455,7 @@ int Multiplexer::Run(ssh_channel first) {
   }
   const int idle_timeout = setup_.config.server.idle_timeout;
   for (;; ++turns_) {
+    if (StopSignal() != 0) break;
     Adopt();
     bool moved = false, input = false;
     // Indexes: a write may run the message callback, which never touches
@@ -423,6 +487,15 @@ int Multiplexer::Run(ssh_channel first) {
     if (!quiet_) wait = std::min<int>(wait, kQuietMillis - int(since));
     // An error: the connection is broken (no signal is handled here).
     if (ssh_event_dopoll(event, std::max(wait, 1)) == SSH_ERROR) break;
+  }
+  if (const int sig = StopSignal(); sig != 0) {
+    // Each session closes its open files, each close audited with its
+    // bytes; the process then ends by the signal, and the listener, having
+    // read those lines first, writes each session's logout ("kicked (sftpd
+    // kick)" after a kick) as for any session that ended so.
+    Say(LOG_NOTICE, setup_.who + StoppedBy(sig), LineTo::kSyslogOnly);
+    for (auto& ch : channels_) ch->session.Close();
+    EndBySignal(sig);
   }
   // The client left (each channel still open ends as its input did) or
   // the connection was idle too long.
@@ -457,7 +530,8 @@ void RefuseChannel(ssh_channel chan, std::string_view line) {
   ssh_channel_close(chan);
 }
 
-ssh_channel OpenSftpChannel(ssh_session s, const std::string& who) {
+ssh_channel OpenSftpChannel(ssh_session s, const std::string& who,
+                            RelayAudit& audit) {
   ssh_channel chan = nullptr;
   for (int i = 0; i < kMaxSetupMessages; ++i) {
     MessagePtr m(ssh_message_get(s));
@@ -476,11 +550,11 @@ ssh_channel OpenSftpChannel(ssh_session s, const std::string& who) {
         return chan;
       }
       if (IsCommand(sub)) {
-        RefuseCommand(m.get(), chan, sub, who);
+        RefuseCommand(m.get(), chan, sub, who, audit, kFirstChannel);
         return nullptr;
       }
     }
-    Note(LOG_NOTICE, who + "refused " + WhatWasAsked(type, sub));
+    NoteRefusal(m.get(), type, sub, who, audit, kFirstChannel);
     ssh_message_reply_default(m.get());
   }
   return nullptr;

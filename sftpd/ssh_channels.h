@@ -37,6 +37,10 @@ struct ChannelsSetup {
   std::string user;        // the session's user, for home-directory
   std::string session_id;  // the listener's id of the connection
   std::string who;         // "user U from ADDR: ", for log lines
+  // How the user authenticated, and the key (AuditEvent method and key),
+  // on each login event.
+  std::string method;
+  std::string key;
   // Each login's detail: the confinement and the client's SSH version.
   std::string login;
   SymlinkOrder symlink_order;  // how every session reads SYMLINK
@@ -53,11 +57,21 @@ void WriteNotice(ssh_channel chan, std::string_view line);
 // EOF and close. The caller frees it.
 void RefuseChannel(ssh_channel chan, std::string_view line);
 
+// The rule of the audit line of a refused channel request or open (exec,
+// shell, another subsystem, pty-req, x11, forwarding): op "channel", the
+// detail what was asked ("exec: COMMAND", "shell", "subsystem: NAME",
+// "pty-req"...). env is refused without one (LANG and LC_*, which OpenSSH
+// sends by default, silently; other names on a debug line).
+inline constexpr std::string_view kRuleUnsupportedChannel =
+    "unsupported channel request";
+
 // Answers channel opens and requests until the "sftp" subsystem starts on a
 // session channel, and returns that channel. nullptr: the client asked for
 // something else first (exec and shell get a line on stderr saying only sftp
-// is offered, and exit status 1) or left; each refusal is logged.
-ssh_channel OpenSftpChannel(ssh_session s, const std::string& who);
+// is offered, and exit status 1) or left; each refusal is logged and
+// audited through `audit`.
+ssh_channel OpenSftpChannel(ssh_session s, const std::string& who,
+                            RelayAudit& audit);
 
 // Serves `first` and every later SFTP channel until the client disconnects
 // or, with [server] idle_timeout, no channel had a request for that long.
@@ -68,7 +82,7 @@ ssh_channel OpenSftpChannel(ssh_session s, const std::string& who);
 // `first`, then 2, 3... as they start) on each of its events. A channel
 // opened over the limit is refused (administratively prohibited) and
 // logged; exec and shell are refused on any channel as OpenSftpChannel does,
-// and every other request too. Returns the process's exit status: 0 when
+// and every other request too, audited as there. Returns the process's exit status: 0 when
 // every channel's session ended cleanly, else 1.
 int ServeChannels(ssh_session s, ssh_channel first, const ChannelsSetup& setup);
 

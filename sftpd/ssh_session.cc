@@ -49,6 +49,7 @@ struct Candidate {
   // costs what a real one does, else the printable name.
   std::string pam_stand_in;
   AuthorizedKeys keys;
+  std::string refused_rule;  // the audit rule that refused the name
 };
 
 std::unique_ptr<Candidate> Decide(const Config& config, const Peer& peer,
@@ -60,6 +61,7 @@ std::unique_ptr<Candidate> Decide(const Config& config, const Peer& peer,
   const std::string who = "user " + c->shown + " from " + peer.text + ": ";
   auto refuse = [&](std::string_view rule, const std::string& why) {
     Note(LOG_WARNING, "refused " + who + why);
+    c->refused_rule = rule;
     audit.Record(
         {.op = "login", .result = "refused", .rule = rule, .detail = why});
     return std::move(c);
@@ -200,6 +202,8 @@ PamAsk KbdintAsker(ssh_session s, MessagePtr* m) {
 struct Authenticated {
   UserInfo user;
   std::unique_ptr<PamLogin> pam;  // its session is opened before the drop
+  std::string method;             // MethodName of the accepted method
+  std::string key;                // for publickey: DescribeKey of the key
 };
 
 // Runs `check` (authenticate, or the account check alone) on a new PAM
@@ -296,17 +300,29 @@ std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
     }
     if (pam) {
       ssh_message_auth_reply_success(m.get(), 0);
+      // sshd's form: "Accepted publickey for U from A port P ssh2: ED25519
+      // SHA256:...", the key as ssh-keygen -l names it.
+      std::string key = method == SSH_AUTH_METHOD_PUBLICKEY
+                            ? DescribeKey(OfferedKey(m.get()))
+                            : std::string();
       Note(LOG_INFO, "Accepted " + MethodName(method) + " for " + cand->shown +
-                         " from " + SshdStyle(peer));
-      return Authenticated{*cand->user, std::move(pam)};
+                         " from " + SshdStyle(peer) +
+                         (key.empty() ? "" : ": " + key));
+      return Authenticated{*cand->user, std::move(pam), MethodName(method),
+                           std::move(key)};
     }
     if (method != SSH_AUTH_METHOD_NONE) {
       ++failures;
-      // "invalid user": a name that may not log in at all, as sshd says.
-      Note(LOG_WARNING, "Failed " + MethodName(method) + " for " +
-                            (cand && cand->user ? "" : "invalid user ") +
-                            (cand ? cand->shown : std::string()) + " from " +
-                            SshdStyle(peer));
+      // "invalid user": a name that may not log in at all, as sshd says;
+      // a user whose allow_from leaves the address out is one that exists.
+      const bool not_allowed = cand && cand->refused_rule == "allow_from";
+      Note(LOG_WARNING,
+           "Failed " + MethodName(method) + " for " +
+               (cand && (cand->user || not_allowed) ? "" : "invalid user ") +
+               (cand ? cand->shown : std::string()) + " from " +
+               SshdStyle(peer) +
+               (not_allowed ? ": not allowed from " + peer.address->ToString()
+                            : ""));
       audit.Record({.op = "login",
                     .result = "refused",
                     .rule = "authentication",
@@ -424,7 +440,7 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
     // Once the process is the user's, the client may hear why (on its
     // channel's stderr) rather than only see the connection close.
     if (!absent.empty() && getuid() == user->uid && user->uid != 0) {
-      if (ssh_channel chan = OpenSftpChannel(s.get(), who)) {
+      if (ssh_channel chan = OpenSftpChannel(s.get(), who, audit)) {
         RefuseChannel(chan, AbsentNotice(absent));
       }
     }
@@ -432,8 +448,11 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
     return 1;
   }
 
-  ssh_channel chan = OpenSftpChannel(s.get(), who);
+  ssh_channel chan = OpenSftpChannel(s.get(), who, audit);
   if (chan == nullptr) {
+    // Admitted, so the listener follows the session: its end is told
+    // here, not taken for an abnormal one. Each refusal was audited.
+    audit.Record({.op = "logout", .detail = "no sftp session started"});
     ssh_disconnect(s.get());
     return 1;
   }
@@ -450,6 +469,8 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
        .user = user->name,
        .session_id = *session_id,
        .who = who,
+       .method = auth->method,
+       .key = auth->key,
        .login = layers + "; client " + Printable(client_version, kMaxShownName),
        .symlink_order = SymlinkOrderFor(client_version),
        .notice = AbsentNotice(absent)});

@@ -21,6 +21,7 @@
 #include "sftpd/limits.h"
 #include "sftpd/log_line.h"
 #include "sftpd/sandbox.h"
+#include "sftpd/stop_signal.h"
 
 namespace sftpd {
 
@@ -119,12 +120,19 @@ std::optional<std::string> PumpSession(Session& session, int in_fd, int out_fd,
   PumpIo io{
       .read_some = [in_fd,
                     idle_timeout](std::span<uint8_t> buf) -> Result<size_t> {
+        // Polled in slices of at most kStopCheckMillis, so a stop signal
+        // (stop_signal.h) ends the session however it lands.
         const IdleDeadline idle(idle_timeout);
-        for (int wait = idle.WaitMillis(); wait != -1;
-             wait = idle.WaitMillis()) {
+        for (;;) {
+          if (const int sig = StopSignal(); sig != 0) {
+            return Error{StoppedBy(sig)};
+          }
+          const int wait = idle.WaitMillis();
           if (wait == 0) return IdleTimeout(idle_timeout);
           pollfd p{.fd = in_fd, .events = POLLIN, .revents = 0};
-          const int r = poll(&p, 1, wait);
+          const int r = poll(&p, 1,
+                             wait < 0 ? kStopCheckMillis
+                                      : std::min(wait, kStopCheckMillis));
           if (r > 0) break;  // input, end of input or an error: read says
           if (r < 0 && errno != EINTR) {
             return Error{std::string("poll: ") + strerror(errno)};
@@ -135,6 +143,9 @@ std::optional<std::string> PumpSession(Session& session, int in_fd, int out_fd,
           if (n >= 0) return size_t(n);
           if (errno != EINTR) {
             return Error{std::string("read: ") + strerror(errno)};
+          }
+          if (const int sig = StopSignal(); sig != 0) {
+            return Error{StoppedBy(sig)};
           }
         }
       },
@@ -234,6 +245,9 @@ int ServeStdio(const std::string& config_path) {
   LoggedAudit logged(audit);
   LimitedAudit limited(logged);
   Session session(**exports, limited, user->name);
+  // A stop signal ends the session as the end of its input does: open
+  // files closed and audited, then the logout, saying which signal.
+  CatchStopSignals();
   std::optional<std::string> broken = PumpSession(
       session, STDIN_FILENO, STDOUT_FILENO, config.server.idle_timeout);
   session.Close();

@@ -82,7 +82,9 @@ std::optional<std::string> PumpSession(Session& session, const PumpIo& io);
 
 // The same over two fds (read(2)/write(2), EINTR retried). Separate from
 // ServeStdio so tests can drive it over a socketpair. With idle_timeout > 0
-// the session ends after that many seconds without input (IdleTimeout).
+// the session ends after that many seconds without input (IdleTimeout);
+// after a stop signal (stop_signal.h), within kStopCheckMillis, with
+// StoppedBy's reason.
 std::optional<std::string> PumpSession(Session& session, int in_fd, int out_fd,
                                        int idle_timeout = 0);
 

@@ -2,8 +2,8 @@
 # `sftpd audit` on a generated trail of EVENTS events (default 1 000 000)
 # over four users, rotated as logrotate leaves it (LOG.3.gz LOG.2.gz LOG.1
 # LOG) with corrupt lines planted in it: the answer to "what did alice
-# change in /shared last week?", the filters combined, --json and --summary
-# agree with what the generator counted while writing; each corrupt line is
+# change in /shared last week?", the filters combined, --json, --summary
+# and --summary --json agree with what the generator counted while writing; each corrupt line is
 # reported by file and line and skipped; memory stays flat (the peak RSS of
 # a query over all events is within 2 MiB of one over a hundredth); usage
 # errors and a missing log exit 2 and 1. Prints each query's time and peak
@@ -136,8 +136,9 @@ check_eq "  ... as many rows as the generator wrote" \
   "$(expect "e['change_alice_shared_week']")" "$(rows week)"
 check "  ... which is some" test "$(rows week)" -gt 0
 check "  ... each an alice change in /shared in that week" awk '
-  NR > 1 && !($1 >= "2026-11-19" && $1 < "2026-11-26" && $3 == "alice" &&
-              $5 ~ /^(open|close|rename)$/ && $0 ~ / \/shared\//) {bad++}
+  NR > 1 && !($1 >= "2026-11-19" && $1 < "2026-11-26" && $4 == "alice" &&
+              $3 ~ /^[0-9a-f]+$/ && $6 ~ /^(open|close|rename)$/ &&
+              $0 ~ / \/shared\//) {bad++}
   END {exit bad > 0}' "$TMP/week.out"
 log "$(sed -n '1,3p' "$TMP/week.out")"
 
@@ -163,6 +164,16 @@ for u in alice bob carol dave; do
     "$u $(expect "' '.join(map(str, e['summary']['$u']))")" \
     "$(awk -v u="$u" '$1 == u {print $1, $2, $3, $4, $5, $6, $7}' "$TMP/summary.out")"
 done
+check "--summary --json over everything" query summary_json --summary --json
+check "  ... a JSON object per user, one a line, with the same sums" /usr/bin/python3 -c '
+import json, sys
+expect = json.load(open(sys.argv[2]))["summary"]
+rows = [json.loads(l) for l in open(sys.argv[1])]
+keys = ["sessions", "files_read", "files_written", "bytes_read",
+        "bytes_written", "refusals"]
+got = {r["user"]: [r[k] for k in keys] for r in rows}
+assert got == expect, (got, expect)
+' "$TMP/summary_json.out" "$TMP/expect.json"
 check_eq "the corrupt lines are reported by file and line" \
   "$(expect "'\n'.join(e['corrupt'])")" \
   "$(grep -o '^sftpd audit: [^ ]*:[0-9]*: not an audit event' "$TMP/summary.err" |

@@ -27,7 +27,8 @@ SRV=$TMP/srv
 K=$TMP/keys
 L=$TMP/local
 H=$SRV/users/$PUSER
-mkdir -p "$H" "$K" "$L" "$TMP/hk" "$TMP/askpass"
+AUDIT=$TMP/audit/audit.jsonl
+mkdir -p "$H" "$K" "$L" "$TMP/hk" "$TMP/askpass" "$TMP/audit"
 chown "$PUSER:" "$H"
 chmod 0755 "$K" "$TMP/hk" "$TMP/askpass"
 
@@ -64,6 +65,10 @@ host_keys = ["$TMP/hk/host_key"]
 [auth]
 methods = [$3]
 authorized_keys = ["$K/%u"]
+
+[audit]
+log = "$AUDIT"
+syslog = false
 
 [exports.home]
 path = "$SRV/users/%u"
@@ -127,8 +132,10 @@ else fail "password: put/get with the right password" "exit $rc" "$(head -c 600 
 check_eq "  ... the upload is on disk" "$(sha "$L/up.bin")" "$(sha "$H/up.bin" 2>&1)"
 check_eq "  ... owned by $PUSER" "$PUSER:$PUSER" "$(stat -c %U:%G "$H/up.bin" 2>&1)"
 check_eq "  ... and comes back" "$(sha "$L/up.bin")" "$(sha "$L/down.bin" 2>&1)"
-if grep -q "Accepted password for $PUSER from 127.0.0.1 port [0-9]* ssh2" "$DLOG"; then pass "  ... logged as accepted"
+if grep -q "Accepted password for $PUSER from 127.0.0.1 port [0-9]* ssh2$" "$DLOG"; then pass "  ... logged as accepted"
 else fail "  ... logged as accepted" "$(tail -5 "$DLOG")"; fi
+check "  ... its login line names the method, and no key" \
+  wait_audit "\"user\":\"$PUSER\".*\"op\":\"login\",\"result\":\"ok\",.*\"method\":\"password\"}"
 
 mkfile "$L/kbd.bin" 50 root
 rc=0
@@ -139,6 +146,8 @@ BATCH
 if ((rc == 0)); then pass "keyboard-interactive: put with the right password"
 else fail "keyboard-interactive: put with the right password" "exit $rc" "$(head -c 600 "$ERR")" "daemon: $(tail -5 "$DLOG")"; fi
 check_eq "  ... owned by $PUSER" "$PUSER" "$(stat -c %U "$H/kbd.bin" 2>&1)"
+check "  ... its login line names the method" \
+  wait_audit "\"user\":\"$PUSER\".*\"op\":\"login\",\"result\":\"ok\",.*\"method\":\"keyboard-interactive\"}"
 
 check_not "password: a wrong password is refused" psftp password "$AP_WRONG" <<<"ls"
 if grep -q "Failed password for $PUSER from 127.0.0.1 port [0-9]* ssh2" "$DLOG"; then pass "  ... logged as Failed password for $PUSER from 127.0.0.1"
