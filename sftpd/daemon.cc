@@ -76,7 +76,7 @@ std::optional<std::string> AddHostKey(ssh_bind bind, const std::string& path) {
   }
   // libssh says only that it failed; find out why first, so the message
   // names the file and the reason.
-  Fd probe(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  Fd probe(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!probe.valid()) {
     return "cannot read host key " + path + ": " + strerror(errno) +
            (geteuid() != 0 ? " (running as uid " +
@@ -1078,7 +1078,7 @@ int RunDaemon(const std::string& config_path) {
                      " it serves only that account, with a config of its own "
                      "whose host_keys, [audit] log, control_socket and "
                      "listen ports that account can use: sftpd(8), "
-                     "NON-ROOT MODE)";
+                     "serve)";
   LoadResult loaded = LoadConfig(config_path);
   if (!loaded.config) {
     for (const ConfigError& e : loaded.errors) Say(LOG_ERR, e.ToString());
