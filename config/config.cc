@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <toml++/toml.h>
 #include <unistd.h>
@@ -17,6 +18,22 @@
 
 namespace sftpd {
 namespace {
+
+// The id of the Unix group `name`, if there is one.
+std::optional<gid_t> GroupId(const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  // A group with many members needs a larger buffer: grown up to 1 MiB.
+  for (size_t size = 16384; size <= (size_t{1} << 20); size *= 4) {
+    struct group gr {};
+    struct group* found = nullptr;
+    std::vector<char> buf(size);
+    int rc = getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found);
+    if (rc == ERANGE) continue;
+    if (rc != 0 || found == nullptr) return std::nullopt;
+    return found->gr_gid;
+  }
+  return std::nullopt;
+}
 
 // A config is a page of text; anything this large is a mistake (or /dev/zero).
 constexpr size_t kMaxConfigBytes = size_t{1} << 20;
@@ -53,8 +70,8 @@ constexpr std::array<std::string_view, 9> kDefenderKeys = {
     "ban_time",         "score_failed_login", "score_invalid_user",
     "score_no_auth",    "score_over_limit",   "never_ban"};
 constexpr std::array<std::string_view, 1> kPolicyKeys = {"audit_writes"};
-constexpr std::array<std::string_view, 5> kExportKeys = {
-    "path", "access", "owner_only", "umask", "atomic_uploads"};
+constexpr std::array<std::string_view, 6> kExportKeys = {
+    "path", "access", "owner_only", "umask", "atomic_uploads", "group"};
 constexpr std::array<std::string_view, 2> kGrantKeys = {"exports",
                                                         "allow_from"};
 constexpr std::array<std::string_view, 3> kAuthMethods = {
@@ -767,6 +784,17 @@ class Parser {
       if (const toml::node* n = t.get("umask")) {
         if (auto mask = ParseUmask(*n, Dotted(prefix, "umask"))) {
           e.umask = *mask;
+        }
+      }
+      if (auto group = GetString(t, "group", prefix); group && !group->empty()) {
+        if (std::optional<gid_t> gid = GroupId(*group)) {
+          e.group = *group;
+          e.group_id = *gid;
+        } else {
+          Fail(t.get("group")->source(), Dotted(prefix, "group"),
+               "no Unix group \"" + *group +
+                   "\" (getent group); a group share needs one its users "
+                   "are members of");
         }
       }
       path_at.push_back(t.get("path") ? t.get("path")->source() : t.source());

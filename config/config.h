@@ -32,6 +32,11 @@ struct Export {
   // An upload (an OPEN that replaces a file's whole content) is written
   // under a temporary name and takes the final one only at its CLOSE.
   bool atomic_uploads = false;
+  // A group share: everything created in the export belongs to this Unix
+  // group and is group-readable and -writable (directories also group-
+  // searchable and setgid), whatever mode the client sends. Empty: none.
+  std::string group;
+  gid_t group_id = static_cast<gid_t>(-1);  // `group` resolved at load
   int line = 0;  // where the table starts, for messages
 };
 

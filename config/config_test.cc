@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -554,6 +555,36 @@ TEST_CASE("config: [audit] on_failure and atomic_uploads") {
   CHECK(type.key == "exports.e.atomic_uploads");
   CHECK(type.line == 5);
   CHECK(type.message == "expected a boolean, got an integer");
+}
+
+TEST_CASE("config: an export's group makes a group share") {
+  TempDir dir;
+  const auto load = [&](const std::string& group) {
+    return ParseConfig("[exports.e]\npath = \"" + dir.path() + "\"\n" +
+                           group + "\n",
+                       "f.toml");
+  };
+  const LoadResult a = load("group = \"root\"");
+  const Config& shared = Ok(a);
+  CHECK(shared.exports[0].group == "root");
+  CHECK(shared.exports[0].group_id == 0);
+  const LoadResult b = load("");
+  const Config& plain = Ok(b);
+  CHECK(plain.exports[0].group.empty());
+  CHECK(plain.exports[0].group_id == static_cast<gid_t>(-1));
+
+  const ConfigError unknown = OneError(load("group = \"sftpd-no-such-group\""));
+  CHECK(unknown.ToString() ==
+        "f.toml:3:9: exports.e.group: no Unix group \"sftpd-no-such-group\" "
+        "(getent group); a group share needs one its users are members of");
+  const LoadResult c = load("group = \"\"");  // the default: none
+  CHECK(Ok(c).exports[0].group_id == static_cast<gid_t>(-1));
+  const ConfigError type = OneError(load("group = 0"));
+  CHECK(type.key == "exports.e.group");
+  CHECK(type.line == 3);
+  CHECK(type.message == "expected a string, got an integer");
+  const std::vector<std::string> keys = ConfigKeys();
+  CHECK(std::count(keys.begin(), keys.end(), "exports.NAME.group") == 1);
 }
 
 TEST_CASE("config: paths must be absolute and free of '.' and '..'") {

@@ -4,7 +4,8 @@
 #   cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release \
 #     -DCMAKE_INSTALL_PREFIX=/usr -DBUILD_TESTING=OFF
 #   cmake --build build-deb && (cd build-deb && cpack -G DEB)
-# The files in /etc are conffiles; the maintainer scripts are in
+# The files in /etc are conffiles; the PAM file is in /usr/share/sftpd and
+# postinst puts it in /etc/pam.d when absent. The maintainer scripts are in
 # deploy/debian/. Included by the top-level CMakeLists.txt.
 
 set(CPACK_GENERATOR DEB)
@@ -35,7 +36,7 @@ set(CPACK_DEBIAN_PACKAGE_SUGGESTS "openssh-server, sshfs")
 set(CPACK_STRIP_FILES ON)
 
 file(WRITE ${PROJECT_BINARY_DIR}/debian/conffiles
-     "/etc/sftpd/sftpd.toml\n/etc/pam.d/sftpd\n/etc/logrotate.d/sftpd\n"
+     "/etc/sftpd/sftpd.toml\n/etc/logrotate.d/sftpd\n"
      "/etc/apparmor.d/usr.sbin.sftpd\n")
 foreach(script IN ITEMS postinst prerm postrm)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/debian/${script}

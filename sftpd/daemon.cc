@@ -1,6 +1,7 @@
 #include "sftpd/daemon.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 #include <netdb.h>
@@ -76,10 +77,28 @@ std::optional<std::string> AddHostKey(ssh_bind bind, const std::string& path) {
     if (rc != SSH_OK) return "cannot write host key " + path;
     Say(LOG_NOTICE, "generated host key " + path);
   }
+  // libssh says only that it failed; find out why first, so the message
+  // names the file and the reason.
+  Fd probe(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!probe.valid()) {
+    return "cannot read host key " + path + ": " + strerror(errno) +
+           (geteuid() != 0 ? " (running as uid " +
+                                 std::to_string(geteuid()) + ", not root)"
+                           : "");
+  }
+  if (fstat(probe.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return "cannot read host key " + path + ": not a regular file";
+  }
+  if (st.st_size == 0) {
+    return "cannot read host key " + path + ": the file is empty";
+  }
   ssh_key key = nullptr;
   if (ssh_pki_import_privkey_file(path.c_str(), nullptr, nullptr, nullptr,
                                   &key) != SSH_OK) {
-    return "cannot read host key " + path;
+    return "cannot read host key " + path +
+           ": not an unencrypted private key in OpenSSH or PEM format "
+           "(make one with ssh-keygen -t ed25519 -N '' -f " + path +
+           ", or remove the file and a new one is made at start)";
   }
   // The bind owns the key from here on.
   if (ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, key) != SSH_OK) {
@@ -1207,16 +1226,34 @@ int RunDaemon(const std::string& config_path) {
   // the sandbox closes the way to /dev/log.
   openlog("sftpd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
   signal(SIGPIPE, SIG_IGN);
+  // Run as another user than root, the daemon serves only that user's own
+  // account, with a config of its own; the usual way such a start fails is
+  // the root's config, so a failure says so.
+  const uid_t uid = geteuid();
+  const std::string non_root =
+      uid == 0 ? ""
+               : "; sftpd serve must run as root to serve other users (run "
+                 "as uid " + std::to_string(uid) +
+                     " it serves only that account, with a config of its own "
+                     "whose host_keys, [audit] log, control_socket and "
+                     "listen ports that account can use: sftpd(8), "
+                     "serve)";
   LoadResult loaded = LoadConfig(config_path);
   if (!loaded.config) {
     for (const ConfigError& e : loaded.errors) Say(LOG_ERR, e.ToString());
-    return Fail("configuration " + config_path + " has errors");
+    return Fail("configuration " + config_path + " has errors" + non_root);
   }
   for (const std::string& w : EntryWarnings(*loaded.config)) {
     Say(LOG_WARNING, "warning: " + w);
   }
   Listener listener(config_path, std::move(*loaded.config));
-  if (std::optional<std::string> e = listener.Start()) return Fail(*e);
+  if (std::optional<std::string> e = listener.Start()) {
+    return Fail(*e + non_root);
+  }
+  if (uid != 0) {
+    Say(LOG_NOTICE, "running as uid " + std::to_string(uid) +
+                        ", not root: serving only this account");
+  }
   return listener.Run();
 }
 

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <vector>
 
 #include "sftpd/hostpath.h"
 #include "sftpd/limits.h"
@@ -29,6 +30,23 @@ constexpr std::string_view kRuleOutside = "path leaves the export";
 constexpr std::string_view kRuleOwnerOnly = "owner_only: not the user's file";
 constexpr std::string_view kRuleExportRoot = "export root cannot be changed";
 constexpr std::string_view kRuleNotRegular = "not a regular file";
+constexpr std::string_view kRuleGroupMember =
+    "group share: not a member of its group";
+constexpr std::string_view kRuleGroupShare =
+    "group share: the group is the export's";
+
+// Whether this process may chown a file to `gid`: root, or a member.
+bool MayUseGroup(gid_t gid) {
+  if (geteuid() == 0 || getegid() == gid) return true;
+  int n = getgroups(0, nullptr);
+  if (n <= 0) return false;
+  std::vector<gid_t> groups(static_cast<size_t>(n));
+  n = getgroups(n, groups.data());
+  for (int i = 0; i < n; ++i) {
+    if (groups[size_t(i)] == gid) return true;
+  }
+  return false;
+}
 
 Outcome Errno(int err) { return {err, {}}; }
 Outcome Refuse(std::string_view rule) { return {EACCES, rule}; }
@@ -131,6 +149,11 @@ Result<std::unique_ptr<Exports>> Exports::Open(std::vector<ExportSpec> specs,
                      ") lies inside read-write export " + rw.spec.name + " (" +
                      rw.real + ")"};
       }
+    }
+  }
+  for (Root& r : roots) {
+    if (r.spec.group != ExportSpec::kNoGroup) {
+      r.group_member = MayUseGroup(r.spec.group);
     }
   }
   return std::unique_ptr<Exports>(
@@ -307,11 +330,53 @@ FsResult<Fd> Exports::CreateFile(const Location& loc, int flags,
   if (loc.IsExportRoot()) return {Errno(EEXIST), {}};
   FsResult<Entry> e = ResolveEntry(loc, Change::kAdd);
   if (!e.ok()) return {e.outcome, {}};
-  Fd fd(openat(e.value.parent.get(), e.value.name.c_str(),
+  const Root& root = roots_[loc.index];
+  if (Outcome o = CheckGroupMember(root); !o.ok()) return {o, {}};
+  int dir = e.value.parent.get();
+  const char* name = e.value.name.c_str();
+  Fd fd(openat(dir, name,
                flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
                mode));
   if (!fd.valid()) return {LastErrno(), {}};
+  if (Outcome o = ForceGroup(root, fd.get(), false); !o.ok()) {
+    if (SameEntry(dir, name, fd.get())) unlinkat(dir, name, 0);
+    return {o, {}};
+  }
   return {{}, std::move(fd)};
+}
+
+mode_t Exports::ClientMode(const Root& root, mode_t mode, bool dir,
+                           bool create) {
+  // Setuid and setgid files are not made over SFTP (a setgid directory
+  // comes only from a group share, below).
+  mode &= 01777;
+  if (create) mode &= ~root.spec.umask;
+  if (root.spec.group != ExportSpec::kNoGroup) {
+    mode |= dir ? (S_ISGID | S_IRWXG) : (S_IRGRP | S_IWGRP);
+  }
+  return mode;
+}
+
+Outcome Exports::CheckGroupMember(const Root& root) {
+  if (root.spec.group == ExportSpec::kNoGroup || root.group_member) return {};
+  return Refuse(kRuleGroupMember);
+}
+
+Outcome Exports::ForceGroup(const Root& root, int fd, bool dir) {
+  const gid_t group = root.spec.group;
+  if (group == ExportSpec::kNoGroup) return {};
+  struct stat st;
+  if (fstat(fd, &st) != 0) return LastErrno();
+  if (st.st_gid != group) {
+    // Not inherited (the parent is not setgid to the group).
+    if (fchown(fd, uid_t(-1), group) != 0) return LastErrno();
+    if (fstat(fd, &st) != 0) return LastErrno();
+  }
+  const mode_t want = ClientMode(root, st.st_mode & 07777, dir, false);
+  if ((st.st_mode & 07777) != want && fchmod(fd, want) != 0) {
+    return LastErrno();
+  }
+  return {};
 }
 
 FsResult<struct stat> Exports::OwnedEntry(int index, const Entry& e) const {
@@ -337,7 +402,7 @@ FsResult<Fd> Exports::OpenFile(const Location& loc, int flags, mode_t mode,
   *created = false;
   if (loc.IsVirtualRoot()) return {Errno(EISDIR), {}};
   const Root& root = roots_[loc.index];
-  mode &= ~root.spec.umask & 07777;
+  mode = ClientMode(root, mode, false, true);
   bool replaces_all =
       (flags & O_TRUNC) || ((flags & O_CREAT) && (flags & O_EXCL));
   if (upload != nullptr && root.spec.atomic_uploads && !loc.IsExportRoot() &&
@@ -453,8 +518,13 @@ FsResult<struct stat> Exports::StatFd(int fd) const {
   return {{}, st};
 }
 
-Outcome Exports::ApplyAttrs(int fd, bool path_only, bool is_link,
-                            const Attrs& a) const {
+Outcome Exports::ApplyAttrs(const Root& root, int fd, const struct stat& st,
+                            bool path_only, const Attrs& a) const {
+  const bool is_link = S_ISLNK(st.st_mode);
+  if (a.Has(Attrs::kUidGid) && root.spec.group != ExportSpec::kNoGroup &&
+      a.gid != root.spec.group && a.gid != st.st_gid) {
+    return Refuse(kRuleGroupShare);  // before anything is changed
+  }
   // An O_PATH fd cannot be written through; /proc/self/fd/N reaches the
   // same inode without a second path walk (it names our own open file).
   std::string proc = ProcPath(fd);
@@ -466,7 +536,7 @@ Outcome Exports::ApplyAttrs(int fd, bool path_only, bool is_link,
   }
   if (a.Has(Attrs::kPermissions)) {
     if (is_link) return Errno(ENOTSUP);
-    mode_t m = a.permissions & 07777;
+    mode_t m = ClientMode(root, a.permissions, S_ISDIR(st.st_mode), false);
     int rc = path_only ? fchmodat(AT_FDCWD, proc.c_str(), m, 0) : fchmod(fd, m);
     if (rc != 0) return LastErrno();
   }
@@ -489,14 +559,15 @@ Outcome Exports::SetStat(const Location& loc, const Attrs& attrs, bool follow) {
   struct stat st;
   if (fstat(r.value.get(), &st) != 0) return LastErrno();
   if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return o;
-  return ApplyAttrs(r.value.get(), true, S_ISLNK(st.st_mode), attrs);
+  return ApplyAttrs(roots_[loc.index], r.value.get(), st, true, attrs);
 }
 
 Outcome Exports::SetStatFd(int index, int fd, const Attrs& attrs) {
+  if (index < 0) return Refuse(kRuleVirtualRoot);
   struct stat st;
   if (fstat(fd, &st) != 0) return LastErrno();
   if (Outcome o = CheckOwner(index, st); !o.ok()) return o;
-  return ApplyAttrs(fd, false, false, attrs);
+  return ApplyAttrs(roots_[index], fd, st, false, attrs);
 }
 
 FsResult<Fd> Exports::StageUpload(const Location& loc, int flags, mode_t mode,
@@ -516,12 +587,13 @@ FsResult<Fd> Exports::StageUpload(const Location& loc, int flags, mode_t mode,
     if (faccessat(dir, name, W_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0) {
       return {LastErrno(), {}};
     }
-    mode = st.st_mode & 0777;
+    mode = ClientMode(roots_[loc.index], st.st_mode & 0777, false, false);
   } else if (errno != ENOENT) {
     return {LastErrno(), {}};
   } else if (!(flags & O_CREAT)) {
     return {Errno(ENOENT), {}};
   }
+  if (Outcome o = CheckGroupMember(roots_[loc.index]); !o.ok()) return {o, {}};
   int access = flags & (O_ACCMODE | O_APPEND);
   for (int attempt = 0; attempt < 8; ++attempt) {
     std::string temp = std::string(Upload::kPrefix) + RandomHex();
@@ -530,6 +602,10 @@ FsResult<Fd> Exports::StageUpload(const Location& loc, int flags, mode_t mode,
                  mode));
     if (!fd.valid() && errno == EEXIST) continue;
     if (!fd.valid()) return {LastErrno(), {}};
+    if (Outcome o = ForceGroup(roots_[loc.index], fd.get(), false); !o.ok()) {
+      if (SameEntry(dir, temp.c_str(), fd.get())) unlinkat(dir, temp.c_str(), 0);
+      return {o, {}};
+    }
     upload->dir = std::move(e.value.parent);
     upload->temp = std::move(temp);
     upload->name = std::move(e.value.name);
@@ -609,11 +685,22 @@ Outcome Exports::MakeDir(const Location& loc, mode_t mode) {
   if (loc.IsVirtualRoot() || loc.IsExportRoot()) return Errno(EEXIST);
   FsResult<Entry> e = ResolveEntry(loc, Change::kAdd);
   if (!e.ok()) return e.outcome;
-  mode &= ~roots_[loc.index].spec.umask & 07777;
-  if (mkdirat(e.value.parent.get(), e.value.name.c_str(), mode) != 0) {
+  const Root& root = roots_[loc.index];
+  if (Outcome o = CheckGroupMember(root); !o.ok()) return o;
+  int dir = e.value.parent.get();
+  const char* name = e.value.name.c_str();
+  // mkdir ignores setgid in the mode (a new directory inherits it from its
+  // parent); ForceGroup sets it where it was not inherited.
+  if (mkdirat(dir, name, ClientMode(root, mode, true, true)) != 0) {
     return LastErrno();
   }
-  return {};
+  if (root.spec.group == ExportSpec::kNoGroup) return {};
+  Fd fd(openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  Outcome o = fd.valid() ? ForceGroup(root, fd.get(), true) : LastErrno();
+  if (!o.ok() && fd.valid() && SameEntry(dir, name, fd.get())) {
+    unlinkat(dir, name, AT_REMOVEDIR);
+  }
+  return o;
 }
 
 Outcome Exports::Rename(const Location& from, const Location& to,

@@ -39,11 +39,15 @@ struct ExportSpec {
   bool owner_only = false;
   mode_t umask = 022;
   bool atomic_uploads = false;
+  // A group share's group (Export::group_id); kNoGroup: not a group share.
+  static constexpr gid_t kNoGroup = static_cast<gid_t>(-1);
+  gid_t group = kNoGroup;
 
   // `e` as a session sees it, with its path expanded to `path`.
   static ExportSpec Of(const Export& e, std::string path) {
     return {e.name,       std::move(path), e.access,
-            e.owner_only, e.umask,         e.atomic_uploads};
+            e.owner_only, e.umask,         e.atomic_uploads,
+            e.group_id};
   }
 };
 
@@ -148,8 +152,17 @@ class Exports {
   // The same gate, for requests on an open handle of export `index`.
   Outcome Gate(int index, Effect effect) const;
 
+  // Modes from the client (OPEN, MKDIR, SETSTAT) never set setuid or setgid;
+  // a new entry's mode is masked by the export's umask. In a group share
+  // (ExportSpec::group) what OPEN or MKDIR creates is given the group (by
+  // fchown unless it inherited it from a setgid parent) and group rw (files)
+  // or rwx and setgid (directories), whatever the client sent or the umask
+  // removed, and SETSTAT keeps those bits; SETSTAT to another group is
+  // refused. A session user who is not a member of the group (the kernel
+  // would refuse the fchown) creates nothing there: refused, with the rule.
+  //
   // OPEN. `flags` are open(2) flags (O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC,
-  // O_APPEND); mode is masked by the export's umask. Only regular files are
+  // O_APPEND); mode as above. Only regular files are
   // opened. owner_only: an existing file must be the user's (O_TRUNC is
   // applied after that check). Sets *created when the call made the file.
   // With `upload` given and the export's atomic_uploads set, an OPEN for
@@ -222,6 +235,8 @@ class Exports {
     ExportSpec spec;
     std::string real;  // spec.path resolved, for absolute symlinks
     Fd fd;             // O_PATH|O_DIRECTORY
+    // Whether this process may give files spec.group: root, or a member.
+    bool group_member = true;
   };
   // An entry named by its parent directory and its last component.
   struct Entry {
@@ -256,8 +271,19 @@ class Exports {
   // owner_only: refuses `st` unless it belongs to the session's user, with
   // ENOENT (and the rule), as for a name that does not exist.
   Outcome CheckOwner(int index, const struct stat& st) const;
-  Outcome ApplyAttrs(int fd, bool path_only, bool is_link,
-                     const Attrs& attrs) const;
+  Outcome ApplyAttrs(const Root& root, int fd, const struct stat& st,
+                     bool path_only, const Attrs& attrs) const;
+  // The mode for one the client sent (see OpenFile): setuid and setgid
+  // dropped; for a new entry (`create`) the umask applied; a group share's
+  // bits added.
+  static mode_t ClientMode(const Root& root, mode_t mode, bool dir,
+                           bool create);
+  // A group share: refused (with the rule) when this process cannot give
+  // files the group; otherwise OK.
+  static Outcome CheckGroupMember(const Root& root);
+  // A group share: gives the entry just created, open on `fd`, the group
+  // and the group bits, where it lacks them.
+  static Outcome ForceGroup(const Root& root, int fd, bool dir);
 
   std::vector<Root> roots_;
   uid_t uid_;

@@ -2,10 +2,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace sftpd {
@@ -1187,6 +1190,154 @@ TEST_CASE(
     CHECK(f.outcome.refused());
   }
   std::filesystem::remove_all(d);
+}
+
+// mode & 07777 and the group of `path` (lstat).
+std::pair<mode_t, gid_t> ModeGroup(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return {0, gid_t(-1)};
+  return {st.st_mode & 07777, st.st_gid};
+}
+
+TEST_CASE("exports: a group share forces its group and group bits") {
+  Tree t;
+  constexpr gid_t kShareGroup = 65534;  // nogroup: not the test's own group
+  REQUIRE(getgrgid(kShareGroup) != nullptr);
+  REQUIRE(mkdir(t.P("share").c_str(), 0755) == 0);  // root's, not setgid
+  mode_t old = umask(0);
+  Result<std::unique_ptr<Exports>> ex = Exports::Open(
+      {{"share", t.P("share"), Access::kReadWrite, false, 077, false,
+        kShareGroup},
+       {"plain", t.P("other"), Access::kReadWrite, false, 022}},
+      kUser);
+  REQUIRE(ex.ok());
+  auto loc = [&](std::string_view p) {
+    FsResult<Location> r = (*ex)->Locate(p, Effect::kWrite);
+    REQUIRE(r.ok());
+    return r.value;
+  };
+  bool created = false;
+  // The client's 0600 and the umask 077 would leave no group bits.
+  FsResult<Fd> f =
+      (*ex)->OpenFile(loc("/share/f"), O_WRONLY | O_CREAT, 0600, &created);
+  REQUIRE(f.ok());
+  CHECK(created);
+  CHECK(ModeGroup(t.P("share/f")) == std::make_pair(mode_t(0660), kShareGroup));
+  // A directory: group rwx and setgid, the group given by fchown here.
+  REQUIRE((*ex)->MakeDir(loc("/share/d"), 0700).ok());
+  CHECK(ModeGroup(t.P("share/d")) ==
+        std::make_pair(mode_t(02770), kShareGroup));
+  // Beneath it, inherited; a setuid bit asked for is dropped.
+  REQUIRE((*ex)->MakeDir(loc("/share/d/e"), 0755).ok());
+  CHECK(ModeGroup(t.P("share/d/e")) ==
+        std::make_pair(mode_t(02770), kShareGroup));
+  FsResult<Fd> g = (*ex)->OpenFile(loc("/share/d/g"),
+                                   O_WRONLY | O_CREAT | O_EXCL, 04644, &created);
+  REQUIRE(g.ok());
+  CHECK(ModeGroup(t.P("share/d/g")) ==
+        std::make_pair(mode_t(0660), kShareGroup));
+  umask(old);
+
+  // SETSTAT keeps the bits a client tries to take away.
+  Attrs a;
+  a.flags = Attrs::kPermissions;
+  a.permissions = 0600;
+  REQUIRE((*ex)->SetStat(loc("/share/f"), a, true).ok());
+  CHECK(ModeGroup(t.P("share/f")).first == 0660);
+  a.permissions = 0700;
+  REQUIRE((*ex)->SetStat(loc("/share/d"), a, true).ok());
+  CHECK(ModeGroup(t.P("share/d")).first == 02770);
+  a.permissions = 06755;
+  REQUIRE((*ex)->SetStatFd(0, f.value.get(), a).ok());
+  CHECK(ModeGroup(t.P("share/f")).first == 0775);
+  // Another group is refused, before anything changes; the same one is not.
+  a.flags = Attrs::kUidGid | Attrs::kPermissions;
+  a.permissions = 0600;
+  a.uid = 0;
+  a.gid = 0;
+  Outcome o = (*ex)->SetStat(loc("/share/f"), a, true);
+  CHECK(o.err == EACCES);
+  CHECK(o.rule == "group share: the group is the export's");
+  CHECK(ModeGroup(t.P("share/f")) == std::make_pair(mode_t(0775), kShareGroup));
+  a.gid = kShareGroup;
+  CHECK((*ex)->SetStat(loc("/share/f"), a, true).ok());
+
+  // An atomic upload's staged file is given the group too.
+  Result<std::unique_ptr<Exports>> atomic = Exports::Open(
+      {{"share", t.P("share"), Access::kReadWrite, false, 022, true,
+        kShareGroup}},
+      kUser);
+  REQUIRE(atomic.ok());
+  FsResult<Location> up = (*atomic)->Locate("/share/up", Effect::kWrite);
+  REQUIRE(up.ok());
+  Upload upload;
+  FsResult<Fd> u = (*atomic)->OpenFile(
+      up.value, O_WRONLY | O_CREAT | O_TRUNC, 0644, &created, &upload);
+  REQUIRE(u.ok());
+  REQUIRE(upload.staged());
+  REQUIRE((*atomic)->CommitUpload(upload, u.value.get()).ok());
+  CHECK(ModeGroup(t.P("share/up")) ==
+        std::make_pair(mode_t(0664), kShareGroup));
+
+  // An export that is no group share: setuid and setgid are dropped too,
+  // the group is left as it comes.
+  a.flags = Attrs::kPermissions;
+  a.permissions = 06755;
+  REQUIRE((*ex)->SetStat(loc("/plain/file"), a, true).ok());
+  CHECK(ModeGroup(t.P("other/file")) == std::make_pair(mode_t(0755), gid_t(0)));
+}
+
+TEST_CASE("exports: a group share refuses creation to a non-member") {
+  Tree t;
+  constexpr uid_t kNobody = 65534;
+  constexpr gid_t kShareGroup = 1;  // daemon: nobody is no member
+  REQUIRE(getgrgid(kShareGroup) != nullptr);
+  // nobody must reach it: the scratch tree is root's 0700.
+  const std::string base =
+      std::filesystem::path(t.P("share")).parent_path().string();
+  REQUIRE(chmod(base.c_str(), 0755) == 0);
+  REQUIRE(mkdir(t.P("share").c_str(), 0777) == 0);
+  REQUIRE(chmod(t.P("share").c_str(), 0777) == 0);
+  WriteFile(t.P("share/old"), "old", 0666);
+  // The session's process is nobody, without supplementary groups.
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 ||
+        setuid(kNobody) != 0) {
+      _exit(10);
+    }
+    Result<std::unique_ptr<Exports>> ex = Exports::Open(
+        {{"share", t.P("share"), Access::kReadWrite, false, 022, false,
+          kShareGroup}},
+        kNobody);
+    if (!ex.ok()) _exit(11);
+    auto loc = [&](std::string_view p) {
+      return (*ex)->Locate(p, Effect::kWrite).value;
+    };
+    bool created = false;
+    FsResult<Fd> f =
+        (*ex)->OpenFile(loc("/share/f"), O_WRONLY | O_CREAT, 0644, &created);
+    if (f.ok() || f.outcome.err != EACCES ||
+        f.outcome.rule != "group share: not a member of its group") {
+      _exit(12);
+    }
+    Outcome d = (*ex)->MakeDir(loc("/share/d"), 0755);
+    if (d.ok() || d.rule != "group share: not a member of its group") {
+      _exit(13);
+    }
+    // What exists can still be opened and written.
+    FsResult<Fd> old =
+        (*ex)->OpenFile(loc("/share/old"), O_WRONLY | O_CREAT, 0644, &created);
+    if (!old.ok() || created) _exit(14);
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_FALSE(Exists(t.P("share/f")));
+  CHECK_FALSE(Exists(t.P("share/d")));
 }
 
 }  // namespace sftpd

@@ -1552,14 +1552,15 @@ std::vector<Row> AttrAndHandleRows() {
         CHECK_FALSE(testing::Exists(h.Real("home", "new")));
       });
   rows.Add(
-      "OPEN CREAT with permissions 07777 is masked by the umask",
+      "OPEN CREAT with permissions 07777: umask applied, setuid and setgid "
+      "dropped",
       [](Harness& h) {
         return h.Open("/home/new", fxp::kOpenWrite | fxp::kOpenCreate,
                       testing::PermAttrs(07777));
       },
       Type(fxp::kHandle),
       [](Harness& h, const Reply&) {
-        CHECK((testing::LStat(h.Real("home", "new")).st_mode & 07777) == 07755);
+        CHECK((testing::LStat(h.Real("home", "new")).st_mode & 07777) == 01755);
       });
   rows.Add(
       "MKDIR ignores a uid and gid in its attrs",

@@ -7,9 +7,12 @@
 # starts the daemon as the systemd unit's ExecStartPre and ExecStart lines
 # say (with no systemd running here, systemctl cannot) and asks it with
 # sftpd sessions, stops it, and finally removes and purges the package,
-# checking what each leaves behind.
+# checking what each leaves behind. Then again with a PAM file and a
+# /run/sftpd of the admin's made before the install: purge leaves both as
+# they were.
 # It installs into this system, so it will not run (exit 77, skipped) where
-# sftpd is installed already or /etc/sftpd exists.
+# sftpd is installed already or /etc/sftpd, /etc/pam.d/sftpd or /run/sftpd
+# exists.
 # Usage: package_test.sh /path/to/sftpd   (the binary is not used: the
 # package is built from the source tree)
 set -euo pipefail
@@ -17,8 +20,9 @@ source "$(dirname "$0")/lib.sh"
 setup_common "${1:-}"
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-if dpkg -s sftpd >/dev/null 2>&1 || [[ -e /etc/sftpd || -e /usr/sbin/sftpd ]]; then
-  log "sftpd is installed here, or /etc/sftpd exists: not touching it; skipped"
+if dpkg -s sftpd >/dev/null 2>&1 ||
+    [[ -e /etc/sftpd || -e /usr/sbin/sftpd || -e /etc/pam.d/sftpd || -e /run/sftpd ]]; then
+  log "sftpd is installed here, or /etc/sftpd, /etc/pam.d/sftpd or /run/sftpd exists: not touching it; skipped"
   exit 77
 fi
 
@@ -42,7 +46,6 @@ files() { awk '$1 !~ /^d/ {sub(/^\./, "", $6); print $1, $6}' "$TMP/contents" | 
 check_eq "the files and their modes" "$(sort <<EOF
 -rw-r--r-- /etc/apparmor.d/usr.sbin.sftpd
 -rw-r--r-- /etc/logrotate.d/sftpd
--rw-r--r-- /etc/pam.d/sftpd
 -rw-r--r-- /etc/sftpd/sftpd.toml
 -rw-r--r-- /lib/systemd/system/sftpd.service
 -rw-r--r-- /usr/lib/sftpd/sftpd-daemon.so
@@ -53,6 +56,7 @@ check_eq "the files and their modes" "$(sort <<EOF
 -rw-r--r-- /usr/share/doc/sftpd/examples/sftpd.toml
 -rw-r--r-- /usr/share/man/man5/sftpd.toml.5.gz
 -rw-r--r-- /usr/share/man/man8/sftpd.8.gz
+-rw-r--r-- /usr/share/sftpd/pam.d/sftpd
 EOF
 )" "$(files)"
 check_eq "  ... all root's" "" "$(awk '$2 != "root/root"' "$TMP/contents")"
@@ -84,6 +88,8 @@ check "installs" dpkg -i "$DEB"
 check_eq "  ... installed" "install ok installed" "$(dpkg-query -W -f '${Status}' sftpd)"
 check_eq "/usr/sbin/sftpd runs" "sftpd $VERSION" "$(/usr/sbin/sftpd --version)"
 check "the installed config is valid" /usr/sbin/sftpd check-config
+check_eq "postinst made /etc/pam.d/sftpd, the package's" \
+  "$(cat "$SRC/deploy/pam.d/sftpd")" "$(cat /etc/pam.d/sftpd 2>&1)"
 check_eq "/var/log/sftpd is made, root's, 0750" "root 750" "$(stat -c '%U %a' /var/log/sftpd)"
 if command -v groff >/dev/null; then
   for page in man8/sftpd.8 man5/sftpd.toml.5; do
@@ -138,9 +144,29 @@ check "  ... the conffiles stay" test -e /etc/sftpd/sftpd.toml
 check "purges" dpkg --purge sftpd
 for gone in /etc/sftpd /etc/pam.d/sftpd /etc/logrotate.d/sftpd \
     /etc/apparmor.d/usr.sbin.sftpd /var/log/sftpd /usr/lib/sftpd \
-    /usr/share/doc/sftpd /run/sftpd; do
+    /usr/share/doc/sftpd /usr/share/sftpd /var/lib/sftpd /run/sftpd; do
   check_not "  ... $gone is gone" test -e "$gone"
 done
 check_not "  ... dpkg knows it no more" dpkg -s sftpd
+
+log "an admin's own /etc/pam.d/sftpd and /run/sftpd survive install and purge"
+if [[ -e /etc/pam.d/sftpd || -e /run/sftpd ]]; then
+  die "/etc/pam.d/sftpd or /run/sftpd is left from above"
+fi
+OWN_PAM="# the admin's own
+auth required pam_deny.so"
+printf '%s\n' "$OWN_PAM" >/etc/pam.d/sftpd
+at_exit "rm -f /etc/pam.d/sftpd"
+install -d -m 0711 /run/sftpd
+echo "the admin's" >/run/sftpd/keep
+at_exit "rm -rf /run/sftpd"
+check "installs" dpkg -i "$DEB"
+check_eq "  ... the PAM file is the admin's" "$OWN_PAM" "$(cat /etc/pam.d/sftpd)"
+check "purges" dpkg --purge sftpd
+check_eq "  ... the PAM file is still the admin's" "$OWN_PAM" "$(cat /etc/pam.d/sftpd 2>&1)"
+check_eq "  ... /run/sftpd is still there, with its file" "711 the admin's" \
+  "$(stat -c %a /run/sftpd 2>&1) $(cat /run/sftpd/keep 2>&1)"
+check_not "  ... /etc/sftpd is gone" test -e /etc/sftpd
+check_not "  ... /var/lib/sftpd is gone" test -e /var/lib/sftpd
 
 finish

@@ -114,6 +114,7 @@ TEST_CASE("man: every default sftpd.toml(5) states is the loader's") {
   CHECK(a.exports[0].owner_only == b.exports[0].owner_only);
   CHECK(a.exports[0].umask == b.exports[0].umask);
   CHECK(a.exports[0].atomic_uploads == b.exports[0].atomic_uploads);
+  CHECK(a.exports[0].group_id == b.exports[0].group_id);
   REQUIRE(a.users.size() == 1);
   REQUIRE(a.groups.size() == 1);
   CHECK(a.users[0].allow_from == b.users[0].allow_from);
