@@ -1,7 +1,7 @@
 // Accounts: the Unix users a config grants something to, as the system
 // described them when a policy was generated. The generators take them as
 // plain values, so they stay pure functions (and golden-file testable); the
-// command line looks them up (sftpd/identity.h). Plain data.
+// command line looks them up (sftpd/frontdoor/identity.h). Plain data.
 #ifndef SFTPD_POLICY_ACCOUNT_H_
 #define SFTPD_POLICY_ACCOUNT_H_
 

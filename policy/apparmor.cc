@@ -11,7 +11,7 @@ namespace {
 
 // The binary wherever the package or `make install` put it.
 constexpr std::string_view kAttachment = "/usr{,/local}/{s,}bin/sftpd";
-// The module `sftpd serve` loads (sftpd/daemon_module.h): lib/sftpd/ beside
+// The module `sftpd serve` loads (sftpd/cli/daemon_loader.h): lib/sftpd/ beside
 // the binary's bin directory.
 constexpr std::string_view kDaemonModule =
     "/usr{,/local}/lib/sftpd/sftpd-daemon.so";

@@ -6,7 +6,7 @@
 # confinement stands in the way, not file permissions.
 #
 # Landlock alone: with SFTPD_TEST_LAYERS_OFF=namespace (a test build, see
-# sftpd/layers.h) the namespace layer is off and Landlock, with the user's
+# sftpd/sandbox/layers.h) the namespace layer is off and Landlock, with the user's
 # uid, must hold by itself. Landlock restricts access by path; it does not
 # mediate attribute changes (chmod, chown, times) or know owners, so those
 # checks are left to the layers that do (the namespace layer, and AppArmor

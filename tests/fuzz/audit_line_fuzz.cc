@@ -1,4 +1,4 @@
-// libFuzzer harness: reading audit lines back (sftpd/audit_record.h), as
+// libFuzzer harness: reading audit lines back (sftpd/audit/record.h), as
 // `sftpd audit` does with whatever a trail holds. The input is one line.
 // ParseAuditLine must take it or say why, never crash; a line it takes,
 // written again by FormatAuditEvent, must read back to the same record;
@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "sftpd/audit.h"
-#include "sftpd/audit_record.h"
+#include "sftpd/audit/audit.h"
+#include "sftpd/audit/record.h"
 #include "tests/fuzz/fuzz_tree.h"
 
 namespace sftpd::fuzz {

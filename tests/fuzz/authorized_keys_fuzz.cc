@@ -1,4 +1,4 @@
-// libFuzzer harness: the authorized_keys parser (sftpd/daemon_keys.h). The
+// libFuzzer harness: the authorized_keys parser (sftpd/daemon/authorized_keys.h). The
 // input is a file's text. Add must skip or take each line, never crash; a
 // skipped line has a 1-based number within the text and a printable,
 // bounded reason. Then a fixed key is offered from an IPv4 and an IPv6
@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "config/cidr.h"
-#include "sftpd/daemon_keys.h"
+#include "sftpd/daemon/authorized_keys.h"
 #include "tests/fuzz/fuzz_tree.h"
 
 namespace sftpd::fuzz {

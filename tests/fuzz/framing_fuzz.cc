@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <span>
 
-#include "sftpd/session.h"
-#include "sftpd/stdio.h"
+#include "sftpd/engine/session.h"
+#include "sftpd/frontdoor/stdio.h"
 #include "tests/fuzz/fuzz_tree.h"
 #include "tests/fuzz/replies.h"
 

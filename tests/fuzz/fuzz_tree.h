@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "sftpd/audit.h"
-#include "sftpd/exports.h"
+#include "sftpd/audit/audit.h"
+#include "sftpd/vfs/exports.h"
 
 namespace sftpd::fuzz {
 

@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "sftpd/limits.h"
-#include "sftpd/protocol.h"
-#include "sftpd/wire.h"
+#include "sftpd/base/limits.h"
+#include "sftpd/engine/protocol.h"
+#include "sftpd/base/wire.h"
 #include "tests/fuzz/fuzz_tree.h"
 
 namespace sftpd::fuzz {

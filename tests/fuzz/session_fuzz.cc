@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <span>
 
-#include "sftpd/protocol.h"
-#include "sftpd/session.h"
-#include "sftpd/wire.h"
+#include "sftpd/engine/protocol.h"
+#include "sftpd/engine/session.h"
+#include "sftpd/base/wire.h"
 #include "tests/fuzz/fuzz_tree.h"
 #include "tests/fuzz/replies.h"
 

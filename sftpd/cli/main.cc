@@ -1,0 +1,656 @@
+// The sftpd command line: a table of subcommands, each taking --config.
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "policy/account.h"
+#include "policy/apparmor.h"
+#include "policy/sshd.h"
+#include "sftpd/audit/query.h"
+#include "sftpd/cli/daemon_loader.h"
+#include "sftpd/control/control.h"
+#include "sftpd/control/daemon_status.h"
+#include "sftpd/engine/session.h"
+#include "sftpd/frontdoor/config_report.h"
+#include "sftpd/frontdoor/identity.h"
+#include "sftpd/frontdoor/stdio.h"
+#include "sftpd/vfs/hostpath.h"
+
+namespace sftpd {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+struct Args {
+  std::string config = kDefaultConfigPath;
+  std::vector<std::string_view> rest;  // anything else, for the command
+};
+
+// The path of this binary, symlinks resolved; an empty string (and a line on
+// stderr) if the system cannot tell.
+std::string ThisBinary() {
+  std::error_code ec;
+  std::filesystem::path self =
+      std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    fprintf(stderr, "sftpd: cannot tell where this binary is: %s\n",
+            ec.message().c_str());
+    return "";
+  }
+  return self.string();
+}
+
+// The accounts the config names, as the system knows them now (groups
+// expanded). With `say_missing`, a line on stderr for each name the system
+// does not know.
+std::vector<policy::Account> Accounts(const Config& config,
+                                      const std::string& config_path,
+                                      bool say_missing) {
+  std::vector<std::string> users, groups;
+  for (const Grant& g : config.users) users.push_back(g.name);
+  for (const Grant& g : config.groups) groups.push_back(g.name);
+  NamedUsers named = LookUpNamedUsers(users, groups);
+  for (const std::string& m : named.missing) {
+    if (say_missing) {
+      fprintf(stderr,
+              "sftpd: %s: %s is not on this system now; print this again "
+              "once it is\n",
+              config_path.c_str(), m.c_str());
+    }
+  }
+  std::vector<policy::Account> accounts;
+  for (UserInfo& u : named.users) {
+    accounts.push_back(
+        {u.name, u.home, std::move(u.groups), std::move(u.shell)});
+  }
+  return accounts;
+}
+
+// Whether sshd's PAM service reads each user's ~/.pam_environment (see
+// policy::PamReadsUserEnvironment); false when there is no such file.
+bool SshdPamReadsUserEnvironment() {
+  std::ifstream in("/etc/pam.d/sshd");
+  if (!in) return false;
+  std::stringstream text;
+  text << in.rdbuf();
+  return policy::PamReadsUserEnvironment(text.str());
+}
+
+// `check-config --user NAME [--from ADDR]`: what NAME gets. Exit 0 when
+// such a session is served, 1 when it is refused.
+int CheckUser(const Config& config, const Args& args) {
+  std::string_view user;
+  std::optional<Address> from;
+  for (size_t i = 0; i < args.rest.size(); ++i) {
+    const std::string_view a = args.rest[i];
+    if ((a != "--user" && a != "--from") || i + 1 == args.rest.size()) {
+      fprintf(stderr,
+              "usage: sftpd check-config [--config FILE] [--user NAME "
+              "[--from ADDRESS]]\n");
+      return 2;
+    }
+    const std::string_view value = args.rest[++i];
+    if (a == "--user") {
+      user = value;
+    } else if (!(from = Address::Parse(value))) {
+      fprintf(stderr, "sftpd check-config: --from: '%.*s' is not an address\n",
+              int(value.size()), value.data());
+      return 2;
+    }
+  }
+  if (user.empty()) {
+    fprintf(stderr, "sftpd check-config: --from needs --user\n");
+    return 2;
+  }
+  const UserReport report = DescribeUser(config, user, from);
+  fwrite(report.text.data(), 1, report.text.size(), stdout);
+  return report.served ? 0 : 1;
+}
+
+int CheckConfig(const Args& args) {
+  LoadResult r = LoadConfig(args.config);
+  if (!r.config) {
+    for (const ConfigError& e : r.errors) {
+      fprintf(stderr, "%s\n", e.ToString().c_str());
+    }
+    fprintf(stderr, "%s: %zu error%s\n", args.config.c_str(), r.errors.size(),
+            r.errors.size() == 1 ? "" : "s");
+    return 1;
+  }
+  if (!args.rest.empty()) return CheckUser(*r.config, args);
+  printf("%s: OK\n%s", args.config.c_str(), Describe(*r.config).c_str());
+  // Warnings, not errors: the config is right, the system around it is not.
+  fflush(stdout);
+  for (const std::string& w : EntryWarnings(*r.config)) {
+    fprintf(stderr, "%s: warning: %s\n", args.config.c_str(), w.c_str());
+  }
+  const std::vector<policy::Account> accounts =
+      Accounts(*r.config, args.config, /*say_missing=*/false);
+  std::string self = ThisBinary();
+  if (self.empty()) self = "/usr/sbin/sftpd";
+  std::error_code ec;
+  const std::string path = std::filesystem::absolute(args.config, ec).string();
+  for (const policy::AccountWarning& w : policy::AccountWarnings(
+           *r.config, accounts, path, self, SshdPamReadsUserEnvironment())) {
+    fprintf(stderr, "%s: warning: %s\n", args.config.c_str(), w.text.c_str());
+  }
+  return 0;
+}
+
+// `policy apparmor` and `policy sshd`: the generators get the config and the
+// accounts it names, as the system knows them now.
+int Policy(const Args& args) {
+  if (args.rest.size() != 1 ||
+      (args.rest[0] != "apparmor" && args.rest[0] != "sshd")) {
+    fprintf(stderr, "usage: sftpd policy apparmor|sshd [--config FILE]\n");
+    return 2;
+  }
+  LoadResult r = LoadConfig(args.config);
+  if (!r.config) {
+    for (const ConfigError& e : r.errors) {
+      fprintf(stderr, "%s\n", e.ToString().c_str());
+    }
+    fprintf(stderr, "%s: fix the config first (sftpd check-config)\n",
+            args.config.c_str());
+    return 1;
+  }
+  const Config& config = *r.config;
+  const std::vector<policy::Account> accounts =
+      Accounts(config, args.config, /*say_missing=*/true);
+  std::error_code ec;
+  const std::filesystem::path config_path =
+      std::filesystem::absolute(args.config, ec);
+  std::string out;
+  if (args.rest[0] == "apparmor") {
+    out = policy::AppArmorProfile(config, accounts, config_path.string());
+  } else {
+    const std::string self = ThisBinary();
+    if (self.empty()) return 1;
+    policy::SshdBlocks blocks = policy::SshdMatchBlocks(
+        config, accounts,
+        {self, config_path.string(), SshdPamReadsUserEnvironment()});
+    if (!blocks.error.empty()) {
+      // The text refuses everyone; print it anyway, so a redirect into
+      // sshd_config.d fails closed, and fail.
+      fprintf(stderr,
+              "sftpd: %s; the output refuses every user and group of the "
+              "config\n",
+              blocks.error.c_str());
+      fwrite(blocks.text.data(), 1, blocks.text.size(), stdout);
+      return 1;
+    }
+    for (const std::string& w : blocks.warnings) {
+      fprintf(stderr, "sftpd: warning: %s\n", w.c_str());
+    }
+    out = std::move(blocks.text);
+  }
+  fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+// `sftpd audit`: the trail of the config's [audit] log, or of --file.
+int Audit(const Args& args) {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  const int64_t now_us = int64_t(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
+  Result<AuditQuery> q = ParseAuditArgs(args.rest, now_us);
+  if (!q) {
+    fprintf(stderr, "sftpd audit: %s\n", q.error().c_str());
+    return 2;
+  }
+  std::vector<std::string> files = q->files;
+  if (files.empty()) {
+    LoadResult r = LoadConfig(args.config);
+    if (!r.config) {
+      for (const ConfigError& e : r.errors) {
+        fprintf(stderr, "%s\n", e.ToString().c_str());
+      }
+      fprintf(stderr,
+              "sftpd audit: %s has errors; fix it, or name the log with "
+              "--file\n",
+              args.config.c_str());
+      return 1;
+    }
+    const std::string& log = r.config->audit.log;
+    if (log.empty()) {
+      fprintf(stderr,
+              "sftpd audit: %s writes no audit file ([audit] log is \"\"): "
+              "its events are in syslog\n",
+              args.config.c_str());
+      return 1;
+    }
+    files = AuditFiles(log);
+    if (files.empty()) {
+      fprintf(stderr, "sftpd audit: no audit log at %s yet\n", log.c_str());
+      return 1;
+    }
+  }
+  AuditTotals t = RunAuditQuery(*q, files, stdout, stderr);
+  if (t.corrupt > 0) {
+    fprintf(stderr, "sftpd audit: %llu corrupt line%s skipped\n",
+            (unsigned long long)t.corrupt, t.corrupt == 1 ? "" : "s");
+  }
+  return t.unreadable.empty() ? 0 : 1;
+}
+
+// The config's [server] control_socket, or why there is none (printed as
+// `sftpd NAME: ...`). A config with errors (an edit not yet checked) is
+// read leniently for it, as the daemon keeps its previous one.
+std::optional<std::string> ControlSocket(const Args& args,
+                                         std::string_view name) {
+  LoadResult r = LoadConfig(args.config);
+  std::optional<std::string> socket;
+  if (r.config) {
+    socket = r.config->server.control_socket;
+  } else {
+    socket = ControlSocketOf(args.config);
+  }
+  if (!socket) {
+    for (const ConfigError& e : r.errors) {
+      fprintf(stderr, "%s\n", e.ToString().c_str());
+    }
+    fprintf(stderr, "sftpd %.*s: %s has errors\n", int(name.size()),
+            name.data(), args.config.c_str());
+    return std::nullopt;
+  }
+  if (socket->empty()) {
+    fprintf(stderr,
+            "sftpd %.*s: %s sets no [server] control_socket, so the daemon "
+            "has none\n",
+            int(name.size()), name.data(), args.config.c_str());
+    return std::nullopt;
+  }
+  return socket;
+}
+
+int Sessions(const Args& args) {
+  bool json = false;
+  for (std::string_view a : args.rest) {
+    if (a != "--json") {
+      fprintf(stderr, "sftpd sessions: unexpected argument '%.*s'\n",
+              int(a.size()), a.data());
+      return 2;
+    }
+    json = true;
+  }
+  std::optional<std::string> path = ControlSocket(args, "sessions");
+  if (!path) return 1;
+  return PrintSessions(*path, json, stdout, stderr);
+}
+
+int KickCommand(const Args& args) {
+  if (args.rest.size() != 1) {
+    fprintf(stderr, "usage: sftpd kick USER|SESSION [--config FILE]\n");
+    return 2;
+  }
+  std::optional<std::string> path = ControlSocket(args, "kick");
+  if (!path) return 1;
+  return Kick(*path, std::string(args.rest[0]), stdout, stderr);
+}
+
+// The words of a control command that takes only --json: whether it was
+// given, or nullopt after a usage line (exit 2).
+std::optional<bool> JsonFlag(const Args& args, std::string_view name) {
+  bool json = false;
+  for (std::string_view a : args.rest) {
+    if (a != "--json") {
+      fprintf(stderr, "sftpd %.*s: unexpected argument '%.*s'\n",
+              int(name.size()), name.data(), int(a.size()), a.data());
+      return std::nullopt;
+    }
+    json = true;
+  }
+  return json;
+}
+
+int StatusCommand(const Args& args) {
+  std::optional<bool> json = JsonFlag(args, "status");
+  if (!json) return 2;
+  std::optional<std::string> path = ControlSocket(args, "status");
+  if (!path) return 1;
+  return PrintStatus(*path, *json, stdout, stderr);
+}
+
+// `sftpd reload` asks even when the config has errors, as it will after a
+// broken edit: the daemon reports them, and records the attempt.
+int ReloadCommand(const Args& args) {
+  std::optional<std::string> path = ControlSocket(args, "reload");
+  if (!path) return 1;
+  return Reload(*path, stdout, stderr);
+}
+
+int BansCommand(const Args& args) {
+  std::optional<bool> json = JsonFlag(args, "bans");
+  if (!json) return 2;
+  std::optional<std::string> path = ControlSocket(args, "bans");
+  if (!path) return 1;
+  return PrintBans(*path, *json, stdout, stderr);
+}
+
+int UnbanCommand(const Args& args) {
+  if (args.rest.size() != 1) {
+    fprintf(stderr, "usage: sftpd unban ADDRESS [--config FILE]\n");
+    return 2;
+  }
+  std::optional<std::string> path = ControlSocket(args, "unban");
+  if (!path) return 1;
+  return Unban(*path, std::string(args.rest[0]), stdout, stderr);
+}
+
+int Stdio(const Args& args) { return ServeStdio(args.config); }
+
+// What an SFTP-only account says to a terminal, or to a login with no
+// command: there is nothing else to offer.
+constexpr const char* kSftpOnly =
+    "sftpd: this account is for SFTP only; use an SFTP client\n";
+
+// `sftpd -c COMMAND`: sftpd as the user's login shell. sshd runs every
+// session's command so (a ForceCommand, a Subsystem, what the client asked
+// for), and sftpd serves --stdio with the default config whatever COMMAND
+// says: nothing the client or the user's files could choose is run or read
+// (no shell, so no ~/.bashrc; no --config from the command line).
+int LoginShell(const Args& args) {
+  if (args.rest.empty()) {
+    fprintf(stderr, "usage: sftpd -c COMMAND (as a login shell)\n");
+    return 2;
+  }
+  if (isatty(STDIN_FILENO)) {
+    fputs(kSftpOnly, stderr);
+    return 1;
+  }
+  return ServeStdio(kDefaultConfigPath);
+}
+
+int Serve(const Args& args) {
+  const std::string self = ThisBinary();
+  if (self.empty()) return 1;
+  Result<DaemonEntry> run = LoadDaemonModule(DaemonModulePath(self));
+  if (!run) {
+    fprintf(stderr, "sftpd: serve: %s\n", run.error().c_str());
+    return 1;
+  }
+  return (*run)(args.config.c_str());
+}
+
+const char* EffectName(TableEffect e) {
+  switch (e) {
+    case TableEffect::kNone:
+      return "none";
+    case TableEffect::kRead:
+      return "read";
+    case TableEffect::kWrite:
+      return "write";
+    case TableEffect::kByFlags:
+      return "by-flags";
+  }
+  return "?";
+}
+
+int ListRequests(const Args&) {
+  printf("%-4s %-32s %-9s %-8s %s\n", "type", "request", "effect", "audit",
+         "advertised");
+  for (const RequestInfo& r : Session::Requests()) {
+    std::string name(r.name), audit(r.audit_op.empty() ? "-" : r.audit_op);
+    std::string adv =
+        r.ext_version.empty() ? "-" : "v" + std::string(r.ext_version);
+    printf("%-4u %-32s %-9s %-8s %s\n", unsigned(r.type), name.c_str(),
+           EffectName(r.effect), audit.c_str(), adv.c_str());
+  }
+  return 0;
+}
+
+int Version(const Args&) {
+  printf("sftpd %s\n", kVersion);
+  return 0;
+}
+
+int Help(const Args&);
+
+// What a command does with the words after it, --config aside.
+enum class Words : uint8_t {
+  kNone,        // nothing else
+  kPositional,  // words not starting with '-' go to Args::rest
+  kAll,         // everything goes to Args::rest, for the command to parse
+  kVerbatim,    // everything goes to Args::rest, --config and --help too:
+                // no word the caller passes is read as an option
+};
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;
+  int (*run)(const Args&);
+  Words words = Words::kNone;
+  // `sftpd NAME --help`: the usage line and what the words mean.
+  std::string (*usage)() = nullptr;
+};
+
+std::string ConfigOnly(std::string_view name) {
+  return "usage: sftpd " + std::string(name) + " [--config FILE]\n";
+}
+
+constexpr Command kCommands[] = {
+    {"serve", "run the SSH daemon in the foreground: SFTP only", Serve,
+     Words::kNone,
+     [] {
+       return ConfigOnly("serve") +
+              "\nThe daemon stays in the foreground (systemd runs it so).\n"
+              "SIGHUP (or sftpd reload) rereads the config (a broken one is\n"
+              "refused and the old one kept) and reopens the audit file;\n"
+              "SIGTERM stops accepting and lets sessions finish for 30 s.\n"
+              "Under systemd it reports READY=1, RELOADING=1 and STOPPING=1\n"
+              "to $NOTIFY_SOCKET (Type=notify). While it runs, sftpd.pid\n"
+              "beside the control socket holds its pid.\n"
+              "Exit status: 0 after SIGTERM, 1 if it cannot start.\n";
+     }},
+    {"--stdio",
+     "serve one SFTP session on stdin/stdout as the calling user "
+     "(OpenSSH ForceCommand or Subsystem)",
+     Stdio, Words::kNone,
+     [] {
+       return ConfigOnly("--stdio") +
+              "\nOne SFTP session on stdin/stdout as the calling user, the\n"
+              "client's address from SSH_CONNECTION. Exit status: 0 when the\n"
+              "client ends the session, 1 if it is refused or breaks off.\n";
+     }},
+    {"-c",
+     "as a user's login shell: serve --stdio with the default config "
+     "whatever the command (sshd runs `sftpd -c COMMAND`)",
+     LoginShell, Words::kVerbatim},
+    {"check-config",
+     "validate the config; print each error as "
+     "file:line:col: key: reason and exit 1; --user NAME [--from ADDR]: "
+     "what NAME gets",
+     CheckConfig, Words::kAll,
+     [] {
+       return std::string(
+                  "usage: sftpd check-config [--config FILE] [--user NAME "
+                  "[--from ADDRESS]]\n") +
+              "\nExit status: 0 and a summary, or 1 and each error as\n"
+              "file:line:col: key: reason. Warnings on stderr (still 0)\n"
+              "name each entry that cannot work on this system now (no such\n"
+              "user or group, [users.root], an export root missing or\n"
+              "unusable for a user) and each user whose login shell is not\n"
+              "sftpd and may read startup files the user can write through\n"
+              "a read-write export.\n"
+              "\n--user NAME: the exports NAME gets, each with its host path,\n"
+              "access, owner_only and the entries that grant it (and from\n"
+              "which addresses); --from ADDRESS: only what a session from\n"
+              "there gets. Exit status 0 when such a session is served, 1\n"
+              "when it is refused (and why), 2 for a usage error.\n";
+     }},
+    {"policy",
+     "`policy apparmor`: print the AppArmor profile, `policy sshd`: the "
+     "sshd_config Match blocks, for this config and its users",
+     Policy, Words::kPositional,
+     [] {
+       return std::string(
+           "usage: sftpd policy apparmor|sshd [--config FILE]\n"
+           "\n  apparmor  the AppArmor profile, a hat per user\n"
+           "  sshd      the sshd_config Match blocks routing users to\n"
+           "            sftpd --stdio; a warning on stderr (and in the\n"
+           "            text) for each user whose login shell is not sftpd\n"
+           "            and may read startup files the user can write\n"
+           "Exit status: 0, 1 if the config or a path in it cannot be used,\n"
+           "2 for a usage error.\n");
+     }},
+    {"audit", "query the audit trail: --user, --path, --op, --since, ...",
+     Audit, Words::kAll, [] { return AuditUsage(); }},
+    {"sessions", "list the daemon's logged-in sessions (--json for lines)",
+     Sessions, Words::kAll,
+     [] {
+       return std::string(
+           "usage: sftpd sessions [--config FILE] [--json]\n"
+           "\nAsks the running daemon, through its [server] control_socket\n"
+           "(root only), for its logged-in sessions: id, pid, user, client\n"
+           "address, since when, bytes read and written, the file open now.\n"
+           "--json prints each as a JSON line in the audit trail's format.\n"
+           "Exit status: 0, 1 if the daemon cannot be asked.\n");
+     }},
+    {"kick", "end a user's sessions, or one session by its id", KickCommand,
+     Words::kPositional,
+     [] {
+       return std::string(
+           "usage: sftpd kick USER|SESSION [--config FILE]\n"
+           "\nEnds every session of USER, or the session with that id (as\n"
+           "sftpd sessions shows it), through the daemon's control socket.\n"
+           "Each is audited (op kick, then its logout).\n"
+           "Exit status: 0, 1 if no session matched or the daemon cannot be\n"
+           "asked, 2 for a usage error.\n");
+     }},
+    {"status",
+     "the daemon's pid, listen addresses, config, sessions, last reload "
+     "and bans (--json)",
+     StatusCommand, Words::kAll,
+     [] {
+       return std::string(
+           "usage: sftpd status [--config FILE] [--json]\n"
+           "\nAsks the running daemon, through its [server] control_socket\n"
+           "(root only): its pid, listen addresses, config file and when it\n"
+           "was loaded, sessions logged in and connections, its pid file,\n"
+           "the last reload (when, taken or why not) and the defender's\n"
+           "bans. --json prints one JSON object.\n"
+           "Exit status: 0, 1 if the daemon cannot be asked.\n");
+     }},
+    {"reload",
+     "make the daemon reread its config; print why not and exit 1 when "
+     "it keeps the old one",
+     ReloadCommand, Words::kNone,
+     [] {
+       return std::string(
+           "usage: sftpd reload [--config FILE]\n"
+           "\nThe daemon rereads its config file as on SIGHUP (and reopens\n"
+           "the audit file), through its control socket, and answers once\n"
+           "done (30 s at most). A config it refuses is kept out: each\n"
+           "error is printed as file:line:col: key: reason, and the\n"
+           "previous config stays in use. FILE only says where the control\n"
+           "socket is; the daemon rereads the file it was started with.\n"
+           "Exit status: 0 when the new config was taken, 1 when it was\n"
+           "not or the daemon cannot be asked.\n");
+     }},
+    {"bans", "list the defender's bans: address, score, time left (--json)",
+     BansCommand, Words::kAll,
+     [] {
+       return std::string(
+           "usage: sftpd bans [--config FILE] [--json]\n"
+           "\nThe addresses (an IPv6 client's /64) the daemon's [defender]\n"
+           "bans now, with the score that began each ban and the time left.\n"
+           "--json prints each as a JSON line.\n"
+           "Exit status: 0, 1 if the daemon cannot be asked.\n");
+     }},
+    {"unban", "lift the defender's ban on an address", UnbanCommand,
+     Words::kPositional,
+     [] {
+       return std::string(
+           "usage: sftpd unban ADDRESS [--config FILE]\n"
+           "\nLifts the ban on ADDRESS (for IPv6, on its /64; written as\n"
+           "sftpd bans prints it or as any address in it) and forgets its\n"
+           "score. Audited (op unban).\n"
+           "Exit status: 0, 1 if it is not banned or the daemon cannot be\n"
+           "asked, 2 for a usage error.\n");
+     }},
+    {"--list-requests",
+     "print the request table: every SFTP request and "
+     "extension, its effect and audit",
+     ListRequests},
+    {"--version", "print the version", Version},
+    {"--help", "this text", Help},
+};
+
+int Help(const Args&) {
+  printf("usage: sftpd COMMAND [--config FILE]\n\n");
+  for (const Command& c : kCommands) {
+    printf("  %-16s %.*s\n", std::string(c.name).c_str(), int(c.summary.size()),
+           c.summary.data());
+  }
+  printf("\nFILE defaults to %s. sftpd COMMAND --help says more.\n",
+         kDefaultConfigPath);
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  // A login shell's name starts with '-': an interactive login (sshd with
+  // no command, `su -`) to an account whose shell is sftpd.
+  if (argc < 2 && argv[0] != nullptr && argv[0][0] == '-') {
+    fputs(kSftpOnly, stderr);
+    return 1;
+  }
+  if (argc < 2) {
+    Help({});
+    return 2;
+  }
+  std::string_view name = argv[1];
+  const Command* cmd = nullptr;
+  for (const Command& c : kCommands) {
+    if (c.name == name || (name == "-h" && c.name == "--help")) cmd = &c;
+  }
+  if (cmd == nullptr) {
+    fprintf(stderr, "sftpd: unknown command '%s'; see sftpd --help\n", argv[1]);
+    return 2;
+  }
+  Args args;
+  if (cmd->words == Words::kVerbatim) {
+    args.rest.assign(argv + 2, argv + argc);
+    return cmd->run(args);
+  }
+  for (int i = 2; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if ((a == "--help" || a == "-h") && cmd->usage != nullptr) {
+      const std::string text = cmd->usage();
+      fwrite(text.data(), 1, text.size(), stdout);
+      return 0;
+    }
+    if (a == "--config" || a == "-f") {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "sftpd: %s needs a file name\n", argv[i]);
+        return 2;
+      }
+      args.config = argv[++i];
+    } else if (a.substr(0, 9) == "--config=") {
+      args.config = std::string(a.substr(9));
+    } else if (cmd->words == Words::kAll ||
+               (cmd->words == Words::kPositional && !a.starts_with("-"))) {
+      args.rest.push_back(a);
+    } else {
+      fprintf(stderr, "sftpd: %s: unexpected argument '%s'\n", argv[1],
+              argv[i]);
+      return 2;
+    }
+  }
+  return cmd->run(args);
+}
+
+}  // namespace
+}  // namespace sftpd
+
+int main(int argc, char** argv) { return sftpd::Main(argc, argv); }

@@ -1,0 +1,30 @@
+// One daemon connection, in its own forked process: key exchange,
+// authentication (the [auth] methods: publickey, and password or
+// keyboard-interactive through PAM), the privilege drop and confinement,
+// then the SFTP channels (daemon/channels.h): a Session engine over each.
+// Owns the connection's fd and libssh session; single-threaded.
+#ifndef SFTPD_SFTPD_DAEMON_CONNECTION_H_
+#define SFTPD_SFTPD_DAEMON_CONNECTION_H_
+
+#include <libssh/server.h>
+
+#include "config/config.h"
+#include "sftpd/frontdoor/identity.h"
+
+namespace sftpd {
+
+// Serves the accepted connection `fd` from `peer` (address set), with the
+// host keys and algorithms of `bind`; audit events and the admission of the
+// authenticated user go to the listener over `relay_fd` (audit/relay.h). Call
+// in the child after fork(), as root (any user may log in whom the config
+// admits) or as an ordinary user (only that user's own account is served,
+// without a privilege change). Returns the process exit status: 0 after a clean
+// end of every SFTP session on the connection, 1 when the connection was
+// refused or failed or a session ended on an error; each refusal is logged
+// with the user, address and port.
+int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
+                    const Peer& peer);
+
+}  // namespace sftpd
+
+#endif  // SFTPD_SFTPD_DAEMON_CONNECTION_H_

@@ -1,0 +1,111 @@
+#include "sftpd/daemon/lifecycle.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+
+#include "config/config.h"
+#include "sftpd/base/fd.h"
+
+namespace sftpd {
+
+namespace {
+
+std::string Errno(const std::string& what) {
+  return what + ": " + strerror(errno);
+}
+
+}  // namespace
+
+std::optional<std::string> Notify(const std::string& socket,
+                                  std::string_view state) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket.size() < 2 || (socket[0] != '/' && socket[0] != '@') ||
+      socket.size() > sizeof addr.sun_path) {
+    return "NOTIFY_SOCKET '" + socket + "' is not a socket path or @name";
+  }
+  if (socket[0] == '/' && socket.size() == sizeof addr.sun_path) {
+    return "NOTIFY_SOCKET '" + socket + "' is too long";
+  }
+  memcpy(addr.sun_path, socket.data(), socket.size());
+  // An abstract name: a leading NUL, and the address's length counts its
+  // bytes exactly (no terminating NUL).
+  socklen_t len = socklen_t(offsetof(sockaddr_un, sun_path) + socket.size());
+  if (socket[0] == '@') {
+    addr.sun_path[0] = '\0';
+  } else {
+    len += 1;
+  }
+  Fd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return Errno("socket");
+  const ssize_t n = sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL,
+                           reinterpret_cast<const sockaddr*>(&addr), len);
+  if (n != ssize_t(state.size())) return Errno("NOTIFY_SOCKET " + socket);
+  return std::nullopt;
+}
+
+std::string TakeNotifySocket() {
+  const char* value = getenv("NOTIFY_SOCKET");
+  std::string socket = value != nullptr ? value : "";
+  unsetenv("NOTIFY_SOCKET");
+  return socket;
+}
+
+Result<std::string> WritePidFile(const std::string& dir) {
+  Fd d(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!d.valid()) return Error{Errno("pid file directory " + dir)};
+  struct stat st;
+  if (fstat(d.get(), &st) != 0) return Error{Errno("fstat " + dir)};
+  if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return Error{"pid file directory " + dir +
+                 " is not ours alone (owner or mode): no pid file"};
+  }
+  const std::string path = dir + "/" + kPidFileName;
+  const std::string tmp_name = std::string(kPidFileName) + ".new";
+  unlinkat(d.get(), tmp_name.c_str(), 0);
+  Fd f(openat(d.get(), tmp_name.c_str(),
+              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!f.valid()) return Error{Errno("create " + dir + "/" + tmp_name)};
+  const std::string text = std::to_string(getpid()) + "\n";
+  if (fchmod(f.get(), 0644) != 0 ||
+      write(f.get(), text.data(), text.size()) != ssize_t(text.size())) {
+    const std::string e = Errno("write " + dir + "/" + tmp_name);
+    unlinkat(d.get(), tmp_name.c_str(), 0);
+    return Error{e};
+  }
+  f.Reset();
+  if (renameat(d.get(), tmp_name.c_str(), d.get(), kPidFileName) != 0) {
+    const std::string e = Errno("rename to " + path);
+    unlinkat(d.get(), tmp_name.c_str(), 0);
+    return Error{e};
+  }
+  return path;
+}
+
+std::optional<pid_t> ReadPidFile(const std::string& path) {
+  Fd f(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!f.valid()) return std::nullopt;
+  char buf[32];
+  const ssize_t n = read(f.get(), buf, sizeof buf);
+  if (n <= 1 || buf[n - 1] != '\n') return std::nullopt;
+  pid_t pid = 0;
+  auto [end, ec] = std::from_chars(buf, buf + n - 1, pid);
+  if (ec != std::errc() || end != buf + n - 1 || pid <= 0) return std::nullopt;
+  return pid;
+}
+
+void RemovePidFile(const std::string& path, pid_t pid) {
+  if (ReadPidFile(path) != pid) return;
+  unlink(path.c_str());
+}
+
+}  // namespace sftpd

@@ -1,0 +1,200 @@
+// Session: the SFTP v3 protocol engine. Bytes in, bytes out: it parses
+// requests, dispatches them through one constexpr request table (name,
+// handler, effect; session.cc) to their handlers (handlers.cc), and appends
+// replies to its output buffer; all filesystem work goes through Exports and
+// every file operation to the AuditSink. It owns the protocol state and the
+// handle table. No I/O of its own; not thread-safe (one session, one thread).
+#ifndef SFTPD_SFTPD_ENGINE_SESSION_H_
+#define SFTPD_SFTPD_ENGINE_SESSION_H_
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "config/result.h"
+#include "sftpd/audit/audit.h"
+#include "sftpd/base/wire.h"
+#include "sftpd/engine/handles.h"
+#include "sftpd/engine/status.h"
+#include "sftpd/vfs/exports.h"
+
+namespace sftpd {
+
+struct RequestSpec;
+
+// How the request table classes a request; the read-only gate reads it.
+enum class TableEffect : uint8_t {
+  kNone,     // touches no file (INIT, REALPATH, limits...)
+  kRead,     // reads or lists
+  kWrite,    // changes something: refused on ro exports
+  kByFlags,  // OPEN: write if it asks for WRITE, APPEND, CREAT or TRUNC
+};
+
+// One row of the request table, as `sftpd --list-requests` shows it.
+struct RequestInfo {
+  uint8_t type;                  // SSH_FXP_*; 200 for extensions
+  std::string_view name;         // "open", or the extension name
+  std::string_view ext_version;  // advertised in VERSION; "" for standard
+  TableEffect effect;
+  std::string_view audit_op;  // "" when success is not audited
+};
+
+// The order of SYMLINK's two paths. OpenSSH's sftp-server takes the target
+// first, then the new link's path, the reverse of the draft's; most clients
+// send that order to every server. Some send it only to a server whose SSH
+// version names OpenSSH, and the draft's order to every other: the daemon
+// tells them by their own version string (SymlinkOrderFor).
+enum class SymlinkOrder : uint8_t {
+  kTargetFirst,  // OpenSSH's: target, link
+  kLinkFirst,    // the draft's: link, target
+};
+
+// The order a client whose SSH version string is `client_version` (as
+// "SSH-2.0-AsyncSSH_2.10.1") sends to a server that is not OpenSSH:
+// kLinkFirst for AsyncSSH, libssh (KDE's sftp) and WinSCP, which choose by
+// the server's version; kTargetFirst for every other client.
+SymlinkOrder SymlinkOrderFor(std::string_view client_version);
+
+class Session {
+ public:
+  // Replies beyond this many buffered bytes make Process() return early so
+  // the transport drains them first (pipelined READs cannot grow memory).
+  static constexpr size_t kOutputHighWater = 1024 * 1024;
+
+  // `user` is the session's user name, for home-directory; `symlink_order`
+  // how SYMLINK's paths are read.
+  Session(Exports& exports, AuditSink& audit, std::string user,
+          SymlinkOrder symlink_order = SymlinkOrder::kTargetFirst);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Handles the complete packets at the front of `input` in order and
+  // appends their replies to output(). Returns how many bytes it consumed;
+  // a partial packet at the end (or packets after the high-water mark) is
+  // left for the next call. An error means the framing is broken (length 0
+  // or over kMaxPacket): the session must end; the message says why.
+  Result<size_t> Process(std::span<const uint8_t> input);
+
+  Bytes& output() { return out_; }
+
+  // Closes every open handle, auditing each file's close. Idempotent; the
+  // destructor calls it.
+  void Close();
+
+  // The request table, in dispatch order.
+  static std::span<const RequestInfo> Requests();
+
+  // What the session has moved so far, for the daemon's live sessions:
+  // bytes read from and written to files, and the file opened last that is
+  // still open ("" when none is).
+  struct Progress {
+    uint64_t bytes_read = 0;
+    uint64_t bytes_written = 0;
+    std::string current;
+  };
+  const Progress& progress() const { return progress_; }
+
+ private:
+  friend struct RequestTable;
+  friend struct RequestSpec;
+  // One request being handled.
+  struct Request {
+    const RequestSpec* spec;
+    uint32_t id;  // for INIT, the client's version
+    Reader body;
+    Effect effect;  // from the table (OPEN: from its pflags)
+    // For the audit trail, filled in by the handler.
+    std::string path;
+    std::string target;
+    std::string detail;
+  };
+  using Handler = void (Session::*)(Request&);
+
+  void Dispatch(std::span<const uint8_t> packet);
+
+  // Replies.
+  void SendStatus(uint32_t id, StatusCode code, std::string_view message);
+  void SendHandle(uint32_t id, std::string_view handle);
+  void SendName(uint32_t id, std::string_view name, std::string_view longname);
+  void SendAttrs(uint32_t id, const Attrs& attrs);
+  // Ends a request: replies with the outcome's status and writes the audit
+  // event (refusals always, other results when the table audits the op).
+  void Finish(Request& req, Outcome outcome);
+  // Replies BAD_MESSAGE to a request whose body is malformed, and audits
+  // why (the body's Reader says).
+  void BadMessage(Request& req);
+  // Replies `code` with `message` to a request the engine cannot parse or
+  // does not serve, and audits it as op `op` with `rule` and `reason`.
+  void RefuseRequest(uint32_t id, StatusCode code, std::string_view message,
+                     std::string_view op, std::string_view rule,
+                     const std::string& reason);
+
+  // While the audit trail cannot be written (and the config says so),
+  // every request that touches a file is refused.
+  Outcome AuditGate(const Request& req);
+  // Path and handle lookup, through the read-only gate with req's effect
+  // and the audit gate.
+  FsResult<Location> Locate(Request& req, std::string_view path);
+  // For requests whose body is one path: parses and locates it. When the
+  // body is malformed or the lookup fails, the reply is sent and nullopt
+  // returned.
+  std::optional<Location> OnlyPath(Request& req);
+  OpenHandle* FindHandle(Request& req, std::string_view wire, Outcome* why);
+  // Ends an open file: audits its close with its byte counts, and gives a
+  // staged upload its name (`commit`, and every write into it succeeded)
+  // or removes it. Returns what CLOSE answers.
+  Outcome CloseHandle(OpenHandle& h, bool commit);
+
+  // Handlers, one per table row.
+  void OnInit(Request& req);
+  void OnOpen(Request& req);
+  void OnClose(Request& req);
+  void OnRead(Request& req);
+  void OnWrite(Request& req);
+  void OnLstat(Request& req);
+  void OnFstat(Request& req);
+  void OnSetstat(Request& req);
+  void OnFsetstat(Request& req);
+  void OnOpendir(Request& req);
+  void OnReaddir(Request& req);
+  void OnRemove(Request& req);
+  void OnMkdir(Request& req);
+  void OnRmdir(Request& req);
+  void OnRealpath(Request& req);
+  void OnStat(Request& req);
+  void OnRename(Request& req);
+  void OnReadlink(Request& req);
+  void OnSymlink(Request& req);
+  void OnPosixRename(Request& req);
+  void OnStatvfs(Request& req);
+  void OnFstatvfs(Request& req);
+  void OnHardlink(Request& req);
+  void OnFsync(Request& req);
+  void OnLsetstat(Request& req);
+  void OnLimits(Request& req);
+  void OnExpandPath(Request& req);
+  void OnCopyData(Request& req);
+  void OnHomeDirectory(Request& req);
+  void OnUsersGroupsById(Request& req);
+
+  void StatPath(Request& req, bool follow);
+  void SetstatPath(Request& req, bool follow);
+  void RenamePaths(Request& req, bool replace);
+  void SendStatvfs(Request& req, const FsResult<struct statvfs>& r);
+
+  Exports& exports_;
+  AuditSink& audit_;
+  std::string user_;
+  SymlinkOrder symlink_order_;
+  HandleTable handles_;
+  Bytes out_;
+  Progress progress_;
+  bool initialized_ = false;
+};
+
+}  // namespace sftpd
+
+#endif  // SFTPD_SFTPD_ENGINE_SESSION_H_

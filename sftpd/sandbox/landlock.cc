@@ -1,0 +1,166 @@
+// sandbox::Enter() for Linux: no_new_privs plus Landlock, with the ABI probed
+// at run time so one binary serves kernels from 5.13 on.
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "sftpd/base/fd.h"
+#include "sftpd/sandbox/sandbox.h"
+#include "sftpd/vfs/hostpath.h"
+
+namespace sftpd::sandbox {
+namespace {
+
+// Rights by the ABI that introduced them. Spelled out rather than taken from
+// <linux/landlock.h>, which may be older than the kernel (Debian 12's lacks
+// TRUNCATE). Rights of later ABIs (IOCTL_DEV, network, scopes) are not used.
+constexpr uint64_t kExecute = 1ULL << 0;
+constexpr uint64_t kWriteFile = 1ULL << 1;
+constexpr uint64_t kReadFile = 1ULL << 2;
+constexpr uint64_t kReadDir = 1ULL << 3;
+constexpr uint64_t kRemoveDir = 1ULL << 4;
+constexpr uint64_t kRemoveFile = 1ULL << 5;
+constexpr uint64_t kMakeChar = 1ULL << 6;
+constexpr uint64_t kMakeDir = 1ULL << 7;
+constexpr uint64_t kMakeReg = 1ULL << 8;
+constexpr uint64_t kMakeSock = 1ULL << 9;
+constexpr uint64_t kMakeFifo = 1ULL << 10;
+constexpr uint64_t kMakeBlock = 1ULL << 11;
+constexpr uint64_t kMakeSym = 1ULL << 12;
+constexpr uint64_t kRefer = 1ULL << 13;     // ABI 2
+constexpr uint64_t kTruncate = 1ULL << 14;  // ABI 3
+
+constexpr uint64_t kAbi1Rights = (1ULL << 13) - 1;  // EXECUTE .. MAKE_SYM
+static_assert(kAbi1Rights ==
+              (kExecute | kWriteFile | kReadFile | kReadDir | kRemoveDir |
+               kRemoveFile | kMakeChar | kMakeDir | kMakeReg | kMakeSock |
+               kMakeFifo | kMakeBlock | kMakeSym));
+static_assert(LANDLOCK_ACCESS_FS_MAKE_SYM == kMakeSym &&
+              LANDLOCK_ACCESS_FS_REFER == kRefer);
+
+// Handled everywhere and granted nowhere: an export holds data, never
+// programs or device nodes, fifos or sockets.
+constexpr uint64_t kNeverGranted =
+    kExecute | kMakeChar | kMakeBlock | kMakeFifo | kMakeSock;
+
+constexpr const char* kSystemFiles[] = {"/etc/passwd", "/etc/group",
+                                        "/etc/nsswitch.conf", "/etc/localtime"};
+
+uint64_t HandledRights(int abi) {
+  uint64_t rights = kAbi1Rights;
+  if (abi >= 2) rights |= kRefer;
+  if (abi >= 3) rights |= kTruncate;
+  return rights;
+}
+
+std::string Errno(const std::string& what, int err) {
+  return what + ": " + std::strerror(err);
+}
+
+enum class Kind { kWritableTree, kReadOnlyTree, kSystemFile };
+
+struct Rule {
+  Fd fd;
+  Kind kind;
+  std::string path;
+};
+
+// Everything handled but kNeverGranted for writable trees, which includes
+// REFER (rename/link between writable trees) and TRUNCATE where the ABI has
+// them; reading for the rest. File rules may carry file rights only.
+uint64_t Rights(Kind kind, uint64_t handled) {
+  switch (kind) {
+    case Kind::kWritableTree:
+      return handled & ~kNeverGranted;
+    case Kind::kReadOnlyTree:
+      return kReadFile | kReadDir;
+    case Kind::kSystemFile:
+      return kReadFile;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat,
+                          const Layers& layers) {
+  // Open everything first, so a missing export is an error on every kernel.
+  std::vector<Rule> rules;
+  for (const Tree& tree : trees) {
+    int fd = -1;
+    if (tree.fd >= 0) {
+      fd = fcntl(tree.fd, F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) return Error{Errno("sandbox: " + tree.path, errno)};
+    } else {
+      Result<HostFile> dir = OpenHostPath(tree.path, O_PATH | O_DIRECTORY);
+      if (!dir) return Error{"sandbox: cannot open " + dir.error()};
+      fd = dir->fd.Release();
+    }
+    rules.push_back({Fd(fd),
+                     tree.writable ? Kind::kWritableTree : Kind::kReadOnlyTree,
+                     tree.path});
+  }
+  for (const char* file : kSystemFiles) {
+    // Following the symlink is intended: /etc/localtime names a zone file.
+    const int fd = open(file, O_PATH | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      return Error{Errno(std::string("sandbox: cannot open ") + file, errno)};
+    }
+    rules.push_back({Fd(fd), Kind::kSystemFile, file});
+  }
+
+  Result<std::string> apparmor =
+      layers.apparmor ? EnterHat(hat) : std::string("apparmor switched off");
+  if (!apparmor) return apparmor;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    return Error{Errno("sandbox: PR_SET_NO_NEW_PRIVS", errno)};
+  }
+
+  if (!layers.landlock) {
+    return "no_new_privs; landlock switched off; " + *apparmor;
+  }
+  const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0,
+                           LANDLOCK_CREATE_RULESET_VERSION);
+  if (abi < 0) {
+    const int err = errno;
+    if (err == ENOSYS || err == EOPNOTSUPP) {
+      return std::string("no_new_privs; landlock unavailable (") +
+             (err == ENOSYS ? "not in this kernel" : "disabled at boot") +
+             "); " + *apparmor;
+    }
+    return Error{Errno("sandbox: landlock ABI probe", err)};
+  }
+
+  landlock_ruleset_attr attr{};
+  attr.handled_access_fs = HandledRights(static_cast<int>(abi));
+  const long ruleset_fd =
+      syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+  if (ruleset_fd < 0) {
+    return Error{Errno("sandbox: landlock_create_ruleset", errno)};
+  }
+  const Fd ruleset(static_cast<int>(ruleset_fd));
+  for (const Rule& rule : rules) {
+    landlock_path_beneath_attr beneath{};
+    beneath.allowed_access = Rights(rule.kind, attr.handled_access_fs);
+    beneath.parent_fd = rule.fd.get();
+    if (syscall(SYS_landlock_add_rule, ruleset.get(),
+                LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) != 0) {
+      return Error{Errno("sandbox: landlock rule for " + rule.path, errno)};
+    }
+  }
+  if (syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0) {
+    return Error{Errno("sandbox: landlock_restrict_self", errno)};
+  }
+  return "no_new_privs, landlock ABI " + std::to_string(abi) + "; " + *apparmor;
+}
+
+}  // namespace sftpd::sandbox
