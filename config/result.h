@@ -1,9 +1,11 @@
-// Result<T>: a value or an error message, for errors as values across module
-// boundaries (C++20 has no std::expected). Cheap to move; not thread-safe to
-// share while being moved from.
+// The one error type of the project, as values (C++20 has no
+// std::expected): Result<T> is a value or an error message; Result<void>
+// is success or an error message. Both must be looked at ([[nodiscard]]). Cheap
+// to move; not thread-safe to share while being moved from.
 #ifndef SFTPD_CONFIG_RESULT_H_
 #define SFTPD_CONFIG_RESULT_H_
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -34,6 +36,21 @@ class [[nodiscard]] Result {
 
  private:
   std::variant<T, Error> v_;
+};
+
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  Result() = default;                                        // success
+  Result(Error error) : error_(std::move(error.message)) {}  // NOLINT
+
+  bool ok() const { return !error_.has_value(); }
+  explicit operator bool() const { return ok(); }
+  // REQUIRES: !ok()
+  const std::string& error() const { return *error_; }
+
+ private:
+  std::optional<std::string> error_;
 };
 
 }  // namespace sftpd
