@@ -92,20 +92,25 @@ for ((i = 1; i <= CONCURRENT; i++)); do
 done
 peak=0
 clients=()
+# The gate that holds every session open until all are: a FIFO this script
+# keeps open read-write until GO, so each client's reader blocks (costing no
+# CPU) until the script closes it and they all read EOF at once. The clients
+# must not inherit the writer, or EOF would never come.
 GO=$TMP/go
-# held_batch I: client I's batch: its put, then (once $GO exists, or after
-# 120 s) its get, so that every session is logged in and open at once.
+mkfifo -m 0600 "$GO"
+exec {go_fd}<>"$GO"
+# held_batch I: client I's batch: its put, then (once the gate opens, or
+# after 120 s) its get, so that every session is logged in and open at once.
 held_batch() {
   printf 'put %s c%s\n' "$L/c$1" "$1"
-  local t
-  for ((t = 0; t < 1200; t++)); do [[ -e $GO ]] && break; sleep 0.1; done
+  timeout 120 cat "$GO" >/dev/null || true
   printf 'get c%s %s\n' "$1" "$L/c$1.back"
 }
 start=$EPOCHREALTIME
 for ((i = 1; i <= CONCURRENT; i++)); do
-  held_batch "$i" | timeout 180 sftp -q "${DAEMON_SSH_OPTS[@]}" \
-    -o ConnectTimeout=60 -i "$TMP/client_key" -P "$PORT" -b - \
-    "$T_USER1@127.0.0.1" >"$TMP/c$i.out" 2>&1 &
+  { held_batch "$i" | timeout 180 sftp -q "${DAEMON_SSH_OPTS[@]}" \
+      -o ConnectTimeout=60 -i "$TMP/client_key" -P "$PORT" -b - \
+      "$T_USER1@127.0.0.1"; } {go_fd}>&- >"$TMP/c$i.out" 2>&1 &
   clients+=($!)
 done
 # any_client_running: some client has not ended yet.
@@ -123,7 +128,7 @@ for ((t = 0; t < 1200; t++)); do
   sleep 0.1
 done
 held_rss=$(rss_kib)
-touch "$GO"
+exec {go_fd}>&-
 for ((t = 0; t < 1800; t++)); do
   any_client_running || break
   sleep 0.1
