@@ -28,25 +28,13 @@ chown "$T_USER1:" "$HOME1"
 chmod 0755 "$K" "$TMP/hk"
 
 PORT=$(free_loopback_port) || die "no free port found"
-install_config "$CFG" <<CONFIG
-[server]
-listen = ["127.0.0.1:$PORT"]
-host_keys = ["$TMP/hk/host_key"]
-max_startups = $((CONCURRENT + 10))
-max_startups_per_address = $((CONCURRENT + 10))
-max_connections = $((CONCURRENT + 10))
-max_connections_per_address = $((CONCURRENT + 10))
-max_sessions_per_user = $((CONCURRENT + 10))
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-login_grace_time = 120
-
-[audit]
-log = "$AUDIT"
-syslog = false
-
+limits=()
+for key in max_startups max_startups_per_address max_connections \
+  max_connections_per_address max_sessions_per_user; do
+  limits+=("server: $key = $((CONCURRENT + 10))")
+done
+{ daemon_config "$PORT" "${limits[@]}" "auth: login_grace_time = 120" "audit: syslog = false"
+  cat <<CONFIG; } | install_config "$CFG"
 # A client that gives up while the server is saturated (ConnectTimeout in
 # the banner exchange, as under the sanitizers) is scored as a scanner; the
 # ban would then drop every later session. The defender has tests of its
