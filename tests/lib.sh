@@ -274,8 +274,13 @@ free_loopback_port() {
 # start_sftpd_serve CFG PORT LOG [prefix command...]: starts `sftpd serve`
 # in the background of the calling shell (so `wait "$DPID"` gives its exit
 # status) and waits until it listens on PORT; sets DPID. Killed at exit.
+# CFG must set a control_socket under $TMP.
 start_sftpd_serve() {
   local cfg=$1 port=$2 logf=$3; shift 3
+  # Without one the daemon makes /run/sftpd, and package_test, which needs
+  # a machine without it, would be skipped from then on.
+  grep -Eq "^control_socket = \"$TMP/" "$cfg" ||
+    die "$cfg sets no [server] control_socket under $TMP (sftpd serve would use /run/sftpd); daemon_config sets one"
   "$@" "$SFTPD" serve --config "$cfg" 2>"$logf" &
   DPID=$!
   T_SERVER_LOGS+=("$logf")
