@@ -108,12 +108,14 @@ any_client_running() {
   return 1
 }
 # Wait (at most 120 s) until every session is up, then let them finish.
-for ((t = 0; t < 1200; t++)); do
-  n=$(daemon_children | wc -l)
+# Each look scans /proc, so twice a second: the sessions wait at the gate,
+# so a slower look misses none of them.
+for ((t = 0; t < 240; t++)); do
+  n=$(pgrep -c -P "$DPID" || true)
   ((n > peak)) && peak=$n
   ((n >= CONCURRENT)) && break
   any_client_running || break
-  sleep 0.1
+  sleep 0.5
 done
 held_rss=$(rss_kib)
 exec {go_fd}>&-
