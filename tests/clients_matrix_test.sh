@@ -36,19 +36,7 @@ install -m 0666 /dev/null "$AUDIT"
 DPORT=$(free_loopback_port) || die "no free port found"
 SPORT=$(free_loopback_port) || die "no free port found"
 [[ $DPORT != "$SPORT" ]] || SPORT=$(free_loopback_port) || die "no free port found"
-install_config "$CFG" <<EOF
-[server]
-listen = ["127.0.0.1:$DPORT"]
-host_keys = ["$TMP/hk/host_key"]
-control_socket = "$TMP/ctl/control.sock"
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-
-[audit]
-log = "$AUDIT"
-
+{ daemon_config "$DPORT"; cat <<EOF; } | install_config "$CFG"
 [exports.home]
 path = "$SRV/users/%u"
 access = "rw"

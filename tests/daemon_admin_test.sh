@@ -25,20 +25,8 @@ chown "$T_USER2:" "$H2"
 chmod 0755 "$K" "$TMP/hk"
 
 PORT=$(free_loopback_port) || die "no free port found"
-install_config "$CFG" <<CONFIG
-[server]
-listen = ["127.0.0.1:$PORT"]
-host_keys = ["$TMP/hk/host_key"]
-control_socket = "$SOCK"
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-
-[audit]
-log = "$AUDIT"
-syslog = false
-
+{ daemon_config "$PORT" "server: control_socket = \"$SOCK\"" "audit: syslog = false"
+  cat <<CONFIG; } | install_config "$CFG"
 [exports.home]
 path = "$SRV/users/%u"
 owner_only = true

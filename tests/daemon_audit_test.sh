@@ -25,23 +25,9 @@ chown "$T_USER1:" "$SRV/users/$T_USER1"
 chmod 0755 "$K" "$TMP/hk"
 
 PORT=$(free_loopback_port) || die "no free port found"
-install_config "$CFG" <<CONFIG
-[server]
-listen = ["127.0.0.1:$PORT"]
-host_keys = ["$TMP/hk/host_key"]
-max_startups = 2
-max_sessions_per_user = 1
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-login_grace_time = 3
-max_tries = 2
-
-[audit]
-log = "$AUDIT"
-syslog = false
-
+{ daemon_config "$PORT" "server: max_startups = 2" "server: max_sessions_per_user = 1" \
+    "auth: login_grace_time = 3" "auth: max_tries = 2" "audit: syslog = false"
+  cat <<CONFIG; } | install_config "$CFG"
 # This test refuses 127.0.0.1 on purpose, more than the defender allows;
 # daemon_defender_test tests the defender.
 [defender]
@@ -338,22 +324,9 @@ AUDIT=$TMP/audit/startups.jsonl
 DLOG=$TMP/startups.log
 # startups_config PER_ADDRESS
 startups_config() {
-  install_config "$CFG" <<CONFIG
-[server]
-listen = ["127.0.0.1:$PORT"]
-host_keys = ["$TMP/hk/host_key"]
-max_startups = 4
-max_startups_per_address = $1
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-login_grace_time = 30
-
-[audit]
-log = "$AUDIT"
-syslog = false
-
+  { daemon_config "$PORT" "server: max_startups = 4" "server: max_startups_per_address = $1" \
+      "auth: login_grace_time = 30" "audit: syslog = false"
+    cat <<CONFIG; } | install_config "$CFG"
 [defender]
 never_ban = ["127.0.0.0/29"]
 

@@ -33,20 +33,9 @@ chmod 0755 "$K" "$TMP/hk"
   die "$PY lacks asyncssh or paramiko (apt-get install python3-asyncssh python3-paramiko)"
 
 PORT=$(free_loopback_port) || die "no free port found"
-install_config "$CFG" <<CONFIG
-[server]
-listen = ["127.0.0.1:$PORT"]
-host_keys = ["$TMP/hk/host_key"]
-control_socket = "$SOCK"
-max_channels_per_connection = $MAX_CHANNELS
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-
-[audit]
-log = "$AUDIT"
-
+{ daemon_config "$PORT" "server: control_socket = \"$SOCK\"" \
+    "server: max_channels_per_connection = $MAX_CHANNELS"
+  cat <<CONFIG; } | install_config "$CFG"
 [exports.home]
 path = "$SRV/users/%u"
 access = "rw"

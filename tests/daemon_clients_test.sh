@@ -32,19 +32,7 @@ PORT=$(free_loopback_port) || die "no free port found"
 # loopback addresses; sftpdt2 through its group, as in the other tests.
 write_config() {
   local file=$1; shift
-  install_config "$file" <<CONFIG
-[server]
-listen = ["127.0.0.1:$PORT"]
-host_keys = ["$TMP/hk/host_key"]
-$(printf '%s\n' "$@")
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-
-[audit]
-log = "$AUDIT"
-
+  { daemon_config "$PORT" "${@/#/server: }"; cat <<CONFIG; } | install_config "$file"
 [exports.home]
 path = "$SRV/users/%u"
 access = "rw"

@@ -24,19 +24,7 @@ chmod 0755 "$K" "$TMP/hk"
 PORT=$(free_loopback_port) || die "no free port found"
 # config NEVER_BAN: the config with that never_ban list (TOML array body).
 config() {
-  install_config "$CFG" <<CONFIG
-[server]
-listen = ["127.0.0.1:$PORT"]
-host_keys = ["$TMP/hk/host_key"]
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-
-[audit]
-log = "$AUDIT"
-syslog = false
-
+  { daemon_config "$PORT" "audit: syslog = false"; cat <<CONFIG; } | install_config "$CFG"
 # 5 points ban; one point drains every 120 s, so none drains during the test.
 [defender]
 threshold = 5

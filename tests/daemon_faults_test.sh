@@ -41,20 +41,8 @@ chmod 0755 "$K" "$TMP/hk"
 PORT=$(free_loopback_port) || die "no free port found"
 # write_config ON_FAILURE
 write_config() {
-  install_config "$CFG" <<CONFIG
-[server]
-listen = ["127.0.0.1:$PORT"]
-host_keys = ["$TMP/hk/host_key"]
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-
-[audit]
-log = "$AUDIT"
-syslog = false
-on_failure = "$1"
-
+  { daemon_config "$PORT" "audit: syslog = false" "audit: on_failure = \"$1\""
+    cat <<CONFIG; } | install_config "$CFG"
 [exports.home]
 path = "$SRV/users/%u"
 
@@ -276,21 +264,10 @@ ip -n "$NS_S" link set sftpdt-s up
 ip -n "$NS_C" link set sftpdt-c up
 CFG2=$TMP/etc/netns.toml
 AUDIT2=$TMP/netns-audit.jsonl
-install_config "$CFG2" <<CONFIG
-[server]
-listen = ["192.0.2.1:2222"]
-host_keys = ["$TMP/hk/host_key"]
-idle_timeout = 3
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-login_grace_time = 3
-
-[audit]
-log = "$AUDIT2"
-syslog = false
-
+{ AUDIT=$AUDIT2 daemon_config 2222 "server: listen = [\"192.0.2.1:2222\"]" \
+    "server: control_socket = \"$TMP/ctl2/control.sock\"" "server: idle_timeout = 3" \
+    "auth: login_grace_time = 3" "audit: syslog = false"
+  cat <<CONFIG; } | install_config "$CFG2"
 [defender]
 never_ban = ["192.0.2.0/24"]
 

@@ -28,24 +28,15 @@ chmod 0755 "$K" "$TMP/hk"
 chmod 0700 "$RUN"
 
 PORT=$(free_loopback_port) || die "no free port found"
-# config [SERVER_LINE] [LISTEN]: the test config; SERVER_LINE is line 3, in
-# [server]; LISTEN the listen address (default 127.0.0.1:$PORT).
+# config [SERVER_LINE] [LISTEN]: the test config; SERVER_LINE in [server];
+# LISTEN the listen address (default 127.0.0.1:$PORT).
 config() {
-  install_config "$CFG" <<CONFIG
-[server]
-listen = ["${2:-127.0.0.1:$PORT}"]
-${1:-}
-host_keys = ["$TMP/hk/host_key"]
-control_socket = "$SOCK"
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-
-[audit]
-log = "$AUDIT"
-syslog = false
-
+  local more=()
+  [[ -z ${1:-} ]] || more+=("server: $1")
+  [[ -z ${2:-} ]] || more+=("server: listen = [\"$2\"]")
+  { daemon_config "$PORT" "server: control_socket = \"$SOCK\"" "${more[@]}" \
+      "audit: syslog = false"
+    cat <<CONFIG; } | install_config "$CFG"
 # A connection that never tries to log in bans its address at once; the
 # test's own address (and the readiness probe's) never.
 [defender]
@@ -175,16 +166,17 @@ check_eq "neither logs \"listen changed\"" "0" "$(grep -c 'listen changed' "$DLO
 
 log "reload with a broken config"
 config 'bogus_key = 1'
+BOGUS_LINE=$(grep -n '^bogus_key = 1$' "$CFG" | cut -d: -f1)
 rc=0
 cmd reload || rc=$?
 check_eq "sftpd reload refuses it (exit 1)" "1" "$rc"
-check "  ... naming file, line, column and key" grep -qE "^$CFG:3:[0-9]+: server\\.bogus_key: " "$ERR"
+check "  ... naming file, line, column and key" grep -qE "^$CFG:$BOGUS_LINE:[0-9]+: server\\.bogus_key: " "$ERR"
 check "  ... and that the previous config is kept" grep -q "not taken; the daemon keeps the previous config" "$ERR"
 check "  ... the daemon logs it" grep -q "sftpd reload: configuration $CFG has errors; keeping the previous one" "$DLOG"
 check "  ... and READY=1 follows RELOADING=1 still" wait_notes '^READY=1' 4
 check "status records the refusal" cmd status
 check "  ... refused" grep -qE "^last reload: +$(date -u +%F) [0-9:]+ UTC, refused; the previous config is kept$" "$OUT"
-check "  ... with the error" grep -qE "^ +$CFG:3:[0-9]+: server\\.bogus_key: " "$OUT"
+check "  ... with the error" grep -qE "^ +$CFG:$BOGUS_LINE:[0-9]+: server\\.bogus_key: " "$OUT"
 check "  ... in --json too" cmd status --json
 check_eq "  ... ok false, the error listed" "False True" \
   "$(json 's["last_reload"]["ok"], any("server.bogus_key" in e for e in s["last_reload"]["errors"])')"

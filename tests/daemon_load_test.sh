@@ -28,25 +28,13 @@ chown "$T_USER1:" "$HOME1"
 chmod 0755 "$K" "$TMP/hk"
 
 PORT=$(free_loopback_port) || die "no free port found"
-install_config "$CFG" <<CONFIG
-[server]
-listen = ["127.0.0.1:$PORT"]
-host_keys = ["$TMP/hk/host_key"]
-max_startups = $((CONCURRENT + 10))
-max_startups_per_address = $((CONCURRENT + 10))
-max_connections = $((CONCURRENT + 10))
-max_connections_per_address = $((CONCURRENT + 10))
-max_sessions_per_user = $((CONCURRENT + 10))
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-login_grace_time = 120
-
-[audit]
-log = "$AUDIT"
-syslog = false
-
+limits=()
+for key in max_startups max_startups_per_address max_connections \
+  max_connections_per_address max_sessions_per_user; do
+  limits+=("server: $key = $((CONCURRENT + 10))")
+done
+{ daemon_config "$PORT" "${limits[@]}" "auth: login_grace_time = 120" "audit: syslog = false"
+  cat <<CONFIG; } | install_config "$CFG"
 # A client that gives up while the server is saturated (ConnectTimeout in
 # the banner exchange, as under the sanitizers) is scored as a scanner; the
 # ban would then drop every later session. The defender has tests of its
@@ -92,20 +80,25 @@ for ((i = 1; i <= CONCURRENT; i++)); do
 done
 peak=0
 clients=()
+# The gate that holds every session open until all are: a FIFO this script
+# keeps open read-write until GO, so each client's reader blocks (costing no
+# CPU) until the script closes it and they all read EOF at once. The clients
+# must not inherit the writer, or EOF would never come.
 GO=$TMP/go
-# held_batch I: client I's batch: its put, then (once $GO exists, or after
-# 120 s) its get, so that every session is logged in and open at once.
+mkfifo -m 0600 "$GO"
+exec {go_fd}<>"$GO"
+# held_batch I: client I's batch: its put, then (once the gate opens, or
+# after 120 s) its get, so that every session is logged in and open at once.
 held_batch() {
   printf 'put %s c%s\n' "$L/c$1" "$1"
-  local t
-  for ((t = 0; t < 1200; t++)); do [[ -e $GO ]] && break; sleep 0.1; done
+  timeout 120 cat "$GO" >/dev/null || true
   printf 'get c%s %s\n' "$1" "$L/c$1.back"
 }
 start=$EPOCHREALTIME
 for ((i = 1; i <= CONCURRENT; i++)); do
-  held_batch "$i" | timeout 180 sftp -q "${DAEMON_SSH_OPTS[@]}" \
-    -o ConnectTimeout=60 -i "$TMP/client_key" -P "$PORT" -b - \
-    "$T_USER1@127.0.0.1" >"$TMP/c$i.out" 2>&1 &
+  { held_batch "$i" | timeout 180 sftp -q "${DAEMON_SSH_OPTS[@]}" \
+      -o ConnectTimeout=60 -i "$TMP/client_key" -P "$PORT" -b - \
+      "$T_USER1@127.0.0.1"; } {go_fd}>&- >"$TMP/c$i.out" 2>&1 &
   clients+=($!)
 done
 # any_client_running: some client has not ended yet.
@@ -115,15 +108,17 @@ any_client_running() {
   return 1
 }
 # Wait (at most 120 s) until every session is up, then let them finish.
-for ((t = 0; t < 1200; t++)); do
-  n=$(daemon_children | wc -l)
+# Each look scans /proc, so twice a second: the sessions wait at the gate,
+# so a slower look misses none of them.
+for ((t = 0; t < 240; t++)); do
+  n=$(pgrep -c -P "$DPID" || true)
   ((n > peak)) && peak=$n
   ((n >= CONCURRENT)) && break
   any_client_running || break
-  sleep 0.1
+  sleep 0.5
 done
 held_rss=$(rss_kib)
-touch "$GO"
+exec {go_fd}>&-
 for ((t = 0; t < 1800; t++)); do
   any_client_running || break
   sleep 0.1

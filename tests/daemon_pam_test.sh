@@ -7,7 +7,7 @@
 # may not log in sees the same keyboard-interactive prompt and waits as long
 # for a failed password as one that may.
 # Installs deploy/pam.d/sftpd as /etc/pam.d/sftpd if that file is absent,
-# and leaves it there. The test changes a user's password, expiry and lock,
+# and removes it at exit (package_test needs a machine without it). The test changes a user's password, expiry and lock,
 # so it uses a user of its own, sftpdtpam (created if absent, reset to "*" at
 # exit), not the shared sftpdt1..3 that concurrent runs of the other tests
 # use; two runs of this test wait for each other on a lock file.
@@ -34,7 +34,8 @@ chmod 0755 "$K" "$TMP/hk" "$TMP/askpass"
 
 if [[ ! -e /etc/pam.d/sftpd ]]; then
   install -m 0644 "$SRC/deploy/pam.d/sftpd" /etc/pam.d/sftpd
-  log "installed /etc/pam.d/sftpd"
+  at_exit "cmp -s '$SRC/deploy/pam.d/sftpd' /etc/pam.d/sftpd && rm -f /etc/pam.d/sftpd"
+  log "installed /etc/pam.d/sftpd (removed at exit)"
 fi
 
 PW="pw-$RANDOM$RANDOM-Tq7"
@@ -57,19 +58,8 @@ AP_WRONG=$(askpass wrong "$WRONG")
 
 # write_config FILE PORT METHODS (a TOML array body)
 write_config() {
-  install_config "$1" <<CONFIG
-[server]
-listen = ["127.0.0.1:$2"]
-host_keys = ["$TMP/hk/host_key"]
-
-[auth]
-methods = [$3]
-authorized_keys = ["$K/%u"]
-
-[audit]
-log = "$AUDIT"
-syslog = false
-
+  { daemon_config "$2" "auth: methods = [$3]" "audit: syslog = false"
+    cat <<CONFIG; } | install_config "$1"
 [exports.home]
 path = "$SRV/users/%u"
 access = "rw"

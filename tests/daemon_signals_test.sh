@@ -14,6 +14,7 @@ CFG=$TMP/etc/sftpd.toml
 H=$SRV/users/$T_USER1
 K=$TMP/keys
 L=$TMP/local
+AUDIT=$TMP/audit/audit.jsonl
 mkdir -p "$H" "$SRV/users/$T_USER3" "$K" "$L" "$TMP/audit" "$TMP/hk"
 chown "$T_USER1:" "$H"
 chown "$T_USER3:" "$SRV/users/$T_USER3"
@@ -24,18 +25,8 @@ chmod 0755 "$K" "$TMP/hk"
 write_config() {
   local port=$1 u; shift
   {
+    daemon_config "$port"
     cat <<CONFIG
-[server]
-listen = ["127.0.0.1:$port"]
-host_keys = ["$TMP/hk/host_key"]
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-
-[audit]
-log = "$TMP/audit/audit.jsonl"
-
 [exports.home]
 path = "$SRV/users/%u"
 access = "rw"

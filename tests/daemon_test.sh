@@ -21,20 +21,9 @@ chown "$T_USER1:" "$H"
 chown "$T_USER3:" "$SRV/users/$T_USER3"
 chmod 0755 "$K" "$TMP/hk"
 
-# write_config FILE PORT HOSTKEY
+# write_config FILE PORT HOSTKEY ["SECTION: LINE"...]
 write_config() {
-  install_config "$1" <<CONFIG
-[server]
-listen = ["127.0.0.1:$2"]
-host_keys = ["$3"]
-
-[auth]
-methods = ["publickey"]
-authorized_keys = ["$K/%u"]
-
-[audit]
-log = "$AUDIT"
-
+  { daemon_config "$2" "server: host_keys = [\"$3\"]" "${@:4}"; cat <<CONFIG; } | install_config "$1"
 [exports.home]
 path = "$SRV/users/%u"
 access = "rw"
@@ -195,7 +184,8 @@ PORT=$(free_loopback_port) || die "no free port found"
 mkdir -p "$TMP/own"
 chown "$T_USER1:" "$TMP/own"
 chown "$T_USER1:" "$AUDIT"
-write_config "$TMP/etc/own.toml" "$PORT" "$TMP/own/host_key"
+write_config "$TMP/etc/own.toml" "$PORT" "$TMP/own/host_key" \
+  "server: control_socket = \"$TMP/own/control.sock\""
 start_sftpd_serve "$TMP/etc/own.toml" "$PORT" "$TMP/own.log" runuser -u "$T_USER1" --
 mkfile "$L/own.bin" 20 root
 rc=0

@@ -274,8 +274,13 @@ free_loopback_port() {
 # start_sftpd_serve CFG PORT LOG [prefix command...]: starts `sftpd serve`
 # in the background of the calling shell (so `wait "$DPID"` gives its exit
 # status) and waits until it listens on PORT; sets DPID. Killed at exit.
+# CFG must set a control_socket under $TMP.
 start_sftpd_serve() {
   local cfg=$1 port=$2 logf=$3; shift 3
+  # Without one the daemon makes /run/sftpd, and package_test, which needs
+  # a machine without it, would be skipped from then on.
+  grep -Eq "^control_socket = \"$TMP/" "$cfg" ||
+    die "$cfg sets no [server] control_socket under $TMP (sftpd serve would use /run/sftpd); daemon_config sets one"
   "$@" "$SFTPD" serve --config "$cfg" 2>"$logf" &
   DPID=$!
   T_SERVER_LOGS+=("$logf")
@@ -291,22 +296,35 @@ start_sftpd_serve() {
 
 # daemon_config PORT ["SECTION: LINE"...]: the [server], [auth] and [audit]
 # tables a daemon test's config starts with: listening on 127.0.0.1:PORT,
-# host key $TMP/hk/host_key, public keys only, from $K/%u, the trail in
-# $AUDIT. Each extra "server: LINE" (or "auth: ", "audit: ") adds LINE to
-# that table. The caller appends its exports and grants.
+# host key $TMP/hk/host_key, the control socket (and the pid file beside
+# it) in $TMP/ctl, never /run/sftpd; public keys only, from $K/%u; the
+# trail in $AUDIT. Each extra "server: LINE" (or "auth: ", "audit: ") adds
+# LINE to that table; a LINE that sets one of those keys replaces its
+# default. The caller appends its exports and grants.
 daemon_config() {
-  local port=$1 extra section; shift
-  local -A more=([server]="" [auth]="" [audit]="")
+  local port=$1 extra section line; shift
+  local -A more=([server]="" [auth]="" [audit]="") given=()
   for extra in "$@"; do
     section=${extra%%: *}
     [[ -v "more[$section]" && $extra == *": "* ]] || die "daemon_config: bad line '$extra'"
-    more[$section]+="${extra#*: }"$'\n'
+    line=${extra#*: }
+    given[$section.${line%%[ =]*}]=1
+    more[$section]+=$line$'\n'
   done
-  printf '[server]\nlisten = ["127.0.0.1:%s"]\nhost_keys = ["%s"]\n%s\n' \
-    "$port" "$TMP/hk/host_key" "${more[server]}"
-  printf '[auth]\nmethods = ["publickey"]\nauthorized_keys = ["%s/%%u"]\n%s\n' \
-    "$K" "${more[auth]}"
-  printf '[audit]\nlog = "%s"\n%s\n' "$AUDIT" "${more[audit]}"
+  local -A defaults=(
+    [server]="listen = [\"127.0.0.1:$port\"]
+host_keys = [\"$TMP/hk/host_key\"]
+control_socket = \"$TMP/ctl/control.sock\""
+    [auth]="methods = [\"publickey\"]
+authorized_keys = [\"$K/%u\"]"
+    [audit]="log = \"$AUDIT\"")
+  for section in server auth audit; do
+    printf '[%s]\n' "$section"
+    while IFS= read -r line; do
+      [[ -v "given[$section.${line%% *}]" ]] || printf '%s\n' "$line"
+    done <<<"${defaults[$section]}"
+    printf '%s\n' "${more[$section]}"
+  done
 }
 
 # Client options for the daemon tests: the given key only, any host key, no

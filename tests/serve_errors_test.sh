@@ -16,9 +16,10 @@ mkdir -p "$TMP/etc" "$TMP/log"
 chmod 0700 "$TMP/etc" "$TMP/log"
 
 # config FILE HOSTKEY: the package's default config on a loopback port,
-# with its host key and audit log at the given places.
+# with its host key and audit log at the given places, and its control
+# socket in $TMP (never /run/sftpd).
 config() {
-  sed -e "s|^listen = .*|listen = [\"127.0.0.1:$PORT\"]\nhost_keys = [\"$2\"]|" \
+  sed -e "s|^listen = .*|listen = [\"127.0.0.1:$PORT\"]\nhost_keys = [\"$2\"]\ncontrol_socket = \"$TMP/ctl/control.sock\"|" \
       -e "s|^log = .*|log = \"$TMP/log/audit.jsonl\"|" \
       "$SRC/deploy/debian/sftpd.toml" | install_config "$1"
 }
