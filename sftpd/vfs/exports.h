@@ -25,6 +25,7 @@
 #include "config/result.h"
 #include "sftpd/base/fd.h"
 #include "sftpd/vfs/attrs.h"
+#include "sftpd/vfs/outcome.h"
 
 namespace sftpd {
 
@@ -54,22 +55,6 @@ struct ExportSpec {
 struct AbsentExport {
   std::string name;
   std::string why;  // OpenHostPath's "absent: /srv/home/bob"
-};
-
-// The result of a filesystem step: 0 or an errno value. A refusal by policy
-// has err == EACCES and names the rule, for the audit trail.
-struct Outcome {
-  int err = 0;
-  std::string_view rule;  // static text; empty unless refused by policy
-  bool ok() const { return err == 0; }
-  bool refused() const { return !rule.empty(); }
-};
-
-template <typename T>
-struct [[nodiscard]] FsResult {
-  Outcome outcome;
-  T value{};
-  bool ok() const { return outcome.ok(); }
 };
 
 // A client path, normalized and located: which export, and where beneath it.
