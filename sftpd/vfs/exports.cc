@@ -512,12 +512,6 @@ FsResult<struct stat> Exports::Stat(const Location& loc, bool follow) {
   return {{}, st};
 }
 
-FsResult<struct stat> Exports::StatFd(int fd) const {
-  struct stat st;
-  if (fstat(fd, &st) != 0) return {LastErrno(), {}};
-  return {{}, st};
-}
-
 Outcome Exports::ApplyAttrs(const Root& root, int fd, const struct stat& st,
                             bool path_only, const Attrs& a) const {
   const bool is_link = S_ISLNK(st.st_mode);
