@@ -126,6 +126,7 @@ void Session::OnRead(Request& req) {
   if (len > 0 && (!r.ok() || r.value == 0)) {
     out_.resize(p);  // take the unfinished DATA back
     if (r.ok()) return SendStatus(req.id, StatusCode::kEof, "End of file");
+    NoteFailure(*h, "read", r.outcome);
     return Finish(req, r.outcome);
   }
   const size_t n = r.ok() ? r.value : 0;  // a READ of 0 bytes gets no error
@@ -163,7 +164,10 @@ void Session::OnWrite(Request& req) {
       exports_.WriteFile(h->file.get(), offset, h->append, data);
   h->bytes_written += r.value;
   progress_.bytes_written += r.value;
-  if (!r.ok()) h->write_failed = true;
+  if (!r.ok()) {
+    h->write_failed = true;
+    NoteFailure(*h, "write", r.outcome);
+  }
   Finish(req, r.outcome);
 }
 
@@ -402,6 +406,7 @@ void Session::OnFsync(Request& req) {
   if (h == nullptr) return Finish(req, why);
   if (h->kind != OpenHandle::Kind::kFile) return Finish(req, {EBADF, {}});
   Outcome o = exports_.SyncFile(h->file.get());
+  NoteFailure(*h, "fsync", o);
   Finish(req, o);
 }
 

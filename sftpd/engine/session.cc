@@ -344,6 +344,7 @@ Outcome Session::CloseHandle(OpenHandle& h, bool commit) {
   if (h.vpath == progress_.current) progress_.current.clear();
   Outcome o;
   AuditEvent e;
+  e.detail = h.io_failure;
   if (h.upload.staged()) {
     if (commit && !h.write_failed) {
       o = exports_.CommitUpload(h.upload, h.file.get());
@@ -364,6 +365,12 @@ Outcome Session::CloseHandle(OpenHandle& h, bool commit) {
   e.bytes_written = int64_t(h.bytes_written);
   audit_.Record(e);
   return o;
+}
+
+void Session::NoteFailure(OpenHandle& h, std::string_view what, Outcome o) {
+  if (o.ok() || !h.io_failure.empty()) return;
+  h.io_failure =
+      std::string(what) + ": " + std::string(StatusFromErrno(o.err).message);
 }
 
 void Session::OnInit([[maybe_unused]] Request& req) {

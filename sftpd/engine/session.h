@@ -147,6 +147,9 @@ class Session {
   // staged upload its name (`commit`, and every write into it succeeded)
   // or removes it. Returns what CLOSE answers.
   Outcome CloseHandle(OpenHandle& h, bool commit);
+  // Remembers the first READ, WRITE or fsync on `h` that failed, for the
+  // line its close writes.
+  static void NoteFailure(OpenHandle& h, std::string_view what, Outcome o);
 
   // Handlers, one per table row.
   void OnInit(Request& req);
