@@ -86,11 +86,7 @@ void Session::OnOpen(Request& req) {
   if (!wire) return Finish(req, {EMFILE, {}});  // checked above: not reached
   SendHandle(req.id, *wire);
   progress_.current = loc.value.vpath;
-  AuditEvent e;
-  e.op = "open";
-  e.path = req.path;
-  e.detail = req.detail;
-  audit_.Record(e);
+  Audit(req, {}, {});
 }
 
 void Session::OnClose(Request& req) {
@@ -98,9 +94,11 @@ void Session::OnClose(Request& req) {
   if (!req.body.Done()) return BadMessage(req);
   std::optional<OpenHandle> h = handles_.Remove(wire);
   if (!h) return Finish(req, {EBADF, {}});
-  Outcome o = CloseHandle(*h, true);  // audits the close itself
-  Status st = StatusFromErrno(o.err);
-  SendStatus(req.id, st.code, st.message);
+  // A listing's end is no file event: its OPENDIR line is its trail.
+  if (h->kind != OpenHandle::Kind::kFile) {
+    return SendStatus(req.id, StatusCode::kOk, "Success");
+  }
+  Finish(req, CloseFile(req, *h, true));
 }
 
 void Session::OnRead(Request& req) {
@@ -237,10 +235,7 @@ void Session::OnOpendir(Request& req) {
   std::optional<std::string> wire = handles_.Add(std::move(h));
   if (!wire) return Finish(req, {EMFILE, {}});
   SendHandle(req.id, *wire);
-  AuditEvent e;
-  e.op = "opendir";
-  e.path = req.path;
-  audit_.Record(e);
+  Audit(req, {}, {});
 }
 
 void Session::OnReaddir(Request& req) {
@@ -447,13 +442,10 @@ void Session::OnCopyData(Request& req) {
   std::string_view to_wire = req.body.String("write handle");
   uint64_t to_off = req.body.U64("write offset");
   if (!req.body.Done()) return BadMessage(req);
-  // The source only needs reading; the write gate applies to the target.
-  Effect write = req.effect;
-  req.effect = Effect::kRead;
+  // The table gates the source for reading and the target for writing.
   Outcome why;
   OpenHandle* from = FindHandle(req, from_wire, &why);
   if (from == nullptr) return Finish(req, why);
-  req.effect = write;
   OpenHandle* to = FindHandle(req, to_wire, &why);
   if (to == nullptr) return Finish(req, why);
   if (from->kind != OpenHandle::Kind::kFile ||
