@@ -6,8 +6,10 @@
 // and it does the I/O on the files a session holds open, through a FileIo
 // that tests can replace. It also holds the two policy checks that need the
 // filesystem: the read-only gate (fed by the request table's effect) and
-// owner_only. One Exports per session; not thread-safe. I/O on open files is
-// in file_io.cc.
+// owner_only. One Exports per session; not thread-safe. Its definitions are
+// split by what they do: exports.cc (opening the roots, resolution), open.cc
+// (OPEN and staged uploads), entries.cc (stat, attributes, entry changes),
+// listing.cc (directories, names), file_io.cc (I/O on open files).
 #ifndef SFTPD_SFTPD_VFS_EXPORTS_H_
 #define SFTPD_SFTPD_VFS_EXPORTS_H_
 
@@ -16,6 +18,7 @@
 #include <sys/statvfs.h>
 #include <sys/types.h>
 
+#include <deque>
 #include <memory>
 #include <span>
 #include <string>
@@ -267,6 +270,13 @@ class Exports {
                        mode_t mode, bool follow_last) const;
   FsResult<Fd> Walk(const Root& root, std::string_view rel, int flags,
                     mode_t mode, bool follow_last) const;
+  // Walk's step at the symlink open (O_PATH) on `link`: its target's
+  // components go in front of `todo`. An absolute target must lie in the
+  // export (its real or its configured path) and restarts the walk at the
+  // root (`stack`, the directories entered, is emptied); any other is
+  // refused (kRuleOutside).
+  Outcome FollowLink(const Root& root, int link, std::vector<Fd>& stack,
+                     std::deque<std::string>& todo) const;
   // What an entry operation does to the entry's directory.
   enum class Change : uint8_t { kNone, kAdd };
   // The parent of `loc` and its name. The export root has no entry: that is
