@@ -1,9 +1,9 @@
 // The request handlers: one per row of the request table (session.cc).
 // Each parses its body, resolves paths and handles through the read-only
-// gate, calls Exports, and ends with exactly one reply.
+// gate, calls Exports (which makes every system call on the client's
+// files), and ends with exactly one reply.
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -86,11 +86,7 @@ void Session::OnOpen(Request& req) {
   if (!wire) return Finish(req, {EMFILE, {}});  // checked above: not reached
   SendHandle(req.id, *wire);
   progress_.current = loc.value.vpath;
-  AuditEvent e;
-  e.op = "open";
-  e.path = req.path;
-  e.detail = req.detail;
-  audit_.Record(e);
+  Audit(req, {}, {});
 }
 
 void Session::OnClose(Request& req) {
@@ -98,9 +94,11 @@ void Session::OnClose(Request& req) {
   if (!req.body.Done()) return BadMessage(req);
   std::optional<OpenHandle> h = handles_.Remove(wire);
   if (!h) return Finish(req, {EBADF, {}});
-  Outcome o = CloseHandle(*h, true);  // audits the close itself
-  Status st = StatusFromErrno(o.err);
-  SendStatus(req.id, st.code, st.message);
+  // A listing's end is no file event: its OPENDIR line is its trail.
+  if (h->kind != OpenHandle::Kind::kFile) {
+    return SendStatus(req.id, StatusCode::kOk, "Success");
+  }
+  Finish(req, CloseFile(req, *h, true));
 }
 
 void Session::OnRead(Request& req) {
@@ -115,25 +113,22 @@ void Session::OnRead(Request& req) {
   if (!OffsetOk(offset)) return Finish(req, {EINVAL, {}});
   len = std::min(len, kMaxReadLength);
 
-  // The data goes straight into the reply: header, then pread into place.
+  // The data goes straight into the reply: header, then read into place.
   Writer w(out_);
   size_t p = w.Begin(fxp::kData);
   w.U32(req.id);
   size_t len_at = out_.size();
   w.U32(0);
   uint8_t* dst = w.Reserve(len);
-  ssize_t n;
-  do {
-    n = pread(h->file.get(), dst, len, off_t(offset));
-  } while (n < 0 && errno == EINTR);
-  int err = errno;
-  if (n <= 0 && len > 0) {
+  FsResult<size_t> r = exports_.ReadFile(h->file.get(), offset, {dst, len});
+  if (len > 0 && (!r.ok() || r.value == 0)) {
     out_.resize(p);  // take the unfinished DATA back
-    if (n == 0) return SendStatus(req.id, StatusCode::kEof, "End of file");
-    return Finish(req, {err, {}});
+    if (r.ok()) return SendStatus(req.id, StatusCode::kEof, "End of file");
+    NoteFailure(*h, "read", r.outcome);
+    return Finish(req, r.outcome);
   }
-  if (n < 0) n = 0;
-  w.Commit(len, size_t(n));
+  const size_t n = r.ok() ? r.value : 0;  // a READ of 0 bytes gets no error
+  w.Commit(len, n);
   uint8_t* at = out_.data() + len_at;
   uint32_t un = uint32_t(n);
   at[0] = uint8_t(un >> 24), at[1] = uint8_t(un >> 16);
@@ -161,24 +156,17 @@ void Session::OnWrite(Request& req) {
     h->write_failed = true;
     return Finish(req, {EINVAL, {}});
   }
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n =
-        h->append ? write(h->file.get(), data.data() + done, data.size() - done)
-                  : pwrite(h->file.get(), data.data() + done,
-                           data.size() - done, off_t(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      h->bytes_written += done;
-      progress_.bytes_written += done;
-      h->write_failed = true;
-      return Finish(req, {n < 0 ? errno : EIO, {}});
-    }
-    done += size_t(n);
+  // Either all of it is written or the client is told it was not; what
+  // did get through still counts.
+  FsResult<size_t> r =
+      exports_.WriteFile(h->file.get(), offset, h->append, data);
+  h->bytes_written += r.value;
+  progress_.bytes_written += r.value;
+  if (!r.ok()) {
+    h->write_failed = true;
+    NoteFailure(*h, "write", r.outcome);
   }
-  h->bytes_written += done;
-  progress_.bytes_written += done;
-  SendStatus(req.id, StatusCode::kOk, "Success");
+  Finish(req, r.outcome);
 }
 
 void Session::StatPath(Request& req, bool follow) {
@@ -247,10 +235,7 @@ void Session::OnOpendir(Request& req) {
   std::optional<std::string> wire = handles_.Add(std::move(h));
   if (!wire) return Finish(req, {EMFILE, {}});
   SendHandle(req.id, *wire);
-  AuditEvent e;
-  e.op = "opendir";
-  e.path = req.path;
-  audit_.Record(e);
+  Audit(req, {}, {});
 }
 
 void Session::OnReaddir(Request& req) {
@@ -415,7 +400,9 @@ void Session::OnFsync(Request& req) {
   OpenHandle* h = FindHandle(req, wire, &why);
   if (h == nullptr) return Finish(req, why);
   if (h->kind != OpenHandle::Kind::kFile) return Finish(req, {EBADF, {}});
-  Finish(req, {fsync(h->file.get()) == 0 ? 0 : errno, {}});
+  Outcome o = exports_.SyncFile(h->file.get());
+  NoteFailure(*h, "fsync", o);
+  Finish(req, o);
 }
 
 void Session::OnLimits(Request& req) {
@@ -455,13 +442,10 @@ void Session::OnCopyData(Request& req) {
   std::string_view to_wire = req.body.String("write handle");
   uint64_t to_off = req.body.U64("write offset");
   if (!req.body.Done()) return BadMessage(req);
-  // The source only needs reading; the write gate applies to the target.
-  Effect write = req.effect;
-  req.effect = Effect::kRead;
+  // The table gates the source for reading and the target for writing.
   Outcome why;
   OpenHandle* from = FindHandle(req, from_wire, &why);
   if (from == nullptr) return Finish(req, why);
-  req.effect = write;
   OpenHandle* to = FindHandle(req, to_wire, &why);
   if (to == nullptr) return Finish(req, why);
   if (from->kind != OpenHandle::Kind::kFile ||
@@ -475,44 +459,20 @@ void Session::OnCopyData(Request& req) {
   // The copy ends at the source's size as it is now: a source that grows
   // while we copy (the target is the same file, ahead of the read offset)
   // would otherwise be chased forever.
-  struct stat st;
-  if (fstat(from->file.get(), &st) != 0) return Finish(req, {errno, {}});
-  uint64_t size = uint64_t(st.st_size);
+  FsResult<struct stat> st = exports_.StatFd(from->file.get());
+  if (!st.ok()) return Finish(req, st.outcome);
+  uint64_t size = uint64_t(st.value.st_size);
   uint64_t avail = size > from_off ? size - from_off : 0;
   if (length == 0 || length > avail) length = avail;
-  uint64_t copied = 0;
-  char buf[64 * 1024];
-  int err = 0;
-  while (copied < length) {
-    size_t want = size_t(std::min<uint64_t>(sizeof buf, length - copied));
-    ssize_t n = pread(from->file.get(), buf, want, off_t(from_off + copied));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      err = errno;
-      break;
-    }
-    if (n == 0) break;
-    size_t put = 0;
-    while (put < size_t(n)) {
-      ssize_t m = pwrite(to->file.get(), buf + put, size_t(n) - put,
-                         off_t(to_off + copied + put));
-      if (m < 0 && errno == EINTR) continue;
-      if (m <= 0) {
-        err = m < 0 ? errno : EIO;
-        break;
-      }
-      put += size_t(m);
-    }
-    copied += put;
-    if (err != 0) break;
-  }
-  from->bytes_read += copied;
-  to->bytes_written += copied;
-  progress_.bytes_read += copied;
-  progress_.bytes_written += copied;
-  if (err != 0) to->write_failed = true;
-  req.detail = "bytes=" + std::to_string(copied);
-  Finish(req, {err, {}});
+  FsResult<uint64_t> copied = exports_.CopyFile(from->file.get(), from_off,
+                                                length, to->file.get(), to_off);
+  from->bytes_read += copied.value;
+  to->bytes_written += copied.value;
+  progress_.bytes_read += copied.value;
+  progress_.bytes_written += copied.value;
+  if (!copied.ok()) to->write_failed = true;
+  req.detail = "bytes=" + std::to_string(copied.value);
+  Finish(req, copied.outcome);
 }
 
 void Session::OnHomeDirectory(Request& req) {

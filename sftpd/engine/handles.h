@@ -29,6 +29,10 @@ struct OpenHandle {
   bool append = false;             // opened with SSH_FXF_APPEND
   Upload upload;                   // kFile: staged by atomic_uploads
   bool write_failed = false;       // a WRITE or copy-data into it failed
+  // The first READ, WRITE or fsync on it that failed ("write: No space left
+  // on device"), for its close line: the trail keeps what went wrong with
+  // a file even where the failing request writes no line of its own.
+  std::string io_failure;
   uint64_t bytes_read = 0;
   uint64_t bytes_written = 0;
 

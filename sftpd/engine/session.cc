@@ -12,11 +12,14 @@
 namespace sftpd {
 
 // The request table: every request and extension, its handler and its
-// effect. Dispatch, the read-only gate, VERSION's extension list and
-// --list-requests all read it; no handler re-checks.
+// effect. Dispatch, the read-only gate, the audit trail, VERSION's extension
+// list and --list-requests all read it; no handler re-checks.
 struct RequestSpec {
   RequestInfo info;
   Session::Handler handler;
+  // A request on two files gates both by info.effect, unless its first is
+  // only read from: copy-data may copy out of a read-only export.
+  bool reads_first = false;
 };
 
 struct RequestTable {
@@ -56,7 +59,9 @@ struct RequestTable {
       {{fxp::kExtended, "limits@openssh.com", "1", E::kNone, ""}, &S::OnLimits},
       {{fxp::kExtended, "expand-path@openssh.com", "1", E::kNone, ""},
        &S::OnExpandPath},
-      {{fxp::kExtended, "copy-data", "1", E::kWrite, "copy"}, &S::OnCopyData},
+      {{fxp::kExtended, "copy-data", "1", E::kWrite, "copy"},
+       &S::OnCopyData,
+       /*reads_first=*/true},
       {{fxp::kExtended, "home-directory", "1", E::kNone, ""},
        &S::OnHomeDirectory},
       {{fxp::kExtended, "users-groups-by-id@openssh.com", "1", E::kNone, ""},
@@ -162,8 +167,16 @@ Session::~Session() { Close(); }
 
 void Session::Close() {
   // A session that ends with a file open was cut short: an upload staged
-  // for it never takes its name.
-  handles_.CloseAll([this](OpenHandle& h) { (void)CloseHandle(h, false); });
+  // for it never takes its name. Each file's close is audited as a CLOSE
+  // request would be; a listing's close writes no line, as CLOSE's does not.
+  const RequestSpec* close = RequestTable::Standard(fxp::kClose);
+  handles_.CloseAll([&](OpenHandle& h) {
+    if (h.kind != OpenHandle::Kind::kFile) return;
+    Request req{
+        .spec = close, .name = close->info.name, .id = 0, .body = Reader({})};
+    Outcome o = CloseFile(req, h, false);
+    Audit(req, o, StatusFromErrno(o.err).message);
+  });
 }
 
 Result<size_t> Session::Process(std::span<const uint8_t> input) {
@@ -201,18 +214,20 @@ void Session::Dispatch(std::span<const uint8_t> packet) {
                               : type == fxp::kExtended
                                   ? "EXTENDED"
                                   : "request type " + std::to_string(type);
-    return RefuseRequest(id, StatusCode::kBadMessage, "Malformed packet", op,
+    Request req{.spec = spec, .name = op, .id = id, .body = r};
+    return RefuseRequest(req, StatusCode::kBadMessage, "Malformed packet",
                          kRuleMalformed, label + ": " + r.Why());
   }
   if (spec == nullptr) {
+    Request req{.spec = nullptr, .name = op, .id = id, .body = r};
     // The name is the client's: escaped and bounded before any line.
     return type == fxp::kExtended
-               ? RefuseRequest(id, StatusCode::kOpUnsupported,
-                               "Unsupported extension", op, kRuleUnsupported,
+               ? RefuseRequest(req, StatusCode::kOpUnsupported,
+                               "Unsupported extension", kRuleUnsupported,
                                "unsupported extension " +
                                    Printable(ext_name, kMaxShownName))
-               : RefuseRequest(id, StatusCode::kOpUnsupported,
-                               "Unsupported request", op, kRuleUnsupported,
+               : RefuseRequest(req, StatusCode::kOpUnsupported,
+                               "Unsupported request", kRuleUnsupported,
                                "unknown request type " + std::to_string(type));
   }
   if (!initialized_ && type != fxp::kInit) {
@@ -225,7 +240,9 @@ void Session::Dispatch(std::span<const uint8_t> packet) {
     SendStatus(id, StatusCode::kFailure, "INIT already received");
     return;
   }
-  Request req{spec, id, r, EffectOf(*spec, r), {}, {}, {}};
+  Request req{.spec = spec, .name = op, .id = id, .body = r};
+  req.effect = EffectOf(*spec, r);
+  req.source_effect = spec->reads_first ? Effect::kRead : req.effect;
   (this->*spec->handler)(req);
 }
 
@@ -273,29 +290,43 @@ void Session::SendAttrs(uint32_t id, const Attrs& attrs) {
 void Session::Finish(Request& req, Outcome outcome) {
   Status st = StatusFromErrno(outcome.err);
   SendStatus(req.id, st.code, st.message);
-  const RequestInfo& info = req.spec->info;
-  if (!outcome.refused() && info.audit_op.empty()) return;
+  Audit(req, outcome, st.message);
+}
+
+void Session::Audit(const Request& req, Outcome outcome,
+                    std::string_view message) {
+  const std::string_view audit_op =
+      req.spec != nullptr ? req.spec->info.audit_op : std::string_view();
+  if (!outcome.refused() && audit_op.empty()) return;
+  // A request refused before it was understood is named as it came, so a
+  // client's malformed fsetstat reads as that, not as any setstat.
+  const bool unserved =
+      outcome.rule == kRuleMalformed || outcome.rule == kRuleUnsupported;
   AuditEvent e;
-  e.op = info.audit_op.empty() ? info.name : info.audit_op;
+  e.op = unserved || audit_op.empty() ? req.name : audit_op;
   e.path = req.path;
   e.target = req.target;
   e.detail = req.detail;
-  e.result = outcome.ok() ? std::string_view("ok") : st.message;
+  e.result = outcome.ok() ? std::string_view("ok") : message;
   e.rule = outcome.rule;
+  e.bytes_read = req.bytes_read;
+  e.bytes_written = req.bytes_written;
   audit_.Record(e);
 }
 
 void Session::BadMessage(Request& req) {
-  const RequestInfo& info = req.spec->info;
-  RefuseRequest(req.id, StatusCode::kBadMessage, "Malformed request", info.name,
-                kRuleMalformed, RequestLabel(info) + ": " + req.body.Why());
+  RefuseRequest(req, StatusCode::kBadMessage, "Malformed request",
+                kRuleMalformed,
+                RequestLabel(req.spec->info) + ": " + req.body.Why());
 }
 
-void Session::RefuseRequest(uint32_t id, StatusCode code,
-                            std::string_view message, std::string_view op,
-                            std::string_view rule, const std::string& reason) {
-  SendStatus(id, code, message);
-  audit_.Record({.op = op, .result = message, .rule = rule, .detail = reason});
+void Session::RefuseRequest(Request& req, StatusCode code,
+                            std::string_view message, std::string_view rule,
+                            std::string reason) {
+  SendStatus(req.id, code, message);
+  req.detail = std::move(reason);
+  // The error is never shown: the line carries the reply's message.
+  Audit(req, {EINVAL, rule}, message);
 }
 
 Outcome Session::AuditGate(const Request& req) {
@@ -306,8 +337,10 @@ Outcome Session::AuditGate(const Request& req) {
 }
 
 FsResult<Location> Session::Locate(Request& req, std::string_view path) {
-  FsResult<Location> r = exports_.Locate(path, req.effect);
-  (req.path.empty() ? req.path : req.target) = r.value.vpath;
+  const bool first = req.operands++ == 0;
+  FsResult<Location> r =
+      exports_.Locate(path, first ? req.source_effect : req.effect);
+  (first ? req.path : req.target) = r.value.vpath;
   if (r.ok()) r.outcome = AuditGate(req);
   return r;
 }
@@ -328,42 +361,40 @@ std::optional<Location> Session::OnlyPath(Request& req) {
 
 OpenHandle* Session::FindHandle(Request& req, std::string_view wire,
                                 Outcome* why) {
+  const bool first = req.operands++ == 0;
   OpenHandle* h = handles_.Find(wire);
   if (h == nullptr) {
     *why = {EBADF, {}};
     return nullptr;
   }
-  (req.path.empty() ? req.path : req.target) = h->vpath;
-  *why = exports_.Gate(h->index, req.effect);
+  (first ? req.path : req.target) = h->vpath;
+  *why = exports_.Gate(h->index, first ? req.source_effect : req.effect);
   if (why->ok()) *why = AuditGate(req);
   return why->ok() ? h : nullptr;
 }
 
-Outcome Session::CloseHandle(OpenHandle& h, bool commit) {
-  if (h.kind != OpenHandle::Kind::kFile) return {};
+Outcome Session::CloseFile(Request& req, OpenHandle& h, bool commit) {
   if (h.vpath == progress_.current) progress_.current.clear();
-  Outcome o;
-  AuditEvent e;
-  if (h.upload.staged()) {
-    if (commit && !h.write_failed) {
-      o = exports_.CommitUpload(h.upload, h.file.get());
-      e.detail = o.ok() ? "upload committed" : "upload discarded";
-    } else {
-      exports_.DiscardUpload(h.upload, h.file.get());
-      o = {ECANCELED, {}};
-      e.detail = commit ? "upload discarded: a write failed"
-                        : "upload discarded: the session ended";
-    }
+  req.path = h.vpath;
+  req.bytes_read = int64_t(h.bytes_read);
+  req.bytes_written = int64_t(h.bytes_written);
+  req.detail = h.io_failure;
+  if (!h.upload.staged()) return {};
+  if (commit && !h.write_failed) {
+    Outcome o = exports_.CommitUpload(h.upload, h.file.get());
+    req.detail = o.ok() ? "upload committed" : "upload discarded";
+    return o;
   }
-  Status st = StatusFromErrno(o.err);
-  e.op = "close";
-  e.path = h.vpath;
-  e.result = o.ok() ? std::string_view("ok") : st.message;
-  e.rule = o.rule;
-  e.bytes_read = int64_t(h.bytes_read);
-  e.bytes_written = int64_t(h.bytes_written);
-  audit_.Record(e);
-  return o;
+  exports_.DiscardUpload(h.upload, h.file.get());
+  req.detail = commit ? "upload discarded: a write failed"
+                      : "upload discarded: the session ended";
+  return {ECANCELED, {}};
+}
+
+void Session::NoteFailure(OpenHandle& h, std::string_view what, Outcome o) {
+  if (o.ok() || !h.io_failure.empty()) return;
+  h.io_failure =
+      std::string(what) + ": " + std::string(StatusFromErrno(o.err).message);
 }
 
 void Session::OnInit([[maybe_unused]] Request& req) {

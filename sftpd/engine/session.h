@@ -102,14 +102,23 @@ class Session {
   friend struct RequestSpec;
   // One request being handled.
   struct Request {
-    const RequestSpec* spec;
-    uint32_t id;  // for INIT, the client's version
+    const RequestSpec* spec;  // nullptr: a request the table has no row for
+    std::string_view name;    // as the client named it: the row's name, or
+                              // "extended" / "unknown" without a row
+    uint32_t id;              // for INIT, the client's version
     Reader body;
-    Effect effect;  // from the table (OPEN: from its pflags)
+    // From the table: the effect on the request's second operand, or its
+    // only one (OPEN: from its pflags), and on the first of two (copy-data
+    // only reads its source). Locate and FindHandle gate by them in turn.
+    Effect effect = Effect::kNone;
+    Effect source_effect = Effect::kNone;
+    int operands = 0;  // paths and handles looked up so far
     // For the audit trail, filled in by the handler.
-    std::string path;
-    std::string target;
-    std::string detail;
+    std::string path{};
+    std::string target{};
+    std::string detail{};
+    int64_t bytes_read = -1;  // CLOSE: the file's totals
+    int64_t bytes_written = -1;
   };
   using Handler = void (Session::*)(Request&);
 
@@ -120,33 +129,42 @@ class Session {
   void SendHandle(uint32_t id, std::string_view handle);
   void SendName(uint32_t id, std::string_view name, std::string_view longname);
   void SendAttrs(uint32_t id, const Attrs& attrs);
-  // Ends a request: replies with the outcome's status and writes the audit
-  // event (refusals always, other results when the table audits the op).
+  // Ends a request: replies with the outcome's status and audits it.
   void Finish(Request& req, Outcome outcome);
+  // The one place an audit line is built, from the request's table row and
+  // how it ended (`message`: what the reply said). Written for every
+  // refusal, and for any other end only when the row audits its op, which
+  // names the line; a request refused as malformed or unsupported is named
+  // as the client sent it (req.name).
+  void Audit(const Request& req, Outcome outcome, std::string_view message);
   // Replies BAD_MESSAGE to a request whose body is malformed, and audits
   // why (the body's Reader says).
   void BadMessage(Request& req);
   // Replies `code` with `message` to a request the engine cannot parse or
-  // does not serve, and audits it as op `op` with `rule` and `reason`.
-  void RefuseRequest(uint32_t id, StatusCode code, std::string_view message,
-                     std::string_view op, std::string_view rule,
-                     const std::string& reason);
+  // does not serve, and audits it with `rule` and `reason`.
+  void RefuseRequest(Request& req, StatusCode code, std::string_view message,
+                     std::string_view rule, std::string reason);
 
   // While the audit trail cannot be written (and the config says so),
   // every request that touches a file is refused.
   Outcome AuditGate(const Request& req);
-  // Path and handle lookup, through the read-only gate with req's effect
-  // and the audit gate.
+  // Path and handle lookup, through the read-only gate with the effect the
+  // table gives this operand of req (the first or the second) and the audit
+  // gate. The operand's virtual path goes to req.path (first) or req.target.
   FsResult<Location> Locate(Request& req, std::string_view path);
   // For requests whose body is one path: parses and locates it. When the
   // body is malformed or the lookup fails, the reply is sent and nullopt
   // returned.
   std::optional<Location> OnlyPath(Request& req);
   OpenHandle* FindHandle(Request& req, std::string_view wire, Outcome* why);
-  // Ends an open file: audits its close with its byte counts, and gives a
-  // staged upload its name (`commit`, and every write into it succeeded)
-  // or removes it. Returns what CLOSE answers.
-  Outcome CloseHandle(OpenHandle& h, bool commit);
+  // Ends an open file (h.kind == kFile): gives a staged upload its name
+  // (`commit`, and every write into it succeeded) or removes it, and puts
+  // what the close line says (path, byte counts, detail) in `req`, a CLOSE
+  // request. Returns what CLOSE answers; the caller audits it.
+  Outcome CloseFile(Request& req, OpenHandle& h, bool commit);
+  // Remembers the first READ, WRITE or fsync on `h` that failed, for the
+  // line its close writes.
+  static void NoteFailure(OpenHandle& h, std::string_view what, Outcome o);
 
   // Handlers, one per table row.
   void OnInit(Request& req);

@@ -2,10 +2,14 @@
 // namespace a client sees ("/" holding one directory per export) onto real
 // trees and resolves every path beneath an export's root fd (openat2 with
 // RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, and a component walk for absolute
-// symlinks that point back inside the export), so nothing reaches outside.
-// It also holds the two policy checks that need the filesystem: the read-only
-// gate (fed by the request table's effect) and owner_only. One Exports per
-// session; not thread-safe.
+// symlinks that point back inside the export), so nothing reaches outside;
+// and it does the I/O on the files a session holds open, through a FileIo
+// that tests can replace. It also holds the two policy checks that need the
+// filesystem: the read-only gate (fed by the request table's effect) and
+// owner_only. One Exports per session; not thread-safe. Its definitions are
+// split by what they do: exports.cc (opening the roots, resolution), open.cc
+// (OPEN and staged uploads), entries.cc (stat, attributes, entry changes),
+// listing.cc (directories, names), file_io.cc (I/O on open files).
 #ifndef SFTPD_SFTPD_VFS_EXPORTS_H_
 #define SFTPD_SFTPD_VFS_EXPORTS_H_
 
@@ -14,6 +18,7 @@
 #include <sys/statvfs.h>
 #include <sys/types.h>
 
+#include <deque>
 #include <memory>
 #include <span>
 #include <string>
@@ -25,6 +30,8 @@
 #include "config/result.h"
 #include "sftpd/base/fd.h"
 #include "sftpd/vfs/attrs.h"
+#include "sftpd/vfs/file_io.h"
+#include "sftpd/vfs/outcome.h"
 
 namespace sftpd {
 
@@ -54,22 +61,6 @@ struct ExportSpec {
 struct AbsentExport {
   std::string name;
   std::string why;  // OpenHostPath's "absent: /srv/home/bob"
-};
-
-// The result of a filesystem step: 0 or an errno value. A refusal by policy
-// has err == EACCES and names the rule, for the audit trail.
-struct Outcome {
-  int err = 0;
-  std::string_view rule;  // static text; empty unless refused by policy
-  bool ok() const { return err == 0; }
-  bool refused() const { return !rule.empty(); }
-};
-
-template <typename T>
-struct [[nodiscard]] FsResult {
-  Outcome outcome;
-  T value{};
-  bool ok() const { return outcome.ok(); }
 };
 
 // A client path, normalized and located: which export, and where beneath it.
@@ -196,8 +187,6 @@ class Exports {
 
   // STAT (follow) and LSTAT (no follow).
   FsResult<struct stat> Stat(const Location& loc, bool follow);
-  // FSTAT: stat of an open handle's fd.
-  FsResult<struct stat> StatFd(int fd) const;
 
   // SETSTAT (follow) and lsetstat (no follow), and FSETSTAT on an open fd of
   // export `index`. Applies size, permissions, times, then owner.
@@ -223,6 +212,34 @@ class Exports {
   // `df` in OpenSSH's sftp asks about at "/").
   FsResult<struct statvfs> StatVfs(const Location& loc);
   FsResult<struct statvfs> StatVfsFd(int index, int fd) const;
+
+  // I/O on a file OpenFile opened (`fd`). Every system call goes through
+  // the FileIo (UseFileIo); an interrupted call is retried. REQUIRES: each
+  // offset, and offset plus length, <= INT64_MAX (the engine checks them).
+  //
+  // READ: up to dst.size() bytes at `offset`, in one call. Fewer is not an
+  // error (SFTP lets DATA be short; the client asks again); 0 is the end of
+  // the file. Fails with the call's errno (EIO...).
+  FsResult<size_t> ReadFile(int fd, uint64_t offset, std::span<uint8_t> dst);
+  // WRITE: all of `data` at `offset` (with `append`, at the end: `fd` was
+  // opened O_APPEND and the offset is not used). A short write is continued
+  // until everything is written; a call that writes nothing is EIO. On
+  // failure `value` is how many bytes were written before it.
+  FsResult<size_t> WriteFile(int fd, uint64_t offset, bool append,
+                             std::string_view data);
+  // copy-data: `length` bytes of `from` at `from_offset` to `to` at
+  // `to_offset`, through a bounded buffer, stopping early at the end of
+  // `from`. `value` is how many bytes were copied, on failure too (the
+  // errno of the read or write that failed).
+  FsResult<uint64_t> CopyFile(int from, uint64_t from_offset, uint64_t length,
+                              int to, uint64_t to_offset);
+  // fsync@openssh.com.
+  Outcome SyncFile(int fd);
+  // FSTAT: stat of an open handle's fd (a file's or a directory's).
+  FsResult<struct stat> StatFd(int fd) const;
+  // Where the calls above go: FileIo::Posix() unless a test puts a fake
+  // (fake_file_io.h) here. `io` must outlive this Exports.
+  void UseFileIo(FileIo& io) { io_ = &io; }
 
   // Cached name lookups for long names and users-groups-by-id; "" if none.
   // The reference is valid until the next call (the cache is bounded).
@@ -253,6 +270,13 @@ class Exports {
                        mode_t mode, bool follow_last) const;
   FsResult<Fd> Walk(const Root& root, std::string_view rel, int flags,
                     mode_t mode, bool follow_last) const;
+  // Walk's step at the symlink open (O_PATH) on `link`: its target's
+  // components go in front of `todo`. An absolute target must lie in the
+  // export (its real or its configured path) and restarts the walk at the
+  // root (`stack`, the directories entered, is emptied); any other is
+  // refused (kRuleOutside).
+  Outcome FollowLink(const Root& root, int link, std::vector<Fd>& stack,
+                     std::deque<std::string>& todo) const;
   // What an entry operation does to the entry's directory.
   enum class Change : uint8_t { kNone, kAdd };
   // The parent of `loc` and its name. The export root has no entry: that is
@@ -285,6 +309,7 @@ class Exports {
   static Outcome ForceGroup(const Root& root, int fd, bool dir);
 
   std::vector<Root> roots_;
+  FileIo* io_ = &FileIo::Posix();
   uid_t uid_;
   bool checks_;
   std::string start_;
