@@ -1,6 +1,6 @@
 // Config: /etc/sftpd/sftpd.toml parsed once into an immutable, validated value.
 // LoadConfig() owns all TOML handling (toml++ exceptions never leave
-// config.cc); every error names file, line, column and key. Values are plain
+// config/); every error names file, line, column and key. Values are plain
 // data, safe to share between threads once loaded.
 #ifndef SFTPD_CONFIG_CONFIG_H_
 #define SFTPD_CONFIG_CONFIG_H_
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/cidr.h"
+#include "config/result.h"
 
 namespace sftpd {
 
@@ -201,9 +202,9 @@ LoadResult LoadConfig(const std::string& path);
 // The [server] control_socket that the config file at `path` names, read
 // leniently, for the tools that ask a running daemon while its file may be
 // broken (`sftpd reload` after an edit): the value when the file parses as
-// TOML and holds it as a string, else the default; nullopt when the file
+// TOML and holds it as a string, else the default; an error when the file
 // cannot be read. Checks nothing else.
-std::optional<std::string> ControlSocketOf(const std::string& path);
+Result<std::string> ControlSocketOf(const std::string& path);
 
 // Same validation on text already in memory; `source` names it in errors. The
 // file-permission check is skipped (there is no file).
@@ -250,13 +251,13 @@ Rights RightsFor(const Config& config, std::string_view user,
 Rights RightsFor(const Config& config, std::string_view user,
                  std::span<const std::string> groups, const Address& from);
 
-// Expands %u and %h (and %% to %) in an export path. Returns nullopt if the
-// result is not absolute or has a "." or ".." component, if the user name is
-// empty or holds a '/' or NUL, if %h is used with an empty home, or on an
-// unknown escape (a user name or home cannot steer the path out).
-std::optional<std::string> ExpandPath(std::string_view pattern,
-                                      std::string_view user,
-                                      std::string_view home);
+// Expands %u and %h (and %% to %) in an export path. An error says why not:
+// the result is not absolute or has a "." or ".." component, the user name
+// is empty, "." or "..", or holds a '/' or NUL, the home holds a NUL, %h is
+// used with an empty home, or an escape is unknown (a user name or home
+// cannot steer the path out).
+Result<std::string> ExpandPath(std::string_view pattern, std::string_view user,
+                               std::string_view home);
 
 // The directory that holds the host path PATH: "/" for "/x", "." for a name
 // without a slash.

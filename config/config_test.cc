@@ -1066,29 +1066,44 @@ TEST_CASE("config: ParentDir names the directory that holds a host path") {
   CHECK(ParentDir("logs/audit.jsonl") == "logs");
 }
 
-TEST_CASE("config: ExpandPath substitutes and refuses hostile names") {
-  CHECK(ExpandPath("/srv/%u", "alice", "/home/alice") == "/srv/alice");
-  CHECK(ExpandPath("%h/.ssh/authorized_keys", "alice", "/home/alice") ==
-        "/home/alice/.ssh/authorized_keys");
-  CHECK(ExpandPath("/srv/%u/%u-%%", "bob", "") == "/srv/bob/bob-%");
-  CHECK(ExpandPath("/srv/static", "bob", "") == "/srv/static");
-  CHECK(ExpandPath("/srv/.%u", "bob", "") == "/srv/.bob");
+// What a Result holds, or nullopt for an error: comparable in a CHECK.
+template <typename T>
+std::optional<T> ValueOf(const Result<T>& r) {
+  if (!r) return std::nullopt;
+  return *r;
+}
 
-  CHECK(ExpandPath("/srv/%u", "", "/home/x") == std::nullopt);
-  CHECK(ExpandPath("/srv/%u", "..", "/home/x") == std::nullopt);
-  CHECK(ExpandPath("/srv/%u", ".", "/home/x") == std::nullopt);
-  CHECK(ExpandPath("/srv/%u", "../etc", "/home/x") == std::nullopt);
-  CHECK(ExpandPath("/srv/%u", "a/b", "/home/x") == std::nullopt);
-  CHECK(ExpandPath("/srv/%u", std::string_view("a\0b", 3), "/") ==
-        std::nullopt);
-  CHECK(ExpandPath("%u/x", "alice", "/home/alice") == std::nullopt);
-  CHECK(ExpandPath("%h/x", "alice", "") == std::nullopt);
-  CHECK(ExpandPath("%h/x", "alice", "home/alice") == std::nullopt);
-  CHECK(ExpandPath("%h/x", "alice", "/home/../etc") == std::nullopt);
-  CHECK(ExpandPath("/srv/../etc/%u", "alice", "") == std::nullopt);
-  CHECK(ExpandPath("/srv/%x", "alice", "") == std::nullopt);
-  CHECK(ExpandPath("/srv/%", "alice", "") == std::nullopt);
-  CHECK(ExpandPath("", "alice", "") == std::nullopt);
+std::optional<std::string> Expanded(std::string_view pattern,
+                                    std::string_view user,
+                                    std::string_view home) {
+  return ValueOf(ExpandPath(pattern, user, home));
+}
+
+TEST_CASE("config: ExpandPath substitutes and refuses hostile names") {
+  CHECK(Expanded("/srv/%u", "alice", "/home/alice") == "/srv/alice");
+  CHECK(Expanded("%h/.ssh/authorized_keys", "alice", "/home/alice") ==
+        "/home/alice/.ssh/authorized_keys");
+  CHECK(Expanded("/srv/%u/%u-%%", "bob", "") == "/srv/bob/bob-%");
+  CHECK(Expanded("/srv/static", "bob", "") == "/srv/static");
+  CHECK(Expanded("/srv/.%u", "bob", "") == "/srv/.bob");
+
+  CHECK(Expanded("/srv/%u", "", "/home/x") == std::nullopt);
+  CHECK(Expanded("/srv/%u", "..", "/home/x") == std::nullopt);
+  CHECK(Expanded("/srv/%u", ".", "/home/x") == std::nullopt);
+  CHECK(Expanded("/srv/%u", "../etc", "/home/x") == std::nullopt);
+  CHECK(Expanded("/srv/%u", "a/b", "/home/x") == std::nullopt);
+  CHECK(Expanded("/srv/%u", std::string_view("a\0b", 3), "/") == std::nullopt);
+  CHECK(Expanded("%u/x", "alice", "/home/alice") == std::nullopt);
+  CHECK(Expanded("%h/x", "alice", "") == std::nullopt);
+  CHECK(Expanded("%h/x", "alice", "home/alice") == std::nullopt);
+  CHECK(Expanded("%h/x", "alice", "/home/../etc") == std::nullopt);
+  CHECK(Expanded("/srv/../etc/%u", "alice", "") == std::nullopt);
+  CHECK(Expanded("/srv/%x", "alice", "") == std::nullopt);
+  CHECK(Expanded("/srv/%", "alice", "") == std::nullopt);
+  CHECK(Expanded("", "alice", "") == std::nullopt);
+  // Each refusal says why.
+  CHECK(Contains(ExpandPath("/srv/%x", "alice", "").error(), "escape"));
+  CHECK(Contains(ExpandPath("/srv/%u", "a/b", "").error(), "user name"));
 }
 
 TEST_CASE("config: [defender] is on by default and read as written") {
@@ -1142,14 +1157,15 @@ TEST_CASE("config: the control socket of a broken file, read leniently") {
   TempDir dir;
   const std::string def = ServerSection{}.control_socket;
   // Broken for the loader (an unknown key), still TOML: its value.
-  CHECK(ControlSocketOf(dir.Write("a.toml",
-                                  "[server]\nbogus = 1\n"
-                                  "control_socket = \"/x/c.sock\"\n")) ==
-        "/x/c.sock");
-  CHECK(ControlSocketOf(dir.Write("b.toml", "[server]\nlisten = [\n")) == def);
-  CHECK(ControlSocketOf(
-            dir.Write("c.toml", "[server]\ncontrol_socket = 5\n")) == def);
-  CHECK(ControlSocketOf(dir.Write("d.toml", "")) == def);
+  CHECK(ValueOf(ControlSocketOf(
+            dir.Write("a.toml",
+                      "[server]\nbogus = 1\n"
+                      "control_socket = \"/x/c.sock\"\n"))) == "/x/c.sock");
+  CHECK(ValueOf(ControlSocketOf(
+            dir.Write("b.toml", "[server]\nlisten = [\n"))) == def);
+  CHECK(ValueOf(ControlSocketOf(
+            dir.Write("c.toml", "[server]\ncontrol_socket = 5\n"))) == def);
+  CHECK(ValueOf(ControlSocketOf(dir.Write("d.toml", ""))) == def);
   CHECK_FALSE(ControlSocketOf(dir.Sub("missing.toml")));
 }
 

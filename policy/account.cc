@@ -61,7 +61,7 @@ std::vector<ShellExposure> WritableHomes(const Config& config,
     if (a.home.empty()) continue;
     for (const Export* e : g.rights.exports) {
       if (e->access != Access::kReadWrite) continue;
-      std::optional<std::string> path = ExpandPath(e->path, a.name, a.home);
+      Result<std::string> path = ExpandPath(e->path, a.name, a.home);
       if (path && IsAtOrAbove(*path, a.home)) {
         out.push_back({&a, e, std::move(*path)});
         break;

@@ -100,7 +100,7 @@ void Hat(std::string& out, const Config& config, const Grantee& g) {
   const Account& a = *g.account;
   std::vector<std::pair<const Export*, std::string>> trees;
   for (const Export* e : g.rights.exports) {
-    std::optional<std::string> path = ExpandPath(e->path, a.name, a.home);
+    Result<std::string> path = ExpandPath(e->path, a.name, a.home);
     if (!path) {
       Line(out, 2,
            CommentText("# No hat for " + a.name + ": export " + e->name +
@@ -229,7 +229,7 @@ std::string AppArmorProfile(const Config& config,
   std::vector<std::string> keys;
   for (const Grantee& g : grantees) {
     for (const std::string& pattern : config.auth.authorized_keys) {
-      std::optional<std::string> p =
+      Result<std::string> p =
           ExpandPath(pattern, g.account->name, g.account->home);
       if (p) keys.push_back(Path(*p) + " r,");
     }

@@ -11,7 +11,9 @@
 #include <cstring>
 #include <utility>
 
+#include "sftpd/base/io.h"
 #include "sftpd/base/limits.h"
+#include "sftpd/base/log_line.h"
 
 namespace sftpd {
 namespace {
@@ -128,32 +130,6 @@ void AppendNumberField(std::string& out, const char* key, int64_t value) {
   out += std::to_string(value);
 }
 
-int64_t NowMicros() {
-  struct timespec ts {};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
-// Writes all of `data`, retrying on EINTR and after short writes. Returns 0
-// or the errno of the failure (EIO if the file stops taking bytes).
-int WriteAll(int fd, std::string_view data) {
-  constexpr int kMaxShortWrites = 64;  // a file that keeps taking 0 bytes
-  int short_writes = 0;
-  while (!data.empty()) {
-    const ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (n == 0 || (static_cast<size_t>(n) < data.size() &&
-                   ++short_writes > kMaxShortWrites)) {
-      return EIO;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return 0;
-}
-
 }  // namespace
 
 std::string JsonQuoted(std::string_view text) {
@@ -197,9 +173,9 @@ AuditLog::AuditLog(const AuditSection& settings, bool stderr_fallback)
     : settings_(settings), stderr_fallback_(stderr_fallback) {
   // Usual under OpenSSH, where the user may not append to the file: noted
   // in syslog only, not on stderr, which the client would show.
-  if (std::optional<std::string> e = Reopen()) {
+  if (Result<void> opened = Reopen(); !opened) {
     syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s; audit events go to syslog",
-           e->c_str());
+           opened.error().c_str());
   }
 }
 
@@ -210,23 +186,18 @@ AuditLog::~AuditLog() {
   if (fd_ >= 0) close(fd_);
 }
 
-std::optional<std::string> AuditLog::Reopen() {
+Result<void> AuditLog::Reopen() {
   const std::string& path = settings_.log;
-  if (path.empty()) return std::nullopt;
+  if (path.empty()) return {};
   const int fd =
       open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
            0600);
   if (fd < 0) {
-    return "audit log " + path + ": " + std::strerror(errno);
+    return Error{"audit log " + path + ": " + std::strerror(errno)};
   }
   if (fd_ >= 0) close(fd_);
   fd_ = fd;
-  return std::nullopt;
-}
-
-void AuditLog::Report(const std::string& what) {
-  std::fprintf(stderr, "sftpd: %s\n", what.c_str());
-  syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s", what.c_str());
+  return {};
 }
 
 void AuditLog::Write(std::string line) {
@@ -236,14 +207,16 @@ void AuditLog::Write(std::string line) {
     const int err = WriteAll(fd_, line);
     line.pop_back();
     if (err != 0 && !failing_) {
-      Report("audit log " + settings_.log + ": write failed (" +
-             std::strerror(err) + "); audit events go to syslog" +
-             (stderr_fallback_ ? " and stderr" : "") +
-             (settings_.on_failure == AuditFailure::kRefuse
-                  ? "; file operations are refused until it can be written"
-                  : ""));
+      Say(LOG_AUTHPRIV | LOG_NOTICE,
+          "audit log " + settings_.log + ": write failed (" +
+              std::strerror(err) + "); audit events go to syslog" +
+              (stderr_fallback_ ? " and stderr" : "") +
+              (settings_.on_failure == AuditFailure::kRefuse
+                   ? "; file operations are refused until it can be written"
+                   : ""));
     } else if (err == 0 && failing_) {
-      Report("audit log " + settings_.log + " is written again");
+      Say(LOG_AUTHPRIV | LOG_NOTICE,
+          "audit log " + settings_.log + " is written again");
     }
     failing_ = err != 0;
     unwritten = failing_;
@@ -257,7 +230,7 @@ void AuditLog::Write(std::string line) {
 }
 
 void JsonAudit::Record(const AuditEvent& event) {
-  log_.Write(FormatAuditEvent(who_, event, NowMicros()));
+  log_.Write(FormatAuditEvent(who_, event, WallMicros()));
 }
 
 std::string NewSessionId() {
@@ -274,7 +247,7 @@ std::string NewSessionId() {
   if (got < sizeof bytes) {
     // No getrandom: ids need to be unique, not secret, so time and pid do.
     const uint64_t mix =
-        static_cast<uint64_t>(NowMicros()) * 0x9E3779B97F4A7C15u ^
+        static_cast<uint64_t>(WallMicros()) * 0x9E3779B97F4A7C15u ^
         static_cast<uint64_t>(getpid());
     for (size_t k = 0; k < sizeof bytes; ++k) {
       bytes[k] = static_cast<uint8_t>(mix >> (8 * k));

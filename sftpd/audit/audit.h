@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/result.h"
 
 namespace sftpd {
 
@@ -113,7 +114,7 @@ class AuditLog {
   // Opens the path again and switches to the new file (after logrotate moved
   // the old one away). On failure the old file is kept and the error
   // returned.
-  std::optional<std::string> Reopen();
+  Result<void> Reopen();
   const AuditSection& settings() const { return settings_; }
   // The last write to the file failed.
   bool failing() const { return failing_; }
@@ -123,8 +124,6 @@ class AuditLog {
   }
 
  private:
-  void Report(const std::string& what);
-
   AuditSection settings_;
   bool stderr_fallback_;
   int fd_ = -1;

@@ -12,8 +12,7 @@
 
 #include "config/config.h"
 #include "sftpd/audit/audit.h"
-#include "sftpd/engine/session.h"
-#include "sftpd/vfs/vpath.h"
+#include "sftpd/audit/request_ops.h"
 
 namespace sftpd {
 
@@ -47,11 +46,11 @@ bool Contains(std::string_view s, char c) {
 }
 
 // What the request table says an op does.
-TableEffect EffectOf(std::string_view op) {
-  for (const RequestInfo& row : Session::Requests()) {
+OpEffect EffectOf(std::string_view op) {
+  for (const RequestOp& row : kRequestOps) {
     if (row.audit_op == op || row.name == op) return row.effect;
   }
-  return TableEffect::kNone;
+  return OpEffect::kNone;
 }
 
 bool OpensForWriting(const AuditRecord& r) {
@@ -67,14 +66,13 @@ bool IsDelete(const AuditRecord& r) {
 bool IsRead(const AuditRecord& r) {
   if (r.op == "open") return !OpensForWriting(r);
   if (r.op == "close") return r.bytes_read > 0;
-  return EffectOf(r.op) == TableEffect::kRead;
+  return EffectOf(r.op) == OpEffect::kRead;
 }
 
 bool IsWrite(const AuditRecord& r) {
   if (r.op == "open") return OpensForWriting(r);
   if (r.op == "close") return r.bytes_written > 0;
-  return EffectOf(r.op) == TableEffect::kWrite && !IsDelete(r) &&
-         r.op != "rename";
+  return EffectOf(r.op) == OpEffect::kWrite && !IsDelete(r) && r.op != "rename";
 }
 
 bool IsRefused(const AuditRecord& r) {
@@ -99,7 +97,7 @@ bool KnownOp(std::string_view word) {
   for (std::string_view op : kOtherOps) {
     if (op == word) return true;
   }
-  for (const RequestInfo& row : Session::Requests()) {
+  for (const RequestOp& row : kRequestOps) {
     if (row.name == word || row.audit_op == word) return true;
   }
   return false;
@@ -382,7 +380,8 @@ bool Matches(const AuditQuery& q, const AuditRecord& r) {
 
 std::vector<std::string> AuditFiles(const std::string& log) {
   const std::string dir = ParentDir(log);
-  const std::string base(vpath::Base(log));
+  // The file's name, as logrotate's copies begin with it.
+  const std::string base = log.substr(log.rfind('/') + 1);
   std::vector<std::string> dated;
   std::vector<std::pair<long, std::string>> numbered;
   if (DIR* d = opendir(dir.c_str())) {
@@ -431,14 +430,13 @@ AuditTotals RunAuditQuery(const AuditQuery& q,
     while (reader.Next(&line, &too_long)) {
       ++number;
       ++totals.lines;
-      std::optional<std::string> why =
-          too_long ? std::optional<std::string>("longer than 1 MiB")
-                   : ParseAuditLine(line, &r);
-      if (why) {
+      const Result<void> parsed =
+          too_long ? Error{"longer than 1 MiB"} : ParseAuditLine(line, &r);
+      if (!parsed) {
         ++totals.corrupt;
         fprintf(err, "sftpd audit: %s:%llu: not an audit event (%s); skipped\n",
                 file.c_str(), (unsigned long long)number,
-                TerminalSafe(*why).c_str());
+                TerminalSafe(parsed.error()).c_str());
         continue;
       }
       if (!Matches(q, r)) continue;

@@ -311,9 +311,10 @@ std::string TerminalSafe(std::string_view s) {
   return out;
 }
 
-std::optional<std::string> ParseAuditLine(std::string_view line,
-                                          AuditRecord* out) {
-  AuditRecord& r = *out;
+namespace {
+
+// Back to the defaults, keeping the strings' storage for the next line.
+void Clear(AuditRecord& r) {
   for (std::string* s :
        {&r.time, &r.session, &r.user, &r.address, &r.op, &r.path, &r.target,
         &r.result, &r.rule, &r.detail, &r.method, &r.key}) {
@@ -323,10 +324,18 @@ std::optional<std::string> ParseAuditLine(std::string_view line,
   r.port = 0;
   r.bytes_read = r.bytes_written = -1;
   r.repeated = 0;
+}
+
+}  // namespace
+
+Result<void> ParseAuditLine(std::string_view line, AuditRecord* out) {
+  AuditRecord& r = *out;
+  Clear(r);
 
   Cursor c(line);
   auto at = [&](const char* what) {
-    return std::string(what) + " at column " + std::to_string(c.column());
+    return Error{std::string(what) + " at column " +
+                 std::to_string(c.column())};
   };
   c.SkipSpace();
   if (!c.Eat('{')) return at("not a JSON object: no '{'");
@@ -374,12 +383,12 @@ std::optional<std::string> ParseAuditLine(std::string_view line,
   }
   c.SkipSpace();
   if (!c.Done()) return at("text after the object");
-  if (r.time.empty()) return "no \"time\"";
+  if (r.time.empty()) return Error{"no \"time\""};
   std::optional<int64_t> t = ParseRfc3339(r.time);
-  if (!t) return "\"time\" is not RFC 3339: " + r.time.substr(0, 40);
+  if (!t) return Error{"\"time\" is not RFC 3339: " + r.time.substr(0, 40)};
   r.time_us = *t;
-  if (r.op.empty()) return "no \"op\"";
-  return std::nullopt;
+  if (r.op.empty()) return Error{"no \"op\""};
+  return {};
 }
 
 }  // namespace sftpd

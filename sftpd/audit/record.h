@@ -33,9 +33,8 @@ struct AuditRecord {
 
 // Parses `line` (one JSON object of string and integer members, no newline)
 // into *out. It must have "time" (RFC 3339) and "op"; unknown members are
-// ignored. Returns why not, for a corrupt line.
-[[nodiscard]] std::optional<std::string> ParseAuditLine(std::string_view line,
-                                                        AuditRecord* out);
+// ignored. Returns why not, for a corrupt line (*out is then partly set).
+Result<void> ParseAuditLine(std::string_view line, AuditRecord* out);
 
 // "2026-11-23T14:36:04.123456Z", "2026-11-23T16:36:04+02:00",
 // "2026-11-23 14:36:04Z" or a date "2026-11-23" (midnight UTC), to µs since

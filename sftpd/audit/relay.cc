@@ -9,7 +9,10 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <string>
 #include <vector>
+
+#include "sftpd/base/log_line.h"
 
 namespace sftpd {
 
@@ -121,15 +124,13 @@ void RelayAudit::Send(const Bytes& message) {
     }
     if (errno != EINTR) break;
   }
-  const char* why = strerror(errno);
-  fprintf(stderr,
-          "sftpd[%d]: the audit channel to the listener failed (%s); "
-          "ending the session\n",
-          int(getpid()), why);
-  syslog(LOG_ERR,
-         "the audit channel to the listener failed (%s); ending the "
-         "session",
-         why);
+  const int err = errno;
+  Say(LOG_ERR,
+      std::string("the audit channel to the listener failed (") +
+          strerror(err) + "); ending the session",
+      LineTo::kStderrWithPid);
+  // Only a session process (forked) holds a RelayAudit: it ends at once
+  // rather than go on unaudited.
   _exit(1);
 }
 

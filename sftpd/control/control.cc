@@ -223,9 +223,9 @@ int PrintSessions(const std::string& path, bool json, FILE* out, FILE* err) {
       fprintf(out, "%s\n", line.c_str());
       continue;
     }
-    if (std::optional<std::string> why = ParseAuditLine(line, &r)) {
+    if (Result<void> parsed = ParseAuditLine(line, &r); !parsed) {
       fprintf(err, "sftpd sessions: a malformed answer line (%s)\n",
-              why->c_str());
+              parsed.error().c_str());
       return 1;
     }
     std::string since = r.time.substr(0, 19);
@@ -255,7 +255,7 @@ int Kick(const std::string& path, const std::string& target, FILE* out,
   }
   AuditRecord r;
   for (const std::string& line : *lines) {
-    if (ParseAuditLine(line, &r).has_value()) continue;
+    if (!ParseAuditLine(line, &r)) continue;
     fprintf(out, "kicked session %s of %s from %s (%s)\n",
             TerminalSafe(r.session).c_str(), TerminalSafe(r.user).c_str(),
             TerminalSafe(r.address.empty() ? "-" : r.address).c_str(),

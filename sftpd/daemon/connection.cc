@@ -88,8 +88,7 @@ std::unique_ptr<Candidate> Decide(const Config& config, const Peer& peer,
       std::find(methods.begin(), methods.end(), "publickey") != methods.end();
   for (const std::string& pattern : config.auth.authorized_keys) {
     if (!keys_wanted) break;
-    std::optional<std::string> path =
-        ExpandPath(pattern, user->name, user->home);
+    Result<std::string> path = ExpandPath(pattern, user->name, user->home);
     if (!path) {
       Note(LOG_WARNING, who + "authorized_keys " + pattern +
                             " does not expand to a safe path");

@@ -822,9 +822,9 @@ void Listener::Reload(std::string_view trigger) {
   if (audit_->settings() != config_.audit) {
     audit_ =
         std::make_unique<AuditLog>(config_.audit, /*stderr_fallback=*/true);
-  } else if (std::optional<std::string> e = audit_->Reopen()) {
-    Say(LOG_ERR,
-        std::string(trigger) + ": " + *e + "; still writing the previous file");
+  } else if (Result<void> e = audit_->Reopen(); !e) {
+    Say(LOG_ERR, std::string(trigger) + ": " + e.error() +
+                     "; still writing the previous file");
   }
   SyncAuditState();
   TellSystemd(reload_.ok ? "READY=1\nSTATUS=configuration reloaded"

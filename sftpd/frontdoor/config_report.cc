@@ -34,7 +34,7 @@ struct RootState {
   bool absent = false;
 };
 RootState CheckRoot(const Export& e, const UserInfo& user) {
-  std::optional<std::string> path = ExpandPath(e.path, user.name, user.home);
+  Result<std::string> path = ExpandPath(e.path, user.name, user.home);
   if (!path) return {"the path does not expand to a safe absolute path", false};
   Result<HostFile> root = OpenHostPath(*path, O_PATH | O_DIRECTORY);
   if (root) return {};
@@ -119,9 +119,8 @@ UserReport DescribeUser(const Config& config, std::string_view name,
   bool broken = false;  // a root that is there but cannot be used
   for (size_t i = 0; i < rights.exports.size(); ++i) {
     const Export& e = *rights.exports[i];
-    std::optional<std::string> path =
-        ExpandPath(e.path, user->name, user->home);
-    lines += "  " + e.name + " -> " + path.value_or(e.path) + " (" +
+    Result<std::string> path = ExpandPath(e.path, user->name, user->home);
+    lines += "  " + e.name + " -> " + (path ? *path : e.path) + " (" +
              (e.access == Access::kReadOnly ? "ro" : "rw") +
              (e.owner_only ? ", owner_only" : "") + ")";
     // Which tables grant it: all of them, with their addresses, or (from

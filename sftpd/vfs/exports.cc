@@ -116,7 +116,7 @@ Result<std::unique_ptr<Exports>> OpenGranted(
     std::vector<AbsentExport>* absent) {
   std::vector<ExportSpec> specs;
   for (const Export* e : granted) {
-    std::optional<std::string> path = ExpandPath(e->path, user, home);
+    Result<std::string> path = ExpandPath(e->path, user, home);
     if (!path) {
       return Error{"export " + e->name + " path " + e->path +
                    " does not expand to a safe absolute path"};

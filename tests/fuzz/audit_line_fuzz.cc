@@ -28,9 +28,9 @@ void CheckSafe(std::string_view s) {
 
 void RunOne(std::string_view line) {
   AuditRecord r;
-  std::optional<std::string> why = ParseAuditLine(line, &r);
-  if (why) {
-    Check(!why->empty(), "a corrupt line without a reason");
+  Result<void> parsed = ParseAuditLine(line, &r);
+  if (!parsed) {
+    Check(!parsed.error().empty(), "a corrupt line without a reason");
     return;
   }
   for (const std::string* s : {&r.user, &r.path, &r.target, &r.detail}) {
@@ -59,8 +59,7 @@ void RunOne(std::string_view line) {
        .repeated = r.repeated > 0 ? uint64_t(r.repeated) : 0},
       r.time_us);
   AuditRecord back;
-  Check(!ParseAuditLine(again, &back).has_value(),
-        "a written line does not read back");
+  Check(ParseAuditLine(again, &back).ok(), "a written line does not read back");
   Check(back.time_us == r.time_us, "the time changed");
   Check(back.op == r.op && back.path == r.path && back.target == r.target &&
             back.detail == r.detail && back.user == r.user &&
