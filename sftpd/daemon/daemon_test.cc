@@ -1,4 +1,4 @@
-#include "sftpd/daemon/daemon.h"
+#include "sftpd/daemon/connection_table.h"
 
 #include <fcntl.h>
 #include <libssh/libssh.h>
@@ -13,6 +13,7 @@
 #include <string>
 
 #include "sftpd/daemon/authorized_keys.h"
+#include "sftpd/daemon/listen.h"
 
 namespace sftpd {
 namespace {
