@@ -13,7 +13,8 @@
 
 #include "sftpd/base/log_line.h"
 #include "sftpd/engine/session.h"
-#include "sftpd/frontdoor/stdio.h"
+#include "sftpd/frontdoor/pump.h"
+#include "sftpd/frontdoor/session_path.h"
 #include "sftpd/frontdoor/stop_signal.h"
 
 namespace sftpd {
@@ -197,8 +198,8 @@ class Multiplexer {
     SessionPump pump;
     size_t sent = 0;      // bytes of session.output() written
     uint64_t active = 0;  // the loop's count when it last had input
-    bool done = false;    // it ends: `broken` says why, or it is clean
-    std::optional<std::string> broken;
+    bool done = false;    // it ends: `end` says why, or it is clean
+    Result<void> end;
   };
   // A channel opened and not yet serving SFTP. Only the message callback
   // adds them; only the loop removes them.
@@ -227,9 +228,9 @@ class Multiplexer {
   // requests while its replies are written, reads what has arrived. Returns
   // whether anything moved; sets *input when bytes were read.
   bool Serve(Channel& ch, bool* input);
-  static void Stop(Channel& ch, std::optional<std::string> broken) {
+  static void Stop(Channel& ch, Result<void> end) {
     ch.done = true;
-    ch.broken = std::move(broken);
+    ch.end = std::move(end);
   }
   // Ends the channels that are done (all of them with `all`).
   void Finish(bool all);
@@ -321,14 +322,11 @@ void Multiplexer::Start(ssh_channel chan) {
   std::string id = setup_.session_id;
   if (number > kFirstChannel) id += "." + std::to_string(number);
   auto ch = std::make_unique<Channel>(chan, number, std::move(id), setup_);
-  Say(LOG_INFO,
-      "session " + ch->id + ": " + setup_.who +
-          std::to_string(setup_.exports.size()) + " exports; " + setup_.login,
-      LineTo::kSyslogOnly);
-  ch->audit.Record({.op = "login",
-                    .detail = setup_.login,
-                    .method = setup_.method,
-                    .key = setup_.key});
+  RecordLogin(ch->audit, ch->id, setup_.who, setup_.exports.size(),
+              {.op = "login",
+               .detail = setup_.login,
+               .method = setup_.method,
+               .key = setup_.key});
   WriteNotice(chan, setup_.notice);
   channels_.push_back(std::move(ch));
 }
@@ -349,7 +347,7 @@ bool Multiplexer::Serve(Channel& ch, bool* input) {
           uint32_t(std::min<size_t>({out.size() - ch.sent, room, kMaxWrite}));
       const int n = ssh_channel_write(ch.chan, out.data() + ch.sent, len);
       if (n <= 0) {
-        Stop(ch, std::string("channel write: ") + ssh_get_error(s_));
+        Stop(ch, Error{std::string("channel write: ") + ssh_get_error(s_)});
         return true;
       }
       ch.sent += size_t(n);
@@ -361,7 +359,7 @@ bool Multiplexer::Serve(Channel& ch, bool* input) {
     }
     Result<size_t> used = ch.pump.Step();
     if (!used.ok()) {
-      Stop(ch, used.error());
+      Stop(ch, Error{used.error()});
       return true;
     }
     if (*used > 0 || !out.empty()) {
@@ -378,7 +376,7 @@ bool Multiplexer::Serve(Channel& ch, bool* input) {
       return true;
     }
     if (n < 0) {
-      Stop(ch, std::string(ssh_get_error(s_)));
+      Stop(ch, Error{ssh_get_error(s_)});
       return true;
     }
     if (n == 0) return moved;
@@ -392,18 +390,13 @@ bool Multiplexer::Serve(Channel& ch, bool* input) {
 }
 
 void Multiplexer::End(Channel& ch) {
-  ch.session.Close();
-  if (ch.broken) {
-    any_broken_ = true;
-    Say(LOG_WARNING, "session " + ch.id + ": ended: " + *ch.broken,
-        LineTo::kSyslogOnly);
-  }
-  ch.audit.Record({.op = "logout", .result = ch.broken ? *ch.broken : "ok"});
+  if (!ch.end) any_broken_ = true;
+  RecordLogout(ch.session, ch.audit, ch.id, ch.end);
   const Session::Progress& p = ch.session.progress();
   ended_read_ += p.bytes_read;
   ended_written_ += p.bytes_written;
   if (!ssh_channel_is_closed(ch.chan)) {
-    ssh_channel_request_send_exit_status(ch.chan, ch.broken ? 1 : 0);
+    ssh_channel_request_send_exit_status(ch.chan, ch.end ? 0 : 1);
     ssh_channel_send_eof(ch.chan);
     ssh_channel_close(ch.chan);
   }
@@ -448,8 +441,9 @@ int Multiplexer::Run(ssh_channel first) {
   Start(first);
   ssh_event event = ssh_event_new();
   if (event == nullptr || ssh_event_add_session(event, s_) != SSH_OK) {
-    for (auto& ch : channels_)
-      Stop(*ch, std::string("cannot poll the connection"));
+    for (auto& ch : channels_) {
+      Stop(*ch, Error{"cannot poll the connection"});
+    }
     Finish(/*all=*/true);
     if (event != nullptr) ssh_event_free(event);
     ssh_set_message_callback(s_, RefuseAll, nullptr);
@@ -474,7 +468,7 @@ int Multiplexer::Run(ssh_channel first) {
     if (!ssh_is_connected(s_)) break;
     const int idle_ms = idle_.WaitMillis();
     if (idle_ms == 0) {
-      for (auto& ch : channels_) Stop(*ch, IdleTimeout(idle_timeout).message);
+      for (auto& ch : channels_) Stop(*ch, IdleTimeout(idle_timeout));
       break;
     }
     if (moved) continue;
@@ -505,7 +499,7 @@ int Multiplexer::Run(ssh_channel first) {
     if (ch->done) continue;
     Stop(*ch, ssh_channel_is_eof(ch->chan) || ssh_channel_is_closed(ch->chan)
                   ? ch->pump.Ended()
-                  : std::optional<std::string>(ssh_get_error(s_)));
+                  : Result<void>(Error{ssh_get_error(s_)}));
   }
   Finish(/*all=*/true);
   for (const Opened& o : opened_) ssh_channel_free(o.chan);

@@ -1,8 +1,9 @@
 // One daemon connection, in its own forked process: key exchange,
-// authentication (the [auth] methods: publickey, and password or
-// keyboard-interactive through PAM), the privilege drop and confinement,
-// then the SFTP channels (daemon/channels.h): a Session engine over each.
-// Owns the connection's fd and libssh session; single-threaded.
+// authentication (daemon/authenticate.h), the listener's admission and
+// PAM's session, the privilege drop, then the session path both front doors
+// take (frontdoor/session_path.h: confinement, and the SFTP channels of
+// daemon/channels.h, a Session engine over each). Owns the connection's fd
+// and libssh session; single-threaded.
 #ifndef SFTPD_SFTPD_DAEMON_CONNECTION_H_
 #define SFTPD_SFTPD_DAEMON_CONNECTION_H_
 

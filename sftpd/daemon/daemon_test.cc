@@ -1,5 +1,3 @@
-#include "sftpd/daemon/daemon.h"
-
 #include <fcntl.h>
 #include <libssh/libssh.h>
 #include <stdlib.h>
@@ -13,6 +11,8 @@
 #include <string>
 
 #include "sftpd/daemon/authorized_keys.h"
+#include "sftpd/daemon/connection_table.h"
+#include "sftpd/daemon/listen.h"
 
 namespace sftpd {
 namespace {

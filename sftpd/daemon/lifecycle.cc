@@ -25,16 +25,16 @@ std::string Errno(const std::string& what) {
 
 }  // namespace
 
-std::optional<std::string> Notify(const std::string& socket,
-                                  std::string_view state) {
+Result<void> Notify(const std::string& socket, std::string_view state) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket.size() < 2 || (socket[0] != '/' && socket[0] != '@') ||
       socket.size() > sizeof addr.sun_path) {
-    return "NOTIFY_SOCKET '" + socket + "' is not a socket path or @name";
+    return Error{"NOTIFY_SOCKET '" + socket +
+                 "' is not a socket path or @name"};
   }
   if (socket[0] == '/' && socket.size() == sizeof addr.sun_path) {
-    return "NOTIFY_SOCKET '" + socket + "' is too long";
+    return Error{"NOTIFY_SOCKET '" + socket + "' is too long"};
   }
   memcpy(addr.sun_path, socket.data(), socket.size());
   // An abstract name: a leading NUL, and the address's length counts its
@@ -46,11 +46,13 @@ std::optional<std::string> Notify(const std::string& socket,
     len += 1;
   }
   Fd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return Errno("socket");
+  if (!fd.valid()) return Error{Errno("socket")};
   const ssize_t n = sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL,
                            reinterpret_cast<const sockaddr*>(&addr), len);
-  if (n != ssize_t(state.size())) return Errno("NOTIFY_SOCKET " + socket);
-  return std::nullopt;
+  if (n != ssize_t(state.size())) {
+    return Error{Errno("NOTIFY_SOCKET " + socket)};
+  }
+  return {};
 }
 
 std::string TakeNotifySocket() {

@@ -20,8 +20,7 @@ namespace sftpd {
 // AF_UNIX socket `socket`: a path ("/run/systemd/notify") or, starting with
 // '@', an abstract name. Errors: the address is not one of those or is too
 // long, the socket cannot be made, the send fails.
-std::optional<std::string> Notify(const std::string& socket,
-                                  std::string_view state);
+Result<void> Notify(const std::string& socket, std::string_view state);
 
 // $NOTIFY_SOCKET, removed from the environment so no child inherits it;
 // "" when unset (then the daemon has nobody to notify).

@@ -1,9 +1,11 @@
-// sandbox::Enter() for Linux: no_new_privs plus Landlock, with the ABI probed
-// at run time so one binary serves kernels from 5.13 on.
+// The Landlock step of sandbox::Enter (landlock.h): the rules opened
+// first, then the process restricted to them, with the ABI probed at run
+// time so one binary serves kernels from 5.13 on.
+#include "sftpd/sandbox/landlock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -13,7 +15,6 @@
 #include <vector>
 
 #include "sftpd/base/fd.h"
-#include "sftpd/sandbox/sandbox.h"
 #include "sftpd/vfs/hostpath.h"
 
 namespace sftpd::sandbox {
@@ -65,24 +66,16 @@ std::string Errno(const std::string& what, int err) {
   return what + ": " + std::strerror(err);
 }
 
-enum class Kind { kWritableTree, kReadOnlyTree, kSystemFile };
-
-struct Rule {
-  Fd fd;
-  Kind kind;
-  std::string path;
-};
-
 // Everything handled but kNeverGranted for writable trees, which includes
 // REFER (rename/link between writable trees) and TRUNCATE where the ABI has
 // them; reading for the rest. File rules may carry file rights only.
-uint64_t Rights(Kind kind, uint64_t handled) {
+uint64_t Rights(LandlockRule::Kind kind, uint64_t handled) {
   switch (kind) {
-    case Kind::kWritableTree:
+    case LandlockRule::Kind::kWritableTree:
       return handled & ~kNeverGranted;
-    case Kind::kReadOnlyTree:
+    case LandlockRule::Kind::kReadOnlyTree:
       return kReadFile | kReadDir;
-    case Kind::kSystemFile:
+    case LandlockRule::Kind::kSystemFile:
       return kReadFile;
   }
   return 0;
@@ -90,10 +83,9 @@ uint64_t Rights(Kind kind, uint64_t handled) {
 
 }  // namespace
 
-Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat,
-                          const Layers& layers) {
-  // Open everything first, so a missing export is an error on every kernel.
-  std::vector<Rule> rules;
+Result<std::vector<LandlockRule>> OpenLandlockRules(
+    std::span<const Tree> trees) {
+  std::vector<LandlockRule> rules;
   for (const Tree& tree : trees) {
     int fd = -1;
     if (tree.fd >= 0) {
@@ -105,7 +97,8 @@ Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat,
       fd = dir->fd.Release();
     }
     rules.push_back({Fd(fd),
-                     tree.writable ? Kind::kWritableTree : Kind::kReadOnlyTree,
+                     tree.writable ? LandlockRule::Kind::kWritableTree
+                                   : LandlockRule::Kind::kReadOnlyTree,
                      tree.path});
   }
   for (const char* file : kSystemFiles) {
@@ -115,27 +108,23 @@ Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat,
       if (errno == ENOENT) continue;
       return Error{Errno(std::string("sandbox: cannot open ") + file, errno)};
     }
-    rules.push_back({Fd(fd), Kind::kSystemFile, file});
+    rules.push_back({Fd(fd), LandlockRule::Kind::kSystemFile, file});
   }
+  return rules;
+}
 
-  Result<std::string> apparmor =
-      layers.apparmor ? EnterHat(hat) : std::string("apparmor switched off");
-  if (!apparmor) return apparmor;
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    return Error{Errno("sandbox: PR_SET_NO_NEW_PRIVS", errno)};
-  }
-
-  if (!layers.landlock) {
-    return "no_new_privs; landlock switched off; " + *apparmor;
-  }
+Result<LandlockState> RestrictWithLandlock(
+    std::span<const LandlockRule> rules) {
   const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0,
                            LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 0) {
     const int err = errno;
     if (err == ENOSYS || err == EOPNOTSUPP) {
-      return std::string("no_new_privs; landlock unavailable (") +
-             (err == ENOSYS ? "not in this kernel" : "disabled at boot") +
-             "); " + *apparmor;
+      return LandlockState{
+          .active = false,
+          .text = std::string("landlock unavailable (") +
+                  (err == ENOSYS ? "not in this kernel" : "disabled at boot") +
+                  ")"};
     }
     return Error{Errno("sandbox: landlock ABI probe", err)};
   }
@@ -148,7 +137,7 @@ Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat,
     return Error{Errno("sandbox: landlock_create_ruleset", errno)};
   }
   const Fd ruleset(static_cast<int>(ruleset_fd));
-  for (const Rule& rule : rules) {
+  for (const LandlockRule& rule : rules) {
     landlock_path_beneath_attr beneath{};
     beneath.allowed_access = Rights(rule.kind, attr.handled_access_fs);
     beneath.parent_fd = rule.fd.get();
@@ -160,7 +149,8 @@ Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat,
   if (syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0) {
     return Error{Errno("sandbox: landlock_restrict_self", errno)};
   }
-  return "no_new_privs, landlock ABI " + std::to_string(abi) + "; " + *apparmor;
+  return LandlockState{.active = true,
+                       .text = "landlock ABI " + std::to_string(abi)};
 }
 
 }  // namespace sftpd::sandbox

@@ -1,6 +1,7 @@
 // Sandbox: the process confines itself before serving a session. One call,
-// built from landlock.cc (Linux) by CMake; callers never test for the kernel's
-// features themselves. Not thread-safe: call once, from the only thread.
+// Enter (sandbox.cc), built from the AppArmor step (apparmor.cc) and the
+// Landlock step (landlock.cc); callers never test for the kernel's features
+// themselves. Not thread-safe: call once, from the only thread.
 #ifndef SFTPD_SFTPD_SANDBOX_SANDBOX_H_
 #define SFTPD_SFTPD_SANDBOX_SANDBOX_H_
 

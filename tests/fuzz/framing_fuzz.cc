@@ -1,7 +1,7 @@
 // libFuzzer harness: the SFTP framing, as a transport delivers it. The input
 // is the raw byte stream a client sends; the first byte picks how the
 // transport cuts it into reads (1 byte at a time up to large slices), and
-// PumpSession (stdio.h, shared by both front doors) splits it into packets
+// PumpSession (pump.h, shared by both front doors) splits it into packets
 // for a Session over a real export tree. Whatever arrives: no crash, every
 // reply a well-formed frame, the session either ends cleanly at the end of
 // input or reports a framing error, and nothing outside the exports changes.
@@ -11,7 +11,7 @@
 #include <span>
 
 #include "sftpd/engine/session.h"
-#include "sftpd/frontdoor/stdio.h"
+#include "sftpd/frontdoor/pump.h"
 #include "tests/fuzz/fuzz_tree.h"
 #include "tests/fuzz/replies.h"
 
@@ -31,17 +31,16 @@ void RunOne(FuzzTree& tree, const uint8_t* data, size_t size) {
         at += n;
         return n;
       },
-      .write_all =
-          [](std::span<const uint8_t> bytes) -> std::optional<std::string> {
+      .write_all = [](std::span<const uint8_t> bytes) -> Result<void> {
         SplitReplies(Bytes(bytes.begin(), bytes.end()));
-        return std::nullopt;
+        return {};
       },
   };
   CheckingAudit audit;
   {
     Session session(tree.exports(), audit, "fuzz");
-    std::optional<std::string> broken = PumpSession(session, io);
-    if (broken) Check(!broken->empty(), "a framing error without a reason");
+    const Result<void> end = PumpSession(session, io);
+    if (!end) Check(!end.error().empty(), "a framing error without a reason");
   }
   tree.CheckOutsideUntouched();
 }

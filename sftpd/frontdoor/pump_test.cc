@@ -1,4 +1,4 @@
-#include "sftpd/frontdoor/stdio.h"
+#include "sftpd/frontdoor/pump.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,7 +22,7 @@ void Send(int fd, const Bytes& b) {
   REQUIRE(write(fd, b.data(), b.size()) == ssize_t(b.size()));
 }
 
-TEST_CASE("stdio: the idle deadline of one read") {
+TEST_CASE("pump: the idle deadline of one read") {
   CHECK(IdleDeadline(0).WaitMillis() == -1);  // no limit
   const int w = IdleDeadline(1).WaitMillis();
   CHECK(w > 0);
@@ -33,24 +33,24 @@ TEST_CASE("stdio: the idle deadline of one read") {
   CHECK(d.WaitMillis() == 0);  // the time is up
 }
 
-TEST_CASE("stdio: a session that sends nothing for idle_timeout is ended") {
+TEST_CASE("pump: a session that sends nothing for idle_timeout is ended") {
   testing::Harness h(/*init=*/false);
   int fds[2];
   REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
   Send(fds[1], h.Init());
   const Clock::time_point t0 = Clock::now();
-  std::optional<std::string> end = PumpSession(h.session(), fds[0], fds[0], 1);
+  const Result<void> end = PumpSession(h.session(), fds[0], fds[0], 1);
   const double took = SecondsSince(t0);
-  REQUIRE(end.has_value());
-  CHECK(*end == IdleTimeout(1).message);
-  CHECK_THAT(*end, Catch::Contains("[server] idle_timeout"));
+  REQUIRE_FALSE(end.ok());
+  CHECK(end.error() == IdleTimeout(1).message);
+  CHECK_THAT(end.error(), Catch::Contains("[server] idle_timeout"));
   CHECK(took >= 0.95);
   CHECK(took < 3.0);
   close(fds[0]);
   close(fds[1]);
 }
 
-TEST_CASE("stdio: each request starts the idle time again") {
+TEST_CASE("pump: each request starts the idle time again") {
   testing::Harness h(/*init=*/false);
   int fds[2];
   REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
@@ -65,10 +65,10 @@ TEST_CASE("stdio: each request starts the idle time again") {
     shutdown(fds[1], SHUT_WR);
   });
   const Clock::time_point t0 = Clock::now();
-  std::optional<std::string> end = PumpSession(h.session(), fds[0], fds[0], 1);
+  const Result<void> end = PumpSession(h.session(), fds[0], fds[0], 1);
   const double took = SecondsSince(t0);
   client.join();
-  CHECK_FALSE(end.has_value());
+  CHECK(end.ok());
   CHECK(took >= 1.9);
   close(fds[0]);
   close(fds[1]);
