@@ -1,7 +1,8 @@
 // Session: the SFTP v3 protocol engine. Bytes in, bytes out: it parses
 // requests, dispatches them through one constexpr request table (name,
-// handler, effect; session.cc) to their handlers (handlers.cc), and appends
-// replies to its output buffer; all filesystem work goes through Exports and
+// handler, effect; session.cc) to their handlers (file_handlers.cc,
+// path_handlers.cc, server_handlers.cc), and appends replies to its output
+// buffer; all filesystem work goes through Exports and
 // every file operation to the AuditSink. It owns the protocol state and the
 // handle table. No I/O of its own; not thread-safe (one session, one thread).
 #ifndef SFTPD_SFTPD_ENGINE_SESSION_H_

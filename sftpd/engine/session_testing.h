@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "sftpd/audit/audit.h"
+#include "sftpd/audit/recording_audit.h"
 #include "sftpd/base/limits.h"
 #include "sftpd/base/wire.h"
 #include "sftpd/engine/protocol.h"
