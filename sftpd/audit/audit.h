@@ -146,26 +146,6 @@ class JsonAudit final : public AuditSink {
   AuditLog& log_;
 };
 
-// Keeps events in memory, for tests; Refusing() says what `refusing` does.
-class RecordingAudit final : public AuditSink {
- public:
-  bool Refusing() override { return refusing; }
-  bool refusing = false;
-  struct Entry {
-    std::string op, path, target, result, rule, detail, method, key;
-    int64_t bytes_read, bytes_written;
-    uint64_t repeated;
-  };
-  void Record(const AuditEvent& e) override {
-    entries.push_back({std::string(e.op), std::string(e.path),
-                       std::string(e.target), std::string(e.result),
-                       std::string(e.rule), std::string(e.detail),
-                       std::string(e.method), std::string(e.key), e.bytes_read,
-                       e.bytes_written, e.repeated});
-  }
-  std::vector<Entry> entries;
-};
-
 // A fresh random session id (16 hex digits from getrandom).
 std::string NewSessionId();
 

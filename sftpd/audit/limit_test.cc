@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "sftpd/audit/recording_audit.h"
+
 namespace sftpd {
 namespace {
 
