@@ -228,6 +228,12 @@ class Multiplexer {
   // requests while its replies are written, reads what has arrived. Returns
   // whether anything moved; sets *input when bytes were read.
   bool Serve(Channel& ch, bool* input);
+  // Turns over every channel until the client leaves, a stop signal
+  // arrives, the connection breaks or is idle too long.
+  void Loop(ssh_event event);
+  // After the loop: ends every channel still open (each as its input did)
+  // and waits for the client to close. Returns the process's exit status.
+  int WindDown(ssh_event event);
   static void Stop(Channel& ch, Result<void> end) {
     ch.done = true;
     ch.end = std::move(end);
@@ -449,6 +455,11 @@ int Multiplexer::Run(ssh_channel first) {
     ssh_set_message_callback(s_, RefuseAll, nullptr);
     return 1;
   }
+  Loop(event);
+  return WindDown(event);
+}
+
+void Multiplexer::Loop(ssh_event event) {
   const int idle_timeout = setup_.config.server.idle_timeout;
   for (;; ++turns_) {
     if (StopSignal() != 0) break;
@@ -484,6 +495,9 @@ int Multiplexer::Run(ssh_channel first) {
     // An error: the connection is broken (no signal is handled here).
     if (ssh_event_dopoll(event, std::max(wait, 1)) == SSH_ERROR) break;
   }
+}
+
+int Multiplexer::WindDown(ssh_event event) {
   if (const int sig = StopSignal(); sig != 0) {
     // Each session closes its open files, each close audited with its
     // bytes; the process then ends by the signal, and the listener, having
