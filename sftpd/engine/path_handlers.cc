@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "sftpd/base/limits.h"
 #include "sftpd/engine/protocol.h"
@@ -154,14 +155,9 @@ void Session::OnRealpath(Request& req) {
 }
 
 void Session::RenamePaths(Request& req, bool replace) {
-  std::string_view from = req.body.Text(kMaxPathLength, "old path");
-  std::string_view to = req.body.Text(kMaxPathLength, "new path");
-  if (!req.body.Done()) return BadMessage(req);
-  FsResult<Location> a = Locate(req, from);
-  FsResult<Location> b = Locate(req, to);
-  if (!a.ok()) return Finish(req, a.outcome);
-  if (!b.ok()) return Finish(req, b.outcome);
-  Finish(req, exports_.Rename(a.value, b.value, replace));
+  if (std::optional<std::pair<Location, Location>> p = TwoPaths(req)) {
+    Finish(req, exports_.Rename(p->first, p->second, replace));
+  }
 }
 
 void Session::OnRename(Request& req) { RenamePaths(req, false); }
@@ -194,14 +190,9 @@ void Session::OnSymlink(Request& req) {
 }
 
 void Session::OnHardlink(Request& req) {
-  std::string_view from = req.body.Text(kMaxPathLength, "old path");
-  std::string_view to = req.body.Text(kMaxPathLength, "new path");
-  if (!req.body.Done()) return BadMessage(req);
-  FsResult<Location> a = Locate(req, from);
-  FsResult<Location> b = Locate(req, to);
-  if (!a.ok()) return Finish(req, a.outcome);
-  if (!b.ok()) return Finish(req, b.outcome);
-  Finish(req, exports_.Link(a.value, b.value));
+  if (std::optional<std::pair<Location, Location>> p = TwoPaths(req)) {
+    Finish(req, exports_.Link(p->first, p->second));
+  }
 }
 
 }  // namespace sftpd

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "sftpd/base/limits.h"
 #include "sftpd/base/log_line.h"
@@ -357,6 +358,24 @@ std::optional<Location> Session::OnlyPath(Request& req) {
     return std::nullopt;
   }
   return std::move(loc.value);
+}
+
+std::optional<std::pair<Location, Location>> Session::TwoPaths(Request& req) {
+  std::string_view from = req.body.Text(kMaxPathLength, "old path");
+  std::string_view to = req.body.Text(kMaxPathLength, "new path");
+  if (!req.body.Done()) {
+    BadMessage(req);
+    return std::nullopt;
+  }
+  FsResult<Location> a = Locate(req, from);
+  FsResult<Location> b = Locate(req, to);
+  for (const FsResult<Location>* r : {&a, &b}) {
+    if (!r->ok()) {
+      Finish(req, r->outcome);
+      return std::nullopt;
+    }
+  }
+  return std::pair(std::move(a.value), std::move(b.value));
 }
 
 OpenHandle* Session::FindHandle(Request& req, std::string_view wire,

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "config/result.h"
 #include "sftpd/audit/audit.h"
@@ -157,6 +158,9 @@ class Session {
   // body is malformed or the lookup fails, the reply is sent and nullopt
   // returned.
   std::optional<Location> OnlyPath(Request& req);
+  // The same for the two paths of rename and link (old, new), both located
+  // before either failure is answered, as the audit line names both.
+  std::optional<std::pair<Location, Location>> TwoPaths(Request& req);
   OpenHandle* FindHandle(Request& req, std::string_view wire, Outcome* why);
   // Ends an open file (h.kind == kFile): gives a staged upload its name
   // (`commit`, and every write into it succeeded) or removes it, and puts
