@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `sftpd serve` says when it cannot start: a host key file that holds
-# garbage, or is empty, is named with the reason (not libssh's generic
-# error); run as a non-root user with a root's config (the package's
+# garbage, or is empty, or that others can read, or that is not root's
+# (refused as sshd refuses them) is named with the reason (not libssh's
+# generic error); run as a non-root user with a root's config (the package's
 # default one, its host key root's 0600) it names the file it cannot read
 # and says that serve must run as root, and so it does for the default
 # config path when that does not exist. Each exits 1 without listening.
@@ -60,6 +61,25 @@ SERVE_ARGS=(--config "$TMP/empty.toml")
 check_eq "serve exits 1" "1" "$(serve "$TMP/empty.log")"
 expect_msg "  ... saying the file is empty" "$TMP/empty.log" \
   "cannot read host key $HK: the file is empty"
+
+log "a host key its group can read"
+HK=$TMP/etc/shared_key
+ssh-keygen -q -t ed25519 -N '' -f "$HK"
+chmod 0640 "$HK"
+config "$TMP/shared.toml" "$HK"
+SERVE_ARGS=(--config "$TMP/shared.toml")
+check_eq "serve exits 1" "1" "$(serve "$TMP/shared.log")"
+expect_msg "  ... naming the file and its mode" "$TMP/shared.log" \
+  "cannot use host key $HK: its mode 0640 lets the group or others at it"
+check_not "  ... and it did not listen" port_listening "$PORT"
+
+log "a host key owned by another user"
+chmod 0600 "$HK"
+chown "$T_USER1" "$HK"
+check_eq "serve exits 1" "1" "$(serve "$TMP/owner.log")"
+expect_msg "  ... naming the file and its owner" "$TMP/owner.log" \
+  "cannot use host key $HK: it is owned by uid $(id -u "$T_USER1"), not by uid 0"
+check_not "  ... and it did not listen" port_listening "$PORT"
 
 log "$T_USER1 runs serve with the root's config"
 HK=$TMP/etc/ssh_host_ed25519_key

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "sftpd/base/fd.h"
@@ -21,6 +23,49 @@ namespace {
 constexpr const char* kUserKeyAlgorithms =
     "ssh-ed25519,ecdsa-sha2-nistp521,ecdsa-sha2-nistp384,"
     "ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256";
+
+// As sshd: the key must be the server's own (root's, or the account's in
+// non-root mode) and no one else may read or change it.
+Result<void> CheckKeyFile(const struct stat& st, const std::string& path) {
+  if (st.st_uid != geteuid()) {
+    return Error{"cannot use host key " + path + ": it is owned by uid " +
+                 std::to_string(st.st_uid) + ", not by uid " +
+                 std::to_string(geteuid()) + " that the server runs as"};
+  }
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+    return Error{"cannot use host key " + path + ": its mode " + mode +
+                 " lets the group or others at it (chmod 600 " + path + ")"};
+  }
+  return {};
+}
+
+// The text of the key, read from the descriptor that was checked (not
+// opened again by name). A private key file is a few KiB.
+Result<std::string> ReadKeyText(int fd, const std::string& path) {
+  constexpr size_t kMaxKeyFile = 64 * 1024;
+  std::string text(kMaxKeyFile + 1, '\0');
+  size_t have = 0;
+  while (have < text.size()) {
+    ssize_t n = read(fd, text.data() + have, text.size() - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return Error{"cannot read host key " + path + ": " + strerror(errno)};
+    }
+    if (n == 0) break;
+    have += size_t(n);
+  }
+  if (have > kMaxKeyFile) {
+    explicit_bzero(text.data(), text.size());
+    return Error{"cannot read host key " + path + ": larger than 64 KiB"};
+  }
+  if (have == 0) {
+    return Error{"cannot read host key " + path + ": the file is empty"};
+  }
+  text.resize(have);
+  return text;
+}
 
 }  // namespace
 
@@ -41,7 +86,7 @@ Result<void> AddHostKey(ssh_bind bind, const std::string& path) {
   }
   // libssh says only that it failed; find out why first, so the message
   // names the file and the reason.
-  Fd probe(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  Fd probe(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!probe.valid()) {
     return Error{"cannot read host key " + path + ": " + strerror(errno) +
                  (geteuid() != 0 ? " (running as uid " +
@@ -54,9 +99,14 @@ Result<void> AddHostKey(ssh_bind bind, const std::string& path) {
   if (st.st_size == 0) {
     return Error{"cannot read host key " + path + ": the file is empty"};
   }
+  if (Result<void> safe = CheckKeyFile(st, path); !safe) return safe;
+  Result<std::string> text = ReadKeyText(probe.get(), path);
+  if (!text) return Error{text.error()};
   ssh_key key = nullptr;
-  if (ssh_pki_import_privkey_file(path.c_str(), nullptr, nullptr, nullptr,
-                                  &key) != SSH_OK) {
+  const int imported = ssh_pki_import_privkey_base64(text->c_str(), nullptr,
+                                                     nullptr, nullptr, &key);
+  explicit_bzero(text->data(), text->size());
+  if (imported != SSH_OK) {
     return Error{"cannot read host key " + path +
                  ": not an unencrypted private key in OpenSSH or PEM format "
                  "(make one with ssh-keygen -t ed25519 -N '' -f " +

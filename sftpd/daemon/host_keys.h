@@ -21,10 +21,12 @@ struct BindFree {
 using BindPtr = std::unique_ptr<ssh_bind_struct, BindFree>;
 
 // Loads `path` into `bind`, generating an ed25519 key there first when the
-// file does not exist. Errors name the file and why: it cannot be
-// generated or written, read (with the uid when not root), is not a
-// regular file, is empty, is not an unencrypted private key, or libssh
-// refuses it.
+// file does not exist. The key is read from the descriptor whose owner and
+// mode were checked. Errors name the file and why: it cannot be generated
+// or written, read (with the uid when not root), is not a regular file, is
+// empty or over 64 KiB, is not owned by the uid the server runs as, can be
+// read or written by its group or others (as sshd, which refuses such a
+// key), is not an unencrypted private key, or libssh refuses it.
 Result<void> AddHostKey(ssh_bind bind, const std::string& path);
 
 // A bind with the config's algorithms (modern names only: config.h's
