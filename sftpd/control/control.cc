@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "config/config.h"
@@ -130,6 +131,22 @@ Result<Fd> ListenControl(const std::string& path) {
     return Error{Errno("control socket directory " + dir)};
   }
   struct stat st;
+  if (lstat(dir.c_str(), &st) != 0) {
+    return Error{Errno("control socket directory " + dir)};
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Error{"control socket directory " + dir + " is not a directory"};
+  }
+  if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+    char mode[8];
+    snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+    return Error{"control socket directory " + dir + " (uid " +
+                 std::to_string(st.st_uid) + ", mode " + mode +
+                 ") must be the server's own (uid " +
+                 std::to_string(geteuid()) +
+                 ") and writable by no one else; use a directory of its own, "
+                 "such as /run/sftpd"};
+  }
   if (lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
       return Error{"control socket " + path + " exists and is not a socket"};

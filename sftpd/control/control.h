@@ -61,9 +61,11 @@ inline constexpr size_t kMaxControlRequest = 512;
 inline constexpr std::string_view kControlError = "error: ";
 
 // The listener's end: binds `path` (mode 0600; its directory made 0700 if
-// missing). A socket left by a daemon that is gone is replaced; one that
-// answers belongs to a running daemon, which is an error, as is any other
-// file at `path`.
+// missing). An existing directory must be a directory (not a link) owned by
+// the server's uid that neither group nor others may write, or another user
+// could swap the socket: an error otherwise. A socket left by a daemon that
+// is gone is replaced; one that answers belongs to a running daemon, which
+// is an error, as is any other file at `path`.
 Result<Fd> ListenControl(const std::string& path);
 
 // The uid of the process at the other end of a Unix socket.

@@ -104,6 +104,28 @@ TEST_CASE("control: the listener's socket") {
   Result<Fd> file = ListenControl(dir.path() + "/file");
   REQUIRE_FALSE(file.ok());
   CHECK(file.error().find("is not a socket") != std::string::npos);
+  // A directory others may write to, or another user's, is refused: its
+  // socket could be swapped under the daemon.
+  const std::string open_dir = dir.path() + "/open";
+  REQUIRE(mkdir(open_dir.c_str(), 0700) == 0);
+  REQUIRE(chmod(open_dir.c_str(), 01777) == 0);
+  Result<Fd> shared = ListenControl(open_dir + "/control.sock");
+  REQUIRE_FALSE(shared.ok());
+  CHECK(shared.error().find("mode 1777") != std::string::npos);
+  REQUIRE(chmod(open_dir.c_str(), 0755) == 0);
+  CHECK(ListenControl(open_dir + "/control.sock").ok());
+  if (geteuid() == 0) {
+    REQUIRE(chown(open_dir.c_str(), 65534, 65534) == 0);
+    Result<Fd> theirs = ListenControl(open_dir + "/other.sock");
+    REQUIRE_FALSE(theirs.ok());
+    CHECK(theirs.error().find("uid 65534") != std::string::npos);
+  }
+  // Nor a link to a directory.
+  REQUIRE(symlink((dir.path() + "/run").c_str(),
+                  (dir.path() + "/link").c_str()) == 0);
+  Result<Fd> linked = ListenControl(dir.path() + "/link/control.sock");
+  REQUIRE_FALSE(linked.ok());
+  CHECK(linked.error().find("is not a directory") != std::string::npos);
   CHECK_FALSE(ListenControl("relative.sock").ok());
   CHECK_FALSE(ListenControl("/" + std::string(200, 'x')).ok());
 }
