@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -169,8 +170,9 @@ std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
   return out;
 }
 
-AuditLog::AuditLog(const AuditSection& settings, bool stderr_fallback)
-    : settings_(settings), stderr_fallback_(stderr_fallback) {
+AuditLog::AuditLog(const AuditSection& settings, bool stderr_fallback,
+                   AuditFileRule rule)
+    : settings_(settings), stderr_fallback_(stderr_fallback), rule_(rule) {
   // Usual under OpenSSH, where the user may not append to the file: noted
   // in syslog only, not on stderr, which the client would show.
   if (Result<void> opened = Reopen(); !opened) {
@@ -189,11 +191,20 @@ AuditLog::~AuditLog() {
 Result<void> AuditLog::Reopen() {
   const std::string& path = settings_.log;
   if (path.empty()) return {};
-  const int fd =
-      open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-           0600);
+  const bool create = rule_ == AuditFileRule::kCreate;
+  const int fd = open(path.c_str(),
+                      O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+                          (create ? O_CREAT : 0),
+                      0600);
   if (fd < 0) {
     return Error{"audit log " + path + ": " + std::strerror(errno)};
+  }
+  struct stat st;
+  if (!create &&
+      (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0)) {
+    close(fd);
+    return Error{"audit log " + path +
+                 ": not a regular file of root's, so not written"};
   }
   if (fd_ >= 0) close(fd_);
   fd_ = fd;

@@ -96,13 +96,22 @@ std::string JsonQuoted(std::string_view text);
 // asked): events are never dropped silently. Every line is tried on the file
 // again; the first that is written ends the failure (reported too). Open it
 // before any sandbox, with syslog opened (openlog LOG_NDELAY) by the caller.
+// Who may make the audit file. The listener (root, or the account of a
+// non-root daemon) creates it; an --stdio session runs as the user, so it
+// only appends to a file that exists and is root's: a user can neither
+// create the trail nor have it written to a file of their own, which they
+// could rewrite.
+enum class AuditFileRule { kCreate, kAppendToRoots };
+
 class AuditLog {
  public:
-  // Opens settings.log for appending (created 0600, never through a
-  // symlink); "" for no file. `stderr_fallback`: lines the file did not take
-  // are also written to stderr (the daemon's journal; not under OpenSSH,
-  // where stderr is the client's).
-  AuditLog(const AuditSection& settings, bool stderr_fallback);
+  // Opens settings.log for appending, never through a symlink: created
+  // 0600 if absent under kCreate; under kAppendToRoots only a regular file
+  // owned by root is taken. "" for no file. `stderr_fallback`: lines the
+  // file did not take are also written to stderr (the daemon's journal; not
+  // under OpenSSH, where stderr is the client's).
+  AuditLog(const AuditSection& settings, bool stderr_fallback,
+           AuditFileRule rule = AuditFileRule::kCreate);
   // Writes to `fd` (open, appendable; owned from now on), for tests.
   AuditLog(int fd, const AuditSection& settings, bool stderr_fallback = false);
   ~AuditLog();
@@ -126,6 +135,7 @@ class AuditLog {
  private:
   AuditSection settings_;
   bool stderr_fallback_;
+  AuditFileRule rule_ = AuditFileRule::kCreate;
   int fd_ = -1;
   bool failing_ = false;
 };

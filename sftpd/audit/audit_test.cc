@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,8 @@
 #include <optional>
 #include <set>
 #include <sstream>
+
+#include "config/testing.h"
 
 namespace sftpd {
 namespace {
@@ -403,6 +406,45 @@ TEST_CASE("audit: session ids are 16 hex digits and unique") {
     seen.insert(id);
   }
   CHECK(seen.size() == 1000);
+}
+
+TEST_CASE("audit: --stdio's rule creates no file and takes only root's") {
+  testing::TempDir dir;
+  AuditSection settings;
+  settings.syslog = false;
+  settings.log = dir.path() + "/audit.jsonl";
+  const char* path = settings.log.c_str();
+  {
+    AuditLog log(settings, false, AuditFileRule::kAppendToRoots);
+    Result<void> opened = log.Reopen();
+    REQUIRE_FALSE(opened.ok());
+    CHECK(opened.error().find("No such file") != std::string::npos);
+  }
+  CHECK(access(path, F_OK) != 0);
+  if (geteuid() != 0) return;  // owners can be changed by root alone
+
+  {  // The listener's rule makes it, 0600.
+    AuditLog log(settings, false);
+    log.Write("{\"op\":\"one\"}");
+  }
+  struct stat st;
+  REQUIRE(stat(path, &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  {  // Root's file is appended to.
+    AuditLog log(settings, false, AuditFileRule::kAppendToRoots);
+    REQUIRE(log.Reopen().ok());
+    log.Write("{\"op\":\"two\"}");
+  }
+  std::stringstream text;
+  text << std::ifstream(path).rdbuf();
+  CHECK(text.str() == "{\"op\":\"one\"}\n{\"op\":\"two\"}\n");
+  // A file of a user's own is not: the user could rewrite the trail.
+  REQUIRE(chown(path, 65534, 65534) == 0);
+  AuditLog log(settings, false, AuditFileRule::kAppendToRoots);
+  Result<void> theirs = log.Reopen();
+  REQUIRE_FALSE(theirs.ok());
+  CHECK(theirs.error().find("not a regular file of root's") !=
+        std::string::npos);
 }
 
 }  // namespace

@@ -130,7 +130,8 @@ int ServeStdio(const std::string& config_path) {
 
   // The audit trail starts here, so refused logins are on it too. Its file
   // is opened before the sandbox closes the filesystem.
-  AuditLog log(config.audit, /*stderr_fallback=*/false);
+  AuditLog log(config.audit, /*stderr_fallback=*/false,
+               AuditFileRule::kAppendToRoots);
   JsonAudit audit(
       AuditIdentity{NewSessionId(), user->name, user->uid,
                     peer->address ? peer->address->ToString() : "", peer->port},
