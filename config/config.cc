@@ -19,7 +19,6 @@
 namespace sftpd {
 namespace {
 
-using config_internal::OctalMode;
 using config_internal::Parser;
 
 // A config is a page of text; anything this large is a mistake (or /dev/zero).

@@ -251,6 +251,9 @@ Rights RightsFor(const Config& config, std::string_view user,
 Rights RightsFor(const Config& config, std::string_view user,
                  std::span<const std::string> groups, const Address& from);
 
+// "0755": a mode's permission bits as an admin writes them (chmod's octal).
+std::string OctalMode(mode_t mode);
+
 // Expands %u and %h (and %% to %) in an export path. An error says why not:
 // the result is not absolute or has a "." or ".." component, the user name
 // is empty, "." or "..", or holds a '/' or NUL, the home holds a NUL, %h is

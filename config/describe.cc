@@ -10,7 +10,6 @@ using config_internal::kExportKeys;
 using config_internal::kGrantKeys;
 using config_internal::kPolicyKeys;
 using config_internal::kServerKeys;
-using config_internal::OctalMode;
 
 std::vector<std::string> ConfigKeys() {
   std::vector<std::string> out;

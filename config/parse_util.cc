@@ -84,10 +84,14 @@ std::vector<Entry> InFileOrder(const toml::table& t) {
   return out;
 }
 
+}  // namespace sftpd::config_internal
+
+namespace sftpd {
+
 std::string OctalMode(mode_t mode) {
   char buf[8];
   snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode & 07777));
   return buf;
 }
 
-}  // namespace sftpd::config_internal
+}  // namespace sftpd

@@ -79,9 +79,6 @@ struct PathPattern {
 // a "." or ".." component, or an unknown escape.
 Result<PathPattern> ParsePathPattern(std::string_view p);
 
-// "0755": a mode as the admin writes it.
-std::string OctalMode(mode_t mode);
-
 // Turns a parsed document into a Config, noting every problem on the way.
 // The sections are parsed in parser.cc (the generic getters), sections.cc
 // ([server], [auth], [audit], [defender]) and grants.cc ([exports.*],

@@ -138,10 +138,8 @@ Result<Fd> ListenControl(const std::string& path) {
     return Error{"control socket directory " + dir + " is not a directory"};
   }
   if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
-    char mode[8];
-    snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
     return Error{"control socket directory " + dir + " (uid " +
-                 std::to_string(st.st_uid) + ", mode " + mode +
+                 std::to_string(st.st_uid) + ", mode " + OctalMode(st.st_mode) +
                  ") must be the server's own (uid " +
                  std::to_string(geteuid()) +
                  ") and writable by no one else; use a directory of its own, "

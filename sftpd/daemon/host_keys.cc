@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -33,9 +32,8 @@ Result<void> CheckKeyFile(const struct stat& st, const std::string& path) {
                  std::to_string(geteuid()) + " that the server runs as"};
   }
   if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
-    return Error{"cannot use host key " + path + ": its mode " + mode +
+    return Error{"cannot use host key " + path + ": its mode " +
+                 OctalMode(st.st_mode) +
                  " lets the group or others at it (chmod 600 " + path + ")"};
   }
   return {};
