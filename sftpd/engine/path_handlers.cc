@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -17,6 +19,44 @@
 #include "sftpd/engine/session.h"
 
 namespace sftpd {
+
+namespace {
+
+// The audit detail of a setstat: the attributes the client sent, in a
+// fixed order ("mode=0644 size=0 atime=1700000000 mtime=1700000000 uid=1000
+// gid=1000"). A mode given as other than asked (setuid or setgid dropped,
+// a group share's bits added) reads "mode=04755->0755".
+std::string SetstatText(const Attrs& a, const std::optional<mode_t>& mode_set) {
+  std::string s;
+  auto add = [&s](const char* key, uint64_t value, bool octal) {
+    char buf[48];
+    snprintf(buf, sizeof(buf), octal ? "%s%s=0%03llo" : "%s%s=%llu",
+             s.empty() ? "" : " ", key, static_cast<unsigned long long>(value));
+    s += buf;
+  };
+  if (a.Has(Attrs::kPermissions)) {
+    const mode_t asked = a.permissions & 07777;
+    add("mode", asked, true);
+    if (mode_set && (*mode_set & 07777) != asked) {
+      char buf[16];
+      snprintf(buf, sizeof(buf), "->0%03o",
+               static_cast<unsigned>(*mode_set & 07777));
+      s += buf;
+    }
+  }
+  if (a.Has(Attrs::kSize)) add("size", a.size, false);
+  if (a.Has(Attrs::kAcModTime)) {
+    add("atime", a.atime, false);
+    add("mtime", a.mtime, false);
+  }
+  if (a.Has(Attrs::kUidGid)) {
+    add("uid", a.uid, false);
+    add("gid", a.gid, false);
+  }
+  return s;
+}
+
+}  // namespace
 
 void Session::StatPath(Request& req, bool follow) {
   // v4+ clients send flags after the path; v3 has none, so any trailing
@@ -49,9 +89,13 @@ void Session::SetstatPath(Request& req, bool follow) {
   std::string_view path = req.body.Text(kMaxPathLength, "path");
   Attrs attrs = ReadAttrs(req.body);
   if (!req.body.Done()) return BadMessage(req);
+  req.detail = SetstatText(attrs, {});
   FsResult<Location> loc = Locate(req, path);
   if (!loc.ok()) return Finish(req, loc.outcome);
-  Finish(req, exports_.SetStat(loc.value, attrs, follow));
+  std::optional<mode_t> mode_set;
+  Outcome o = exports_.SetStat(loc.value, attrs, follow, &mode_set);
+  req.detail = SetstatText(attrs, mode_set);
+  Finish(req, o);
 }
 
 void Session::OnSetstat(Request& req) { SetstatPath(req, true); }
@@ -61,10 +105,14 @@ void Session::OnFsetstat(Request& req) {
   std::string_view wire = req.body.String("handle");
   Attrs attrs = ReadAttrs(req.body);
   if (!req.body.Done()) return BadMessage(req);
+  req.detail = SetstatText(attrs, {});
   Outcome why;
   OpenHandle* h = FindHandle(req, wire, &why);
   if (h == nullptr) return Finish(req, why);
-  Finish(req, exports_.SetStatFd(h->index, h->fd(), attrs));
+  std::optional<mode_t> mode_set;
+  Outcome o = exports_.SetStatFd(h->index, h->fd(), attrs, &mode_set);
+  req.detail = SetstatText(attrs, mode_set);
+  Finish(req, o);
 }
 
 void Session::OnOpendir(Request& req) {

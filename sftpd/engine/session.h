@@ -204,6 +204,9 @@ class Session {
   void OnUsersGroupsById(Request& req);
 
   void StatPath(Request& req, bool follow);
+  // SETSTAT and lsetstat (FSETSTAT likewise): the audit detail names each
+  // attribute the client sent, and a mode given as other than asked shows
+  // both ("mode=04755->0755 size=0").
   void SetstatPath(Request& req, bool follow);
   void RenamePaths(Request& req, bool replace);
   void SendStatvfs(Request& req, const FsResult<struct statvfs>& r);

@@ -744,6 +744,99 @@ TEST_CASE("session: SETSTAT, FSETSTAT and lsetstat change size, perms, times") {
   CHECK(h.Call(h.Setstat("/home/none", t)).Is(StatusCode::kNoSuchFile));
 }
 
+TEST_CASE("session: a setstat's audit line says what the client set") {
+  Harness h;
+  auto last = [&h] { return h.audit().entries.back(); };
+  WriteFile(h.Real("home", "f"), "0123456789");
+  Attrs a;
+  a.flags = Attrs::kSize | Attrs::kPermissions | Attrs::kAcModTime;
+  a.size = 3;
+  a.permissions = S_IFREG | 0644;  // the file type is no part of the mode
+  a.atime = 1000000000;
+  a.mtime = 1200000000;
+  CHECK(h.Call(h.Setstat("/home/f", a)).Is(StatusCode::kOk));
+  CHECK(last().op == "setstat");
+  CHECK(last().path == "/home/f");
+  CHECK(last().result == "ok");
+  CHECK(last().detail == "mode=0644 size=3 atime=1000000000 mtime=1200000000");
+
+  // Only what was sent: FSETSTAT of the size, then of the owner.
+  std::string fh = h.OpenOk("/home/f", kR | kW);
+  Attrs size;
+  size.flags = Attrs::kSize;
+  CHECK(h.Call(h.Fsetstat(fh, size)).Is(StatusCode::kOk));
+  CHECK(last().op == "setstat");
+  CHECK(last().detail == "size=0");
+  CHECK(LStat(h.Real("home", "f")).st_size == 0);
+  Attrs owner;
+  owner.flags = Attrs::kUidGid;
+  owner.uid = getuid();
+  owner.gid = getgid();
+  CHECK(h.Call(h.Fsetstat(fh, owner)).Is(StatusCode::kOk));
+  CHECK(last().detail ==
+        "uid=" + std::to_string(getuid()) + " gid=" + std::to_string(getgid()));
+  Attrs none;
+  CHECK(h.Call(h.Fsetstat(fh, none)).Is(StatusCode::kOk));
+  CHECK(last().detail.empty());
+
+  // lsetstat of a link's times; a failed setstat still says what was asked.
+  REQUIRE(symlink("f", h.Real("home", "l").c_str()) == 0);
+  Attrs t;
+  t.flags = Attrs::kAcModTime;
+  t.atime = 1000000005;
+  t.mtime = 1000000006;
+  CHECK(h.Call(h.Lsetstat("/home/l", t)).Is(StatusCode::kOk));
+  CHECK(last().op == "setstat");
+  CHECK(last().detail == "atime=1000000005 mtime=1000000006");
+  CHECK(h.Call(h.Setstat("/home/none", PermAttrs(0600)))
+            .Is(StatusCode::kNoSuchFile));
+  CHECK(last().result != "ok");
+  CHECK(last().detail == "mode=0600");
+}
+
+TEST_CASE(
+    "session: SETSTAT and FSETSTAT drop setuid and setgid, as OPEN and MKDIR "
+    "do, and the audit line says so") {
+  Harness h;
+  auto last = [&h] { return h.audit().entries.back(); };
+  auto mode = [&h](const char* rel) {
+    return LStat(h.Real("home", rel)).st_mode & 07777;
+  };
+  WriteFile(h.Real("home", "f"), "x");
+  CHECK(h.Call(h.Setstat("/home/f", PermAttrs(04755))).Is(StatusCode::kOk));
+  CHECK(mode("f") == 0755);
+  CHECK(last().detail == "mode=04755->0755");
+
+  std::string fh = h.OpenOk("/home/f", kR | kW);
+  CHECK(h.Call(h.Fsetstat(fh, PermAttrs(02750))).Is(StatusCode::kOk));
+  CHECK(mode("f") == 0750);
+  CHECK(last().op == "setstat");
+  CHECK(last().detail == "mode=02750->0750");
+
+  Attrs both = PermAttrs(06711);
+  both.flags |= Attrs::kSize;
+  both.size = 0;
+  CHECK(h.Call(h.Lsetstat("/home/f", both)).Is(StatusCode::kOk));
+  CHECK(mode("f") == 0711);
+  CHECK(last().detail == "mode=06711->0711 size=0");
+
+  // A directory: setgid dropped outside a group share; the sticky bit is
+  // kept, as OPEN and MKDIR keep it, and the line has no arrow.
+  REQUIRE(mkdir(h.Real("home", "d").c_str(), 0755) == 0);
+  CHECK(h.Call(h.Setstat("/home/d", PermAttrs(03777))).Is(StatusCode::kOk));
+  CHECK(mode("d") == 01777);
+  CHECK(last().detail == "mode=03777->01777");
+  CHECK(h.Call(h.Setstat("/home/d", PermAttrs(01770))).Is(StatusCode::kOk));
+  CHECK(mode("d") == 01770);
+  CHECK(last().detail == "mode=01770");
+
+  // What OPEN and MKDIR create is held to the same rule.
+  CHECK_FALSE(h.OpenOk("/home/n", kW | kC, PermAttrs(06755)).empty());
+  CHECK(mode("n") == 0755);
+  CHECK(h.Call(h.Mkdir("/home/m", PermAttrs(06755))).Is(StatusCode::kOk));
+  CHECK(mode("m") == 0755);
+}
+
 TEST_CASE("session: READDIR streams a big directory in bounded batches") {
   Harness h;
   REQUIRE(mkdir(h.Real("home", "big").c_str(), 0755) == 0);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <string>
 
 #include "sftpd/vfs/exports.h"
@@ -38,7 +39,8 @@ FsResult<struct stat> Exports::Stat(const Location& loc, bool follow) {
 }
 
 Outcome Exports::ApplyAttrs(const Root& root, int fd, const struct stat& st,
-                            bool path_only, const Attrs& a) const {
+                            bool path_only, const Attrs& a,
+                            std::optional<mode_t>* mode_set) const {
   const bool is_link = S_ISLNK(st.st_mode);
   if (a.Has(Attrs::kUidGid) && root.spec.group != ExportSpec::kNoGroup &&
       a.gid != root.spec.group && a.gid != st.st_gid) {
@@ -58,6 +60,7 @@ Outcome Exports::ApplyAttrs(const Root& root, int fd, const struct stat& st,
     mode_t m = ClientMode(root, a.permissions, S_ISDIR(st.st_mode), false);
     int rc = path_only ? fchmodat(AT_FDCWD, proc.c_str(), m, 0) : fchmod(fd, m);
     if (rc != 0) return LastErrno();
+    if (mode_set != nullptr) *mode_set = m;
   }
   if (a.Has(Attrs::kAcModTime)) {
     struct timespec ts[2] = {{time_t(a.atime), 0}, {time_t(a.mtime), 0}};
@@ -71,22 +74,25 @@ Outcome Exports::ApplyAttrs(const Root& root, int fd, const struct stat& st,
   return {};
 }
 
-Outcome Exports::SetStat(const Location& loc, const Attrs& attrs, bool follow) {
+Outcome Exports::SetStat(const Location& loc, const Attrs& attrs, bool follow,
+                         std::optional<mode_t>* mode_set) {
   if (loc.IsVirtualRoot()) return Refuse(kRuleVirtualRoot);
   FsResult<Fd> r = Resolve(roots_[loc.index], loc.rel, O_PATH, 0, follow);
   if (!r.ok()) return r.outcome;
   struct stat st;
   if (fstat(r.value.get(), &st) != 0) return LastErrno();
   if (Outcome o = CheckOwner(loc.index, st); !o.ok()) return o;
-  return ApplyAttrs(roots_[loc.index], r.value.get(), st, true, attrs);
+  return ApplyAttrs(roots_[loc.index], r.value.get(), st, true, attrs,
+                    mode_set);
 }
 
-Outcome Exports::SetStatFd(int index, int fd, const Attrs& attrs) {
+Outcome Exports::SetStatFd(int index, int fd, const Attrs& attrs,
+                           std::optional<mode_t>* mode_set) {
   if (index < 0) return Refuse(kRuleVirtualRoot);
   struct stat st;
   if (fstat(fd, &st) != 0) return LastErrno();
   if (Outcome o = CheckOwner(index, st); !o.ok()) return o;
-  return ApplyAttrs(roots_[index], fd, st, false, attrs);
+  return ApplyAttrs(roots_[index], fd, st, false, attrs, mode_set);
 }
 
 Outcome Exports::Remove(const Location& loc) { return Unlink(loc, false); }

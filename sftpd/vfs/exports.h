@@ -20,6 +20,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -189,9 +190,16 @@ class Exports {
   FsResult<struct stat> Stat(const Location& loc, bool follow);
 
   // SETSTAT (follow) and lsetstat (no follow), and FSETSTAT on an open fd of
-  // export `index`. Applies size, permissions, times, then owner.
-  Outcome SetStat(const Location& loc, const Attrs& attrs, bool follow);
-  Outcome SetStatFd(int index, int fd, const Attrs& attrs);
+  // export `index`. Applies size, permissions, times, then owner; the
+  // permissions as every client mode (see OpenFile: setuid and setgid
+  // dropped, a group share's bits added). When the permissions were applied
+  // (even if a later attribute failed) and `mode_set` is given, *mode_set is
+  // the mode the entry was given, so the caller can tell what was dropped or
+  // added; otherwise it is left as it was.
+  Outcome SetStat(const Location& loc, const Attrs& attrs, bool follow,
+                  std::optional<mode_t>* mode_set = nullptr);
+  Outcome SetStatFd(int index, int fd, const Attrs& attrs,
+                    std::optional<mode_t>* mode_set = nullptr);
 
   Outcome Remove(const Location& loc);
   Outcome MakeDir(const Location& loc, mode_t mode);
@@ -295,7 +303,8 @@ class Exports {
   // ENOENT (and the rule), as for a name that does not exist.
   Outcome CheckOwner(int index, const struct stat& st) const;
   Outcome ApplyAttrs(const Root& root, int fd, const struct stat& st,
-                     bool path_only, const Attrs& attrs) const;
+                     bool path_only, const Attrs& attrs,
+                     std::optional<mode_t>* mode_set) const;
   // The mode for one the client sent (see OpenFile): setuid and setgid
   // dropped; for a new entry (`create`) the umask applied; a group share's
   // bits added.
