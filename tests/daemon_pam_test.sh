@@ -3,7 +3,9 @@
 # real PAM stack (pam_unix, a test user's password), driven by OpenSSH's sftp
 # with SSH_ASKPASS: right password served, wrong one refused, an expired
 # account refused by pam_acct_mgmt (for a key login too), [auth] methods
-# honoured, the failure log line, and no password in the log; a name that
+# honoured, the failure log line, and no password in the log; while
+# /etc/nologin exists (made by the test, only where absent) a login by each
+# method is refused by pam_nologin, and served once it is gone; a name that
 # may not log in sees the same keyboard-interactive prompt and waits as long
 # for a failed password as one that may.
 # Installs deploy/pam.d/sftpd as /etc/pam.d/sftpd if that file is absent,
@@ -98,6 +100,31 @@ ksftp() {
   timeout 30 sftp -q "${COMMON[@]}" -o BatchMode=yes -o IdentitiesOnly=yes \
     -o PreferredAuthentications=publickey -i "$TMP/client_key" \
     -P "$PORT" -b - "$PUSER@127.0.0.1" >"$OUT" 2>"$ERR"
+}
+
+# nologin_check DESC LOG CMD...: while an /etc/nologin of this test's
+# exists, CMD (a login as $PUSER, "ls" on stdin) is refused by pam_nologin
+# and LOG gains "PAM ... for $PUSER"; once it is gone, CMD is served. The
+# file is made only where none exists (else the check is skipped), and
+# removed right after the refused login, and at exit.
+NOLOGIN_TEXT="daemon_pam_test $$ $RANDOM: logins refused for a test"
+printf '%s\n' "$NOLOGIN_TEXT" >"$TMP/nologin"
+at_exit "cmp -s '$TMP/nologin' /etc/nologin && rm -f /etc/nologin"
+nologin_check() {
+  local desc=$1 logf=$2 seen rc=0; shift 2
+  if ! (set -C; cat "$TMP/nologin" >/etc/nologin) 2>/dev/null; then
+    log "SKIP $desc while /etc/nologin exists: there is one, not this test's"
+    return 0
+  fi
+  seen=$(wc -l <"$logf")
+  check_not "$desc is refused while /etc/nologin exists" "$@" <<<"ls"
+  cmp -s "$TMP/nologin" /etc/nologin && rm -f /etc/nologin
+  if (($(tail -n "+$((seen + 1))" "$logf" | grep -c "PAM [a-z-]* for $PUSER from 127.0.0.1:") > 0)); then pass "  ... by PAM, logged"
+  else fail "  ... by PAM, logged" "$(tail -5 "$logf")"; fi
+  set_password
+  "$@" <<<"ls" || rc=$?
+  if ((rc == 0)); then pass "  ... and served once /etc/nologin is gone"
+  else fail "  ... and served once /etc/nologin is gone" "exit $rc" "$(head -c 600 "$ERR")" "daemon: $(tail -5 "$logf")"; fi
 }
 
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/client_key" -C sftpd-pam-test
@@ -206,6 +233,9 @@ usermod -L "$PUSER"
 check_not "a locked account is refused with the right password" \
   psftp keyboard-interactive "$AP_RIGHT" <<<"ls"
 usermod -U "$PUSER"
+nologin_check "password: the right password" "$DLOG" psftp password "$AP_RIGHT"
+nologin_check "keyboard-interactive: the right password" "$DLOG" \
+  psftp keyboard-interactive "$AP_RIGHT"
 stop_daemon
 
 log "methods = publickey"
@@ -223,6 +253,7 @@ check_not "an expired account is refused with its key (pam_acct_mgmt)" ksftp <<<
 chage -E -1 "$PUSER"
 if grep -q "PAM account for $PUSER from 127.0.0.1:" "$KLOG"; then pass "  ... by the account check, logged"
 else fail "  ... logged" "$(tail -5 "$KLOG")"; fi
+nologin_check "publickey: the key" "$KLOG" ksftp
 stop_daemon
 
 for f in "$DLOG" "$KLOG"; do
