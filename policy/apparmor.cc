@@ -226,6 +226,13 @@ std::string AppArmorProfile(const Config& config,
   }
   Line(out, 2, "# systemd's notify socket (Type=notify): READY=1 and the like");
   Line(out, 2, "/run/systemd/notify w,");
+  Line(out, 2, "# PAM's session and account modules beyond <abstractions/");
+  Line(out, 2, "# authentication>: pam_nologin, pam_limits, pam_loginuid");
+  Line(out, 2, "@{run}/nologin r,");
+  Line(out, 2, "/etc/security/limits.d/ r,");
+  Line(out, 2, "/etc/security/limits.d/*.conf r,");
+  Line(out, 2, "@{PROC}/@{pid}/loginuid rw,");
+  Line(out, 2, "@{PROC}/@{pid}/uid_map r,");
   std::vector<std::string> keys;
   for (const Grantee& g : grantees) {
     for (const std::string& pattern : config.auth.authorized_keys) {

@@ -148,6 +148,9 @@ mkdir -p "$FILES/etc/pam.d" "$FILES/etc/sftpd/authorized_keys" "$FILES/vmtest/ke
 cp "$(dirname "$0")/../deploy/pam.d/sftpd" "$FILES/etc/pam.d/sftpd"
 cp /etc/pam.d/common-auth /etc/pam.d/common-account \
   /etc/pam.d/common-session-noninteractive "$FILES/etc/pam.d/"
+# pam_limits refuses the session without its file.
+mkdir -p "$FILES/etc/security"
+cp /etc/security/limits.conf "$FILES/etc/security/"
 for u in "$T_USER1" "$T_USER2"; do
   ssh-keygen -q -t ed25519 -N '' -C "$u" -f "$FILES/vmtest/keys/$u"
   mv "$FILES/vmtest/keys/$u.pub" "$FILES/etc/sftpd/authorized_keys/$u"

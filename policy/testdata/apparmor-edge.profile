@@ -52,6 +52,13 @@ profile sftpd /usr{,/local}/{s,}bin/sftpd {
   "/run/sftpd/sftpd.pid{,.new}" rw,
   # systemd's notify socket (Type=notify): READY=1 and the like
   /run/systemd/notify w,
+  # PAM's session and account modules beyond <abstractions/
+  # authentication>: pam_nologin, pam_limits, pam_loginuid
+  @{run}/nologin r,
+  /etc/security/limits.d/ r,
+  /etc/security/limits.d/*.conf r,
+  @{PROC}/@{pid}/loginuid rw,
+  @{PROC}/@{pid}/uid_map r,
   # authorized_keys of the users below
   "/etc/sftpd/authorized_keys/j.doe" r,
   "/etc/sftpd/authorized_keys/nohome" r,
