@@ -72,6 +72,16 @@ Bytes EncodeRelayProgress(uint64_t bytes_read, uint64_t bytes_written,
   return out;
 }
 
+Bytes EncodeRelayLog(int priority, std::string_view line, bool to_stderr) {
+  Bytes out;
+  Writer w(out);
+  w.U8(uint8_t(RelayType::kLog));
+  w.U8(uint8_t(LOG_PRI(priority)));
+  w.U8(to_stderr ? 1 : 0);
+  w.String(line.substr(0, kMaxLogLine));
+  return out;
+}
+
 std::optional<RelayMessage> DecodeRelayMessage(std::span<const uint8_t> bytes) {
   if (bytes.size() > kMaxRelayMessage) return std::nullopt;
   Reader r(bytes);
@@ -103,6 +113,17 @@ std::optional<RelayMessage> DecodeRelayMessage(std::span<const uint8_t> bytes) {
       m.event.bytes_written = int64_t(r.U64());
       m.text = r.String();
       break;
+    case RelayType::kLog: {
+      m.priority = r.U8();
+      const uint8_t to_stderr = r.U8();
+      m.text = r.String();
+      if (m.priority > LOG_DEBUG || to_stderr > 1 ||
+          m.text.size() > kMaxLogLine) {
+        return std::nullopt;
+      }
+      m.to_stderr = to_stderr == 1;
+      break;
+    }
     case RelayType::kAuditState: {
       uint8_t v = r.U8();
       if (v > 1) return std::nullopt;
@@ -132,6 +153,16 @@ void RelayAudit::Send(const Bytes& message) {
   // Only a session process (forked) holds a RelayAudit: it ends at once
   // rather than go on unaudited.
   _exit(1);
+}
+
+void RelayAudit::Log(int priority, std::string_view line, bool to_stderr) {
+  const Bytes message = EncodeRelayLog(priority, line, to_stderr);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    if (send(fd_, message.data(), message.size(), MSG_NOSIGNAL) >= 0 ||
+        errno != EINTR) {
+      return;
+    }
+  }
 }
 
 void RelayAudit::Record(const AuditEvent& event) {

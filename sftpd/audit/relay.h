@@ -36,6 +36,7 @@ enum class RelayType : uint8_t {
   kRefused = 4,     // listener -> child: no; carries the reason
   kAuditState = 5,  // listener -> admitted child: refuse file operations?
   kProgress = 6,    // admitted child -> listener: bytes moved, current file
+  kLog = 7,         // child -> listener: a line for the admin's log
 };
 
 // One decoded message. Views point into the bytes it was decoded from.
@@ -46,7 +47,9 @@ enum class RelayType : uint8_t {
 // the rest. kAdmit: `user`
 // and `uid`. kAdmitted: `text` is the session id; kRefused: the reason.
 // kAuditState: `refusing`. kProgress: event.bytes_read and
-// event.bytes_written, and `text` the current file.
+// event.bytes_written, and `text` the current file. kLog: `priority`, `text`
+// the line (escaped by the sender, escaped again by the listener), and
+// `to_stderr`.
 struct RelayMessage {
   RelayType type{};
   std::string_view user;
@@ -54,6 +57,8 @@ struct RelayMessage {
   uint32_t channel = 0;
   std::string_view text;
   bool refusing = false;
+  int priority = 0;
+  bool to_stderr = false;
   AuditEvent event;
 };
 
@@ -67,6 +72,7 @@ Bytes EncodeRelayReply(bool admitted, std::string_view text);
 Bytes EncodeRelayAuditState(bool refusing);
 Bytes EncodeRelayProgress(uint64_t bytes_read, uint64_t bytes_written,
                           std::string_view current);
+Bytes EncodeRelayLog(int priority, std::string_view line, bool to_stderr);
 
 // Decodes one message; nullopt when it is malformed (unknown type, short or
 // trailing bytes, over kMaxRelayMessage).
@@ -100,6 +106,9 @@ class RelayAudit final : public AuditSink {
   // most every kProgressMillis.
   void Progress(uint64_t bytes_read, uint64_t bytes_written,
                 std::string_view current, bool now);
+  // Hands a line for the admin's log to the listener (log_line.h's
+  // SendLinesTo). A failed send is not reported: the next event's fails too.
+  void Log(int priority, std::string_view line, bool to_stderr);
 
   // Asks the listener whether `user` (authenticated, about to be served)
   // may start a session. Returns the session id, or the listener's reason

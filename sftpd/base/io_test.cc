@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -47,6 +49,52 @@ TEST_CASE("io: the clocks count microseconds and move forward") {
   const int64_t a = MonotonicMicros();
   const int64_t b = MonotonicMicros();
   CHECK(b >= a);
+}
+
+TEST_CASE("io: CloseFdsExcept leaves 0-2 and the kept descriptors only") {
+  // In a child: it closes everything the test process holds.
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int fds[4];
+    for (int& fd : fds) fd = open("/dev/null", O_RDONLY);
+    const int high = fcntl(fds[0], F_DUPFD, 200);
+    CloseFdsExcept({fds[1], fds[3]});
+    auto open_fd = [](int fd) { return fcntl(fd, F_GETFD) != -1; };
+    const bool ok = open_fd(0) && open_fd(1) && open_fd(2) &&
+                    !open_fd(fds[0]) && open_fd(fds[1]) && !open_fd(fds[2]) &&
+                    open_fd(fds[3]) && !open_fd(high);
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("io: StdioToDevNull points 0 and 1, and 2 unless kept, at /dev/null") {
+  for (bool keep : {false, true}) {
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      int p[2];
+      if (pipe(p) != 0) _exit(2);
+      for (int fd = 0; fd <= 2; ++fd) dup2(p[1], fd);
+      if (StdioToDevNull(keep) != 0) _exit(3);
+      struct stat null_st{}, st{};
+      stat("/dev/null", &null_st);
+      auto is_null = [&](int fd) {
+        return fstat(fd, &st) == 0 && st.st_rdev == null_st.st_rdev &&
+               S_ISCHR(st.st_mode);
+      };
+      const bool ok = is_null(0) && is_null(1) && is_null(2) == !keep;
+      _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 namespace sftpd {
 
@@ -26,8 +27,29 @@ std::string Printable(std::string_view text, size_t max) {
   return out;
 }
 
+namespace {
+
+LineSink& Sink() {
+  static LineSink sink;
+  return sink;
+}
+
+}  // namespace
+
+void SendLinesTo(LineSink sink) { Sink() = std::move(sink); }
+
+void SayFor(pid_t pid, int priority, std::string_view line, bool to_stderr) {
+  const std::string shown = Printable(line, kMaxLogLine);
+  if (to_stderr) fprintf(stderr, "sftpd[%d]: %s\n", int(pid), shown.c_str());
+  syslog(LOG_PRI(priority), "%s", shown.c_str());
+}
+
 void Say(int priority, std::string_view line, LineTo to) {
   const std::string shown = Printable(line, kMaxLogLine);
+  if (const LineSink& sink = Sink()) {
+    sink(priority, shown, to != LineTo::kSyslogOnly);
+    return;
+  }
   switch (to) {
     case LineTo::kStderr:
       fprintf(stderr, "sftpd: %s\n", shown.c_str());

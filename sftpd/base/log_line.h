@@ -5,7 +5,10 @@
 #ifndef SFTPD_SFTPD_BASE_LOG_LINE_H_
 #define SFTPD_SFTPD_BASE_LOG_LINE_H_
 
+#include <sys/types.h>
+
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -40,6 +43,23 @@ enum class LineTo {
 // to stderr as `to` says. Every line that may hold what a peer sent goes
 // through here.
 void Say(int priority, std::string_view line, LineTo to = LineTo::kStderr);
+
+// Where every later Say of this process goes instead of stderr and syslog:
+// a daemon's connection process, which holds neither, hands its lines to
+// the listener (audit/relay.h). `sink` gets the priority, the escaped line
+// and whether it goes to stderr too (not with kSyslogOnly); an empty one
+// restores stderr and syslog. Process-wide: set it before a second thread
+// starts.
+using LineSink =
+    std::function<void(int priority, std::string_view shown, bool to_stderr)>;
+void SendLinesTo(LineSink sink);
+
+// The line of process `pid` (a daemon's connection process, through the
+// listener): LINE in syslog and, with `to_stderr`, "sftpd[PID]: LINE" on
+// stderr, escaped as Say escapes it. `priority` is cut to a level
+// (LOG_EMERG..LOG_DEBUG), as the sender may not be trusted with the
+// facility.
+void SayFor(pid_t pid, int priority, std::string_view line, bool to_stderr);
 
 }  // namespace sftpd
 

@@ -200,6 +200,9 @@ int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
     return 1;
   }
   ConnectionDoor door(config, s.get(), audit, *auth, who, *session_id);
+  // What PAM's modules opened to syslog is not the user's to keep: the
+  // session's lines go to the listener (log_line.h's SendLinesTo).
+  closelog();
   if (Result<void> dropped = BecomeUser(user); !dropped) {
     return door.Refuse("session", dropped.error());
   }

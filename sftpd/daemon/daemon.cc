@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "config/config.h"
+#include "sftpd/base/io.h"
 #include "sftpd/base/log_line.h"
 #include "sftpd/daemon/listener.h"
 #include "sftpd/frontdoor/config_report.h"
@@ -25,6 +26,9 @@ int Fail(const std::string& why) {
 }  // namespace
 
 int RunDaemon(const std::string& config_path) {
+  // Nothing the starting shell or service manager left open beyond stdio:
+  // the connection processes would inherit it.
+  CloseFdsExcept();
   // Connected now: sessions inherit the connection and keep using it after
   // the sandbox closes the way to /dev/log.
   openlog("sftpd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);

@@ -273,6 +273,7 @@ void Listener::WriteCounts(bool all) {
     for (const AuditLimiter::Summary& s : relay.limiter.Take(now, all)) {
       Record(relay.who, SummaryEvent(s));
     }
+    WriteLineCounts(pid, relay, now, all);
   }
   for (const AuditLimiter::Summary& s : drops_.Take(now, all)) {
     const std::string from =
@@ -398,6 +399,22 @@ void Listener::ServeChild(Fd conn, Fd relay, const Peer& peer) {
   // Other sessions' channels: a child holding them could speak for them.
   relays_.clear();
   audit_.reset();
+  // No way to the journal or syslog but the listener: its lines go over
+  // the relay (the listener limits them), stdio is /dev/null (a sanitizer
+  // build keeps stderr for its reports), and every other descriptor the
+  // listener held or was started with is closed. PAM modules that log
+  // before the login open syslog anew; that is closed again before the
+  // drop to the user (connection.cc).
+  closelog();
+  const int relay_fd = relay.get();
+  SendLinesTo([relay_fd](int priority, std::string_view line, bool to_stderr) {
+    RelayAudit(relay_fd).Log(priority, line, to_stderr);
+  });
+  if (int err = StdioToDevNull(kSanitizerBuild); err != 0) {
+    Say(LOG_ERR, std::string("/dev/null: ") + strerror(err));
+    _exit(1);
+  }
+  CloseFdsExcept({conn.get(), relay.get()});
   // A session is stopped by plain signals, as any process: the listener's
   // blocked set would otherwise be inherited and SIGTERM ignored.
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);

@@ -57,6 +57,9 @@ struct Relay {
   // The session's repeated refusals, limited here rather than by the
   // session process, which may not be trusted to.
   AuditLimiter limiter{kSessionAuditBudget};
+  // Its lines for the admin's log (RelayType::kLog), limited alike: a kind
+  // per line's first kMaxKindField bytes.
+  AuditLimiter lines{kSessionAuditBudget};
   // For `sftpd sessions`: when it was admitted, and its last progress.
   int64_t since_us = 0;
   uint64_t bytes_read = 0;
@@ -116,8 +119,13 @@ class Listener {
   // Writes the counts of refusals and drops whose window ended, or all of
   // them with `all` (at exit).
   void WriteCounts(bool all);
-  // Writes what `relay`'s limiter still counts (the session ended).
-  void WriteCounts(Relay& relay);
+  // Writes what the limiters of child `pid`'s relay still count (the
+  // session ended).
+  void WriteCounts(pid_t pid, Relay& relay);
+  // Logs the counts of child `pid`'s lines held back whose window ended by
+  // `now`, or all of them.
+  void WriteLineCounts(pid_t pid, Relay& relay, Clock::time_point now,
+                       bool all);
   // Scores `offence` against `address`; audits and logs a ban it begins.
   void Offend(const Address& address, Offence offence);
   // Reads what child `pid` sent (bounded) and acts on it.

@@ -66,7 +66,7 @@ void Listener::Reap() {
     if (!relay.admitted && (timed_out || !relay.tried_login)) {
       Offend(relay.address, Offence::kNoAuth);
     }
-    WriteCounts(relay);
+    WriteCounts(pid, relay);
     for (uint32_t channel : relay.open_channels) {
       const std::string how = relay.kicked && WIFSIGNALED(status)
                                   ? "kicked (sftpd kick)"
@@ -80,10 +80,21 @@ void Listener::Reap() {
   }
 }
 
-void Listener::WriteCounts(Relay& relay) {
+void Listener::WriteCounts(pid_t pid, Relay& relay) {
   for (const AuditLimiter::Summary& s :
        relay.limiter.Take(Clock::now(), /*all=*/true)) {
     Record(relay.who, SummaryEvent(s));
+  }
+  WriteLineCounts(pid, relay, Clock::now(), /*all=*/true);
+}
+
+void Listener::WriteLineCounts(pid_t pid, Relay& relay,
+                               Clock::time_point now, bool all) {
+  for (const AuditLimiter::Summary& s : relay.lines.Take(now, all)) {
+    SayFor(pid, LOG_NOTICE,
+           "session " + relay.who.session + ": " + std::to_string(s.count) +
+               " more lines like: " + s.kind.detail,
+           true);
   }
 }
 
@@ -131,6 +142,15 @@ void Listener::OnRelayMessage(pid_t pid, Relay& relay, const RelayMessage& m) {
   }
   if (m.type == RelayType::kAdmit && !relay.admitted) {
     OnAdmit(pid, relay, m);
+    return;
+  }
+  if (m.type == RelayType::kLog) {
+    const auto now = Clock::now();
+    WriteLineCounts(pid, relay, now, /*all=*/false);
+    if (relay.lines.Admit(AuditKind::Of({.op = "log", .detail = m.text}),
+                          now)) {
+      SayFor(pid, m.priority, m.text, m.to_stderr);
+    }
     return;
   }
   // A second admission, or a listener's message: not what a child sends.

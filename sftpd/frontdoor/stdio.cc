@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "sftpd/audit/audit.h"
 #include "sftpd/audit/limit.h"
+#include "sftpd/base/io.h"
 #include "sftpd/base/log_line.h"
 #include "sftpd/engine/session.h"
 #include "sftpd/frontdoor/identity.h"
@@ -110,6 +111,8 @@ class StdioDoor final : public FrontDoor {
 }  // namespace
 
 int ServeStdio(const std::string& config_path) {
+  // Nothing sshd (or whatever started it) left open beyond stdio.
+  CloseFdsExcept();
   // Connected now: the sandbox may close the way to /dev/log later.
   openlog("sftpd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
   signal(SIGPIPE, SIG_IGN);
