@@ -19,7 +19,8 @@ namespace sftpd {
 
 namespace {
 
-// What the server decided about one claimed user name, once per name.
+// What the server decided about the user name the connection's first
+// request claimed.
 struct Candidate {
   std::string name;              // as claimed: for PAM and the audit trail
   std::string shown;             // Printable and bounded: for log lines
@@ -135,6 +136,8 @@ int MethodBits(const Config& config) {
 
 std::string MethodName(int method) {
   switch (method) {
+    case SSH_AUTH_METHOD_NONE:
+      return "none";
     case SSH_AUTH_METHOD_PUBLICKEY:
       return "publickey";
     case SSH_AUTH_METHOD_PASSWORD:
@@ -238,8 +241,12 @@ class Authenticator {
     bool pk_ok = false;  // a key offered without a signature was answered
     bool gone = false;   // the client left mid-conversation
   };
-  // Decides the name `m` claims, unless it is the current candidate's.
-  void Claim(ssh_message m);
+  // Decides the name `m` claims, when it is the connection's first request.
+  // False: a later request claims another name, which sshd answers by
+  // disconnecting ("Change of username or service not allowed"); this is
+  // refused, logged and audited (rule "user name changed"), and the caller
+  // ends the connection with that message.
+  bool Claim(ssh_message m);
   // Answers the auth request `*m` of `method` (the caller answers a
   // failure); `*m` may be replaced by the client's later messages.
   Answer Try(MessagePtr* m, int method, bool stray_response);
@@ -254,6 +261,7 @@ class Authenticator {
   RelayAudit& audit_;
   const int enabled_;  // the SSH_AUTH_METHOD_* bits offered
   std::unique_ptr<Candidate> cand_;
+  int requests_ = 0;  // auth messages so far
   int failures_ = 0;
 };
 
@@ -269,12 +277,16 @@ std::optional<Authenticated> Authenticator::Run() {
     const int method = ssh_message_subtype(m.get());
     const bool stray_response = method == SSH_AUTH_METHOD_INTERACTIVE &&
                                 ssh_message_auth_kbdint_is_response(m.get());
-    if (!stray_response) Claim(m.get());
+    if (!stray_response && !Claim(m.get())) return std::nullopt;
+    ++requests_;
     Answer answer = Try(&m, method, stray_response);
     if (answer.gone) return std::nullopt;
     if (answer.pk_ok) continue;
     if (answer.pam) return Accept(m.get(), method, std::move(answer.pam));
-    if (method != SSH_AUTH_METHOD_NONE) Fail(method);
+    // As in sshd, only a first request of "none" is free: clients send it
+    // to learn the methods. Every later request that fails counts, "none"
+    // too, or a client could ask without end.
+    if (method != SSH_AUTH_METHOD_NONE || requests_ > 1) Fail(method);
     ssh_message_auth_set_methods(m.get(), enabled_);
     ssh_message_reply_default(m.get());
   }
@@ -288,12 +300,26 @@ std::optional<Authenticated> Authenticator::Run() {
   return std::nullopt;
 }
 
-void Authenticator::Claim(ssh_message m) {
+bool Authenticator::Claim(ssh_message m) {
   const char* name = ssh_message_auth_user(m);
   std::string user = name ? name : "";
-  if (!cand_ || cand_->name != user) {
+  if (!cand_) {
     cand_ = Decide(config_, peer_, user, audit_);
+    return true;
   }
+  if (cand_->name == user) return true;
+  // libssh turns a request for a service other than ssh-connection into
+  // one of an unknown method, which fails: the service cannot change.
+  const std::string to = Printable(user, kMaxShownName);
+  Note(LOG_WARNING, "refused user " + cand_->shown + " from " + peer_.text +
+                        ": user name changed to " + to);
+  audit_.Record({.op = "login",
+                 .result = "refused",
+                 .rule = "user name changed",
+                 .detail = "to " + to});
+  ssh_session_set_disconnect_message(
+      s_, "Change of username or service not allowed");
+  return false;
 }
 
 Authenticator::Answer Authenticator::Try(MessagePtr* m, int method,
