@@ -16,9 +16,11 @@ python3-paramiko, hence /usr/bin/python3). Every network wait is bounded.
       opens COUNT connections that send nothing, prints "held COUNT", and
       keeps them open for SECONDS (or until killed)
   ssh_probe.py [--bind ADDR] PORT steps STEP...
-      one connection, one authentication request a STEP, "none:USER" or
-      "publickey:USER:KEYFILE" (an ed25519 key; USER may change from step
-      to step); prints a line a step: "ok", "refused" (the server answered
+      one connection, one authentication request a STEP, "none:USER",
+      "publickey:USER:KEYFILE" (an ed25519 key) or "kbdint-cut:USER:OTHER"
+      (keyboard-interactive for USER, which at the first prompt sends a
+      "none" request for OTHER before its answers); USER may change from
+      step to step; prints a line a step: "ok", "refused" (the server answered
       failure) or "closed REASON" (it ended the connection unanswered, with
       the reason of its disconnect message), and stops after "closed"
 """
@@ -118,6 +120,18 @@ def steps(args):
         try:
             if method == "none":
                 t.auth_none(rest)
+            elif method == "kbdint-cut":
+                user, other = rest.split(":", 1)
+
+                def cut(title, instruction, prompts):
+                    m = paramiko.Message()
+                    m.add_byte(paramiko.common.cMSG_USERAUTH_REQUEST)
+                    for field in (other, "ssh-connection", "none"):
+                        m.add_string(field)
+                    t._send_message(m)
+                    return ["" for _ in prompts]
+
+                t.auth_interactive(user, cut)
             else:
                 user, key = rest.rsplit(":", 1)
                 t.auth_publickey(
