@@ -53,7 +53,12 @@ ssh-keygen -q -t ed25519 -N '' -f "$TMP/wrong_key2" -C sftpd-wrong2
 install -m 0644 "$TMP/client_key.pub" "$K/$T_USER1"
 
 DLOG=$TMP/daemon.log
+# The daemon is started with a descriptor it has no use for (as from a
+# careless init script): it must not keep it, nor hand it to sessions.
+echo stray >"$TMP/stray"
+exec 7<"$TMP/stray"
 start_sftpd_serve "$CFG" "$PORT" "$DLOG"
+exec 7<&-
 log "sftpd serve on 127.0.0.1:$PORT (pid $DPID)"
 
 log "a held session: the audit file is the listener's alone"
@@ -75,6 +80,39 @@ check_eq "the listener holds it" "1" \
   "$(ls -l "/proc/$DPID/fd" 2>/dev/null | grep -c "$AUDIT" || true)"
 check_eq "the audit file is root's, 0600" "600 root" "$(stat -c '%a %U' "$AUDIT" 2>&1)"
 check_not "$T_USER1 cannot append to it" runuser -u "$T_USER1" -- sh -c "echo forged 2>/dev/null >> '$AUDIT'"
+
+log "descriptors: nothing inherited is kept, the session's stdio is /dev/null"
+# fd_targets PID: "FD TARGET" for each open descriptor of PID.
+fd_targets() {
+  local f
+  for f in /proc/"$1"/fd/*; do
+    printf '%s %s\n' "${f##*/}" "$(readlink "$f" 2>/dev/null)"
+  done
+}
+fd_targets "$DPID" >"$TMP/listener.fds"
+fd_targets "$SPID" >"$TMP/session.fds"
+check_not "the listener closed the stray descriptor" grep -q "$TMP/stray" "$TMP/listener.fds"
+check_not "the session never had it" grep -q "$TMP/stray" "$TMP/session.fds"
+# Under ASan a session keeps stderr for its reports.
+stdio_fds="0 1 2"
+[ -n "${ASAN_OPTIONS:-}" ] && stdio_fds="0 1"
+for fd in $stdio_fds; do
+  check_eq "  ... session fd $fd is /dev/null" "$fd /dev/null" \
+    "$(grep "^$fd " "$TMP/session.fds")"
+done
+# What is left: the connection and the relay to the listener, no more; in
+# particular no datagram socket to syslog or the journal (/proc/net/unix
+# lists each socket's inode with its type, 0002 a datagram socket).
+session_sockets=$(sed -n 's/.* socket:\[\([0-9]*\)\]$/\1/p' "$TMP/session.fds")
+check_eq "  ... it holds two sockets, the connection and the relay" "2" \
+  "$(wc -w <<<"$session_sockets")"
+dgram=0
+for inode in $session_sockets; do
+  awk -v i="$inode" '$7 == i && $5 == "0002"' /proc/net/unix | grep -q . && dgram=$((dgram + 1))
+done
+check_eq "  ... neither a datagram socket (syslog, the journal)" "0" "$dgram"
+check "  ... its lines reach the log through the listener, under its pid" \
+  grep -q "^sftpd\[$SPID\]: Accepted publickey for $T_USER1 from 127.0.0.1" "$DLOG"
 
 log "max_sessions_per_user = 1"
 check_not "a second session of $T_USER1 is refused" dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"

@@ -117,7 +117,9 @@ std::optional<RelayMessage> DecodeRelayMessage(std::span<const uint8_t> bytes) {
       m.priority = r.U8();
       const uint8_t to_stderr = r.U8();
       m.text = r.String();
-      if (m.priority > LOG_DEBUG || to_stderr > 1 ||
+      // A session's lines are at most errors: one that claims an alert
+      // (which the journal would print on every console) is not trusted.
+      if (m.priority < LOG_ERR || m.priority > LOG_DEBUG || to_stderr > 1 ||
           m.text.size() > kMaxLogLine) {
         return std::nullopt;
       }

@@ -47,9 +47,9 @@ enum class RelayType : uint8_t {
 // the rest. kAdmit: `user`
 // and `uid`. kAdmitted: `text` is the session id; kRefused: the reason.
 // kAuditState: `refusing`. kProgress: event.bytes_read and
-// event.bytes_written, and `text` the current file. kLog: `priority`, `text`
-// the line (escaped by the sender, escaped again by the listener), and
-// `to_stderr`.
+// event.bytes_written, and `text` the current file. kLog: `priority`
+// (LOG_ERR..LOG_DEBUG), `text` the line (escaped by the sender, escaped
+// again by the listener), and `to_stderr`.
 struct RelayMessage {
   RelayType type{};
   std::string_view user;

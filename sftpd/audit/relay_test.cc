@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include "sftpd/base/fd.h"
+#include "sftpd/base/log_line.h"
+#include "sftpd/base/wire.h"
 
 namespace sftpd {
 namespace {
@@ -83,6 +86,47 @@ TEST_CASE("audit relay: every message decodes to what was encoded") {
   }
   const uint8_t two[] = {uint8_t(RelayType::kAuditState), 2};
   CHECK_FALSE(DecodeRelayMessage(two).has_value());
+
+  for (bool to_stderr : {true, false}) {
+    Bytes line = EncodeRelayLog(LOG_INFO, "session 1: a line", to_stderr);
+    m = DecodeRelayMessage(line);
+    REQUIRE(m.has_value());
+    CHECK(m->type == RelayType::kLog);
+    CHECK(m->priority == LOG_INFO);
+    CHECK(m->text == "session 1: a line");
+    CHECK(m->to_stderr == to_stderr);
+  }
+}
+
+TEST_CASE("audit relay: a log line is at most an error, and fits a line") {
+  for (int priority : {LOG_ERR, LOG_WARNING, LOG_DEBUG}) {
+    INFO(priority);
+    CHECK(DecodeRelayMessage(EncodeRelayLog(priority, "x", false)));
+  }
+  // An alert would reach every console through the journal.
+  for (int priority : {LOG_EMERG, LOG_ALERT, LOG_CRIT}) {
+    INFO(priority);
+    CHECK_FALSE(DecodeRelayMessage(EncodeRelayLog(priority, "x", false)));
+  }
+  Bytes line = EncodeRelayLog(LOG_INFO, "x", false);
+  line[1] = LOG_DEBUG + 1;
+  CHECK_FALSE(DecodeRelayMessage(line));
+  line = EncodeRelayLog(LOG_INFO, "x", false);
+  line[2] = 2;  // to_stderr is a flag
+  CHECK_FALSE(DecodeRelayMessage(line));
+  // The encoder cuts a long line; one sent longer is refused.
+  const std::string long_line(kMaxLogLine + 10, 'y');
+  Bytes cut = EncodeRelayLog(LOG_INFO, long_line, false);
+  auto m = DecodeRelayMessage(cut);
+  REQUIRE(m.has_value());
+  CHECK(m->text.size() == kMaxLogLine);
+  Bytes sent_long;
+  Writer w(sent_long);
+  w.U8(uint8_t(RelayType::kLog));
+  w.U8(LOG_INFO);
+  w.U8(0);
+  w.String(long_line);
+  CHECK_FALSE(DecodeRelayMessage(sent_long));
 }
 
 TEST_CASE("audit relay: malformed messages are refused") {
