@@ -17,11 +17,13 @@ constexpr std::string_view kDaemonModule =
     "/usr{,/local}/lib/sftpd/sftpd-daemon.so";
 
 // The capabilities the daemon uses (deploy/sftpd.service bounds it to the
-// same six): binding port 22, becoming the user, reading keys in homes it
-// cannot search otherwise, ending sessions, writing login records.
+// same seven): binding port 22, becoming the user, reading keys in homes it
+// cannot search otherwise, ending sessions, writing login records, and
+// dropping from a connection's bounding set what it does not need before
+// authentication (sandbox/capabilities.h).
 constexpr std::string_view kCapabilities[] = {
-    "net_bind_service", "setuid", "setgid",
-    "dac_read_search",  "kill",   "audit_write"};
+    "net_bind_service", "setuid", "setgid", "dac_read_search", "kill",
+    "audit_write",      "setpcap"};
 
 // The connection (daemon: TCP; --stdio: the socket sshd hands over), the
 // listener's audit channel (seqpacket) and syslog (dgram).
@@ -119,9 +121,10 @@ void Hat(std::string& out, const Config& config, const Grantee& g) {
   // A hat cannot know the session's address: it holds what every entry of
   // the user grants, and Landlock narrows each session to the exports of
   // the entries that admit its address.
-  Line(out, 2, CommentText("# " + a.name + ": the exports of " + via +
-                           " (a session gets those of the entries that "
-                           "admit its address)"));
+  Line(out, 2,
+       CommentText("# " + a.name + ": the exports of " + via +
+                   " (a session gets those of the entries that "
+                   "admit its address)"));
   Line(out, 2, "^\"" + Literal(a.name) + "\" {");
   Line(out, 4, "include <abstractions/base>");
   Line(out, 4, "include <abstractions/nameservice>");
@@ -233,7 +236,8 @@ std::string AppArmorProfile(const Config& config,
   Line(out, 2, "/etc/security/limits.d/*.conf r,");
   Line(out, 2, "@{PROC}/@{pid}/loginuid rw,");
   Line(out, 2, "@{PROC}/@{pid}/uid_map r,");
-  Line(out, 2, "# pam_limits starts from init's limits; it raises no hard limit");
+  Line(out, 2,
+       "# pam_limits starts from init's limits; it raises no hard limit");
   Line(out, 2, "@{PROC}/1/limits r,");
   Line(out, 2, "deny capability sys_resource,");
   std::vector<std::string> keys;

@@ -299,6 +299,15 @@ log "max_startups = 2 and login_grace_time = 3"
 wait_daemon_children 0 || true
 exec 3<>"/dev/tcp/127.0.0.1/$PORT" 4<>"/dev/tcp/127.0.0.1/$PORT"
 check "two silent connections are held" wait_daemon_children 2
+# Before authentication a connection's process is root with four
+# capabilities (setgid, setuid, audit_write, audit_control: 0x600000c0),
+# in its bounding set too, where the listener has them all.
+preauth=$(daemon_children | head -1)
+caps_of() { awk '/^Cap(Inh|Prm|Eff|Bnd|Amb):/ {printf "%s=%s ", $1, $2}' "/proc/$1/status"; }
+check_eq "  ... a process before login keeps only the capabilities it needs" \
+  "CapInh:=0000000000000000 CapPrm:=00000000600000c0 CapEff:=00000000600000c0 CapBnd:=00000000600000c0 CapAmb:=0000000000000000 " \
+  "$(caps_of "$preauth")"
+check_not "  ... the listener keeps them all" grep -q "CapEff:.00000000600000c0" "/proc/$DPID/status"
 check_not "a third connection is refused" dsftp "$TMP/client_key" "$T_USER1@127.0.0.1" <<<"ls"
 check "  ... audited with rule max_startups" wait_audit '"rule":"max_startups"'
 start=$SECONDS

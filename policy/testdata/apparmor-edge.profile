@@ -28,6 +28,7 @@ profile sftpd /usr{,/local}/{s,}bin/sftpd {
   capability dac_read_search,
   capability kill,
   capability audit_write,
+  capability setpcap,
   network inet stream,
   network inet6 stream,
   network unix stream,

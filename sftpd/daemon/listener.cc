@@ -6,6 +6,7 @@
 #include "sftpd/daemon/listener.h"
 
 #include <libssh/libssh.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -22,6 +23,7 @@
 #include "sftpd/daemon/daemon.h"
 #include "sftpd/daemon/lifecycle.h"
 #include "sftpd/frontdoor/config_report.h"
+#include "sftpd/sandbox/capabilities.h"
 
 namespace sftpd {
 
@@ -415,6 +417,18 @@ void Listener::ServeChild(Fd conn, Fd relay, const Peer& peer) {
     _exit(1);
   }
   CloseFdsExcept({conn.get(), relay.get()});
+  // Root still, for PAM and the drop to the user, but with only the
+  // capabilities those need (the drop: setuid, setgid; pam_loginuid and
+  // PAM's audit records: audit_control, audit_write): a flaw in key
+  // exchange, libssh's parsing or authentication cannot override file
+  // modes, own or signal others' processes, load modules or take back a
+  // capability through execve.
+  if (Result<void> kept = sandbox::KeepOnly(
+          {CAP_SETUID, CAP_SETGID, CAP_AUDIT_CONTROL, CAP_AUDIT_WRITE});
+      !kept) {
+    Say(LOG_ERR, kept.error());
+    _exit(1);
+  }
   // A session is stopped by plain signals, as any process: the listener's
   // blocked set would otherwise be inherited and SIGTERM ignored.
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
