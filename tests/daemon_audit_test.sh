@@ -111,6 +111,15 @@ for inode in $session_sockets; do
   awk -v i="$inode" '$7 == i && $5 == "0002"' /proc/net/unix | grep -q . && dgram=$((dgram + 1))
 done
 check_eq "  ... neither a datagram socket (syslog, the journal)" "0" "$dgram"
+# The session holds the host key its connection signs rekeyings with: the
+# user it runs as can neither read its memory nor trace it.
+check_eq "  ... its /proc files are root's, though it runs as $T_USER1" "root" \
+  "$(stat -c %U "/proc/$SPID/fd")"
+stack=$((16#$(awk '/\[stack\]/ {sub(/-.*/, "", $1); print $1; exit}' "/proc/$SPID/maps")))
+read_stack() { "$@" dd if="/proc/$SPID/mem" bs=1 count=1 skip="$stack" status=none of=/dev/null; }
+check "  ... root can read its stack" read_stack
+check_not "  ... $T_USER1 cannot" read_stack runuser -u "$T_USER1" --
+check_not "  ... nor its environment" runuser -u "$T_USER1" -- cat "/proc/$SPID/environ"
 check "  ... its lines reach the log through the listener, under its pid" \
   grep -q "^sftpd\[$SPID\]: Accepted publickey for $T_USER1 from 127.0.0.1" "$DLOG"
 

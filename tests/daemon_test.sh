@@ -93,6 +93,22 @@ if grep -q '"op":"close","path":"/home/up.bin".*"bytes_written":307200' "$AUDIT"
   pass "audit: the upload's close with its bytes"
 else fail "audit: the upload's close with its bytes" "$(head -c 900 "$AUDIT")"; fi
 
+log "rekeying: the session signs new key exchanges with its host key"
+# The connection's process has freed the listener's copy of the host keys;
+# the key its connection uses must still sign each rekeying (the client
+# asks for one after every MiB here).
+mkfile "$L/rekey.bin" 8192 root
+rc=0
+dsftp "$TMP/client_key" -v -o RekeyLimit=1M "$T_USER1@127.0.0.1" <<BATCH || rc=$?
+put $L/rekey.bin rekey.bin
+get rekey.bin $L/rekey.back
+BATCH
+check_eq "an 8 MiB put and get with RekeyLimit=1M: exit 0" "0" "$rc"
+kex=$(grep -c "SSH2_MSG_NEWKEYS received" "$ERR" || true)
+check "  ... over several key exchanges (saw $kex)" test "$kex" -ge 4
+check_eq "  ... put intact" "$(sha "$L/rekey.bin")" "$(sha "$H/rekey.bin" 2>&1)"
+check_eq "  ... get intact" "$(sha "$L/rekey.bin")" "$(sha "$L/rekey.back" 2>&1)"
+
 log "refusals"
 check_not "a wrong key is refused" dsftp "$TMP/wrong_key" "$T_USER1@127.0.0.1" <<<"ls"
 if grep -q "Failed publickey for $T_USER1 from 127.0.0.1 port [0-9]* ssh2" "$DLOG"; then pass "  ... logged as a failed publickey"

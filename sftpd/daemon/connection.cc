@@ -179,12 +179,14 @@ int ConnectionDoor::Serve(Exports& exports, const std::string& layers) {
 
 }  // namespace
 
-int ServeConnection(const Config& config, ssh_bind bind, int fd, int relay_fd,
+int ServeConnection(const Config& config, BindPtr bind, int fd, int relay_fd,
                     const Peer& peer) {
   RelayAudit audit(relay_fd);
   alarm(unsigned(
       config.auth.login_grace_time));  // default action: the child ends
-  SessionPtr s = Handshake(bind, fd, peer);
+  SessionPtr s = Handshake(bind.get(), fd, peer);
+  // The listener's keys of every type are no longer needed here.
+  bind.reset();
   if (!s) return 1;
   std::optional<Authenticated> auth =
       Authenticate(config, s.get(), peer, audit);

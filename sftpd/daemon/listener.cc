@@ -8,6 +8,7 @@
 #include <libssh/libssh.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -417,6 +418,10 @@ void Listener::ServeChild(Fd conn, Fd relay, const Peer& peer) {
     _exit(1);
   }
   CloseFdsExcept({conn.get(), relay.get()});
+  // Its memory holds the host key libssh signs rekeyings with: no core
+  // file, and no tracing or reading of /proc/PID/mem by the user it becomes
+  // (the drop would clear this too, but not on every fs.suid_dumpable).
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // Root still, for PAM and the drop to the user, but with only the
   // capabilities those need (the drop: setuid, setgid; pam_loginuid and
   // PAM's audit records: audit_control, audit_write): a flaw in key
@@ -433,8 +438,8 @@ void Listener::ServeChild(Fd conn, Fd relay, const Peer& peer) {
   // blocked set would otherwise be inherited and SIGTERM ignored.
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
   sigprocmask(SIG_UNBLOCK, &signals_, nullptr);
-  _exit(ServeConnection(config_, bind_.get(), conn.Release(), relay.Release(),
-                        peer));
+  _exit(ServeConnection(config_, std::move(bind_), conn.Release(),
+                        relay.Release(), peer));
 }
 
 }  // namespace sftpd
