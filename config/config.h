@@ -262,6 +262,11 @@ std::string OctalMode(mode_t mode);
 Result<std::string> ExpandPath(std::string_view pattern, std::string_view user,
                                std::string_view home);
 
+// The leading directories of an export path that hold no %u or %h, with
+// %% undone ("/srv/home" for "/srv/home/%u", the path itself when it has no
+// escape); "" when it starts at %h or is not a valid pattern.
+std::string FixedDirectory(std::string_view pattern);
+
 // The directory that holds the host path PATH: "/" for "/x", "." for a name
 // without a slash.
 std::string ParentDir(std::string_view path);

@@ -1079,6 +1079,16 @@ std::optional<std::string> Expanded(std::string_view pattern,
   return ValueOf(ExpandPath(pattern, user, home));
 }
 
+TEST_CASE("config: FixedDirectory is an export path up to its first escape") {
+  CHECK(FixedDirectory("/srv/home/%u") == "/srv/home");
+  CHECK(FixedDirectory("/srv/%u/files") == "/srv");
+  CHECK(FixedDirectory("/srv/share") == "/srv/share");
+  CHECK(FixedDirectory("/srv/50%%/%u") == "/srv/50%");
+  CHECK(FixedDirectory("/%u") == "/");
+  CHECK(FixedDirectory("%h/files").empty());
+  CHECK(FixedDirectory("relative/%u").empty());
+}
+
 TEST_CASE("config: ExpandPath substitutes and refuses hostile names") {
   CHECK(Expanded("/srv/%u", "alice", "/home/alice") == "/srv/alice");
   CHECK(Expanded("%h/.ssh/authorized_keys", "alice", "/home/alice") ==

@@ -52,6 +52,12 @@ Result<PathPattern> ParsePathPattern(std::string_view p) {
 
 }  // namespace config_internal
 
+std::string FixedDirectory(std::string_view pattern) {
+  Result<config_internal::PathPattern> parsed =
+      config_internal::ParsePathPattern(pattern);
+  return parsed ? parsed->fixed : std::string();
+}
+
 std::string ParentDir(std::string_view path) {
   const size_t slash = path.rfind('/');
   if (slash == std::string_view::npos) return ".";

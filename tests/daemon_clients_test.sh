@@ -143,6 +143,10 @@ for u in "$T_USER1" "$T_USER2"; do
     if grep -q "\"detail\":\"no_new_privs, landlock ABI $landlock_abi; apparmor " <<<"$login"; then
       pass "  ... Landlock ABI $landlock_abi in force (audit login detail)"
     else fail "  ... Landlock ABI $landlock_abi in force (audit login detail)" "$login"; fi
+    # No AppArmor here: before login the process had no_new_privs and
+    # Landlock over what it could change.
+    check "  ... and before login, changes beneath the exports only" grep -q \
+      "before login: no_new_privs, landlock ABI $landlock_abi, changes beneath exports only" <<<"$login"
   else
     log "  this kernel has no Landlock (probe: $landlock_abi); only no_new_privs is checked"
     check "  ... the login says landlock is unavailable" grep -q 'landlock unavailable' <<<"$login"

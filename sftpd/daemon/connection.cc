@@ -102,13 +102,14 @@ class ConnectionDoor final : public FrontDoor {
  public:
   ConnectionDoor(const Config& config, ssh_session s, RelayAudit& audit,
                  const Authenticated& auth, std::string who,
-                 std::string session_id)
+                 std::string session_id, std::string before_login)
       : config_(config),
         s_(s),
         audit_(audit),
         auth_(auth),
         who_(std::move(who)),
-        session_id_(std::move(session_id)) {}
+        session_id_(std::move(session_id)),
+        before_login_(std::move(before_login)) {}
 
   void LeftOut(std::span<const AbsentExport> absent, bool) override {
     absent_.assign(absent.begin(), absent.end());
@@ -143,6 +144,7 @@ class ConnectionDoor final : public FrontDoor {
   const Authenticated& auth_;
   std::string who_;  // "user U from P: "
   std::string session_id_;
+  std::string before_login_;
   std::vector<AbsentExport> absent_;
 };
 
@@ -170,7 +172,8 @@ int ConnectionDoor::Serve(Exports& exports, const std::string& layers) {
        .who = who_,
        .method = auth_.method,
        .key = auth_.key,
-       .login = layers + "; client " + Printable(client_version, kMaxShownName),
+       .login = layers + "; before login: " + before_login_ + "; client " +
+                Printable(client_version, kMaxShownName),
        .symlink_order = SymlinkOrderFor(client_version),
        .notice = AbsentNotice(absent_)});
   ssh_disconnect(s_);
@@ -180,7 +183,7 @@ int ConnectionDoor::Serve(Exports& exports, const std::string& layers) {
 }  // namespace
 
 int ServeConnection(const Config& config, BindPtr bind, int fd, int relay_fd,
-                    const Peer& peer) {
+                    const Peer& peer, const std::string& before_login) {
   RelayAudit audit(relay_fd);
   alarm(unsigned(
       config.auth.login_grace_time));  // default action: the child ends
@@ -201,7 +204,8 @@ int ServeConnection(const Config& config, BindPtr bind, int fd, int relay_fd,
     ssh_disconnect(s.get());
     return 1;
   }
-  ConnectionDoor door(config, s.get(), audit, *auth, who, *session_id);
+  ConnectionDoor door(config, s.get(), audit, *auth, who, *session_id,
+                      before_login);
   // What PAM's modules opened to syslog is not the user's to keep: the
   // session's lines go to the listener (log_line.h's SendLinesTo).
   closelog();

@@ -25,9 +25,10 @@ namespace sftpd {
 // without a privilege change). Returns the process exit status: 0 after a clean
 // end of every SFTP session on the connection, 1 when the connection was
 // refused or failed or a session ended on an error; each refusal is logged
-// with the user, address and port.
+// with the user, address and port. `before_login` says how the process was
+// confined before login (sandbox::ConfineBeforeLogin), for the login line.
 int ServeConnection(const Config& config, BindPtr bind, int fd, int relay_fd,
-                    const Peer& peer);
+                    const Peer& peer, const std::string& before_login);
 
 }  // namespace sftpd
 

@@ -17,7 +17,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "sftpd/base/io.h"
 #include "sftpd/daemon/connection.h"
@@ -25,6 +27,7 @@
 #include "sftpd/daemon/lifecycle.h"
 #include "sftpd/frontdoor/config_report.h"
 #include "sftpd/sandbox/capabilities.h"
+#include "sftpd/sandbox/sandbox.h"
 
 namespace sftpd {
 
@@ -418,6 +421,23 @@ void Listener::ServeChild(Fd conn, Fd relay, const Peer& peer) {
     _exit(1);
   }
   CloseFdsExcept({conn.get(), relay.get()});
+  // What it may change on disk, where no AppArmor profile confines it
+  // (sandbox.h); the login line says which. A daemon that is not root runs
+  // as its one user already, whose PAM account check runs a setgid helper
+  // (unix_chkpwd): nothing to guard there before login.
+  Result<std::string> before = std::string("not root");
+  if (geteuid() == 0) {
+    std::vector<std::string> writable;
+    for (const Export& e : config_.exports) {
+      writable.push_back(FixedDirectory(e.path));
+    }
+    const Result<Layers> layers = LayersFromEnvironment();
+    before = sandbox::ConfineBeforeLogin(writable, layers ? *layers : Layers{});
+  }
+  if (!before) {
+    Say(LOG_ERR, before.error());
+    _exit(1);
+  }
   // Its memory holds the host key libssh signs rekeyings with: no core
   // file, and no tracing or reading of /proc/PID/mem by the user it becomes
   // (the drop would clear this too, but not on every fs.suid_dumpable).
@@ -439,7 +459,7 @@ void Listener::ServeChild(Fd conn, Fd relay, const Peer& peer) {
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, SIG_DFL);
   sigprocmask(SIG_UNBLOCK, &signals_, nullptr);
   _exit(ServeConnection(config_, std::move(bind_), conn.Release(),
-                        relay.Release(), peer));
+                        relay.Release(), peer, *before));
 }
 
 }  // namespace sftpd

@@ -10,10 +10,7 @@
 
 namespace sftpd::sandbox {
 
-Result<std::string> EnterHat(const std::string& hat) {
-  // The confinement first: a process a profile confines must change into
-  // its hat whatever else it may not read (aa_is_enabled reads files the
-  // profile might not allow).
+Result<std::string> ConfiningProfile() {
   char* label = nullptr;
   char* mode = nullptr;  // points into label's allocation
   if (aa_getcon(&label, &mode) < 0) {
@@ -27,14 +24,23 @@ Result<std::string> EnterHat(const std::string& hat) {
   const std::string profile = label;
   std::free(label);
   if (profile == "unconfined") return std::string("apparmor unconfined");
+  return profile;
+}
+
+Result<std::string> EnterHat(const std::string& hat) {
+  // The confinement first: a process a profile confines must change into
+  // its hat whatever else it may not read (aa_is_enabled reads files the
+  // profile might not allow).
+  Result<std::string> profile = ConfiningProfile();
+  if (!profile || profile->starts_with("apparmor ")) return profile;
   // Token 0: the hat cannot be left again, whatever the session does.
   if (aa_change_hat(hat.c_str(), 0) != 0) {
     const int err = errno;
-    return Error{"apparmor: profile " + profile + " has no usable hat " + hat +
+    return Error{"apparmor: profile " + *profile + " has no usable hat " + hat +
                  " (" + std::strerror(err) +
                  "); regenerate it with `sftpd policy apparmor` and reload"};
   }
-  return "apparmor " + profile + "^" + hat;
+  return "apparmor " + *profile + "^" + hat;
 }
 
 }  // namespace sftpd::sandbox

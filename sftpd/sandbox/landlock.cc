@@ -113,44 +113,98 @@ Result<std::vector<LandlockRule>> OpenLandlockRules(
   return rules;
 }
 
-Result<LandlockState> RestrictWithLandlock(
-    std::span<const LandlockRule> rules) {
+namespace {
+
+// The kernel's Landlock ABI; 0 with `unavailable` said when it has none.
+Result<int> ProbeAbi(LandlockState& unavailable) {
   const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0,
                            LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 0) {
     const int err = errno;
     if (err == ENOSYS || err == EOPNOTSUPP) {
-      return LandlockState{
+      unavailable = LandlockState{
           .active = false,
           .text = std::string("landlock unavailable (") +
                   (err == ENOSYS ? "not in this kernel" : "disabled at boot") +
                   ")"};
+      return 0;
     }
     return Error{Errno("sandbox: landlock ABI probe", err)};
   }
+  return static_cast<int>(abi);
+}
 
+Result<Fd> NewRuleset(uint64_t handled) {
   landlock_ruleset_attr attr{};
-  attr.handled_access_fs = HandledRights(static_cast<int>(abi));
+  attr.handled_access_fs = handled;
   const long ruleset_fd =
       syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
   if (ruleset_fd < 0) {
     return Error{Errno("sandbox: landlock_create_ruleset", errno)};
   }
-  const Fd ruleset(static_cast<int>(ruleset_fd));
-  for (const LandlockRule& rule : rules) {
-    landlock_path_beneath_attr beneath{};
-    beneath.allowed_access = Rights(rule.kind, attr.handled_access_fs);
-    beneath.parent_fd = rule.fd.get();
-    if (syscall(SYS_landlock_add_rule, ruleset.get(),
-                LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) != 0) {
-      return Error{Errno("sandbox: landlock rule for " + rule.path, errno)};
-    }
+  return Fd(static_cast<int>(ruleset_fd));
+}
+
+Result<void> AddRule(const Fd& ruleset, int dir, uint64_t rights,
+                     const std::string& path) {
+  landlock_path_beneath_attr beneath{};
+  beneath.allowed_access = rights;
+  beneath.parent_fd = dir;
+  if (syscall(SYS_landlock_add_rule, ruleset.get(), LANDLOCK_RULE_PATH_BENEATH,
+              &beneath, 0) != 0) {
+    return Error{Errno("sandbox: landlock rule for " + path, errno)};
   }
+  return {};
+}
+
+Result<LandlockState> RestrictSelf(const Fd& ruleset, int abi) {
   if (syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0) {
     return Error{Errno("sandbox: landlock_restrict_self", errno)};
   }
   return LandlockState{.active = true,
                        .text = "landlock ABI " + std::to_string(abi)};
+}
+
+}  // namespace
+
+Result<LandlockState> RestrictWithLandlock(
+    std::span<const LandlockRule> rules) {
+  LandlockState unavailable;
+  Result<int> abi = ProbeAbi(unavailable);
+  if (!abi) return Error{abi.error()};
+  if (*abi == 0) return unavailable;
+  const uint64_t handled = HandledRights(*abi);
+  Result<Fd> ruleset = NewRuleset(handled);
+  if (!ruleset) return Error{ruleset.error()};
+  for (const LandlockRule& rule : rules) {
+    Result<void> added =
+        AddRule(*ruleset, rule.fd.get(), Rights(rule.kind, handled), rule.path);
+    if (!added) return Error{added.error()};
+  }
+  return RestrictSelf(*ruleset, *abi);
+}
+
+Result<LandlockState> RestrictChanges(std::span<const Fd> writable,
+                                      const Fd& proc) {
+  LandlockState unavailable;
+  Result<int> abi = ProbeAbi(unavailable);
+  if (!abi) return Error{abi.error()};
+  if (*abi == 0) return unavailable;
+  const uint64_t handled = HandledRights(*abi) & ~(kReadFile | kReadDir);
+  Result<Fd> ruleset = NewRuleset(handled);
+  if (!ruleset) return Error{ruleset.error()};
+  for (const Fd& dir : writable) {
+    Result<void> added =
+        AddRule(*ruleset, dir.get(), handled & ~kExecute, "a writable tree");
+    if (!added) return Error{added.error()};
+  }
+  // pam_loginuid opens loginuid with O_TRUNC.
+  if (Result<void> added = AddRule(*ruleset, proc.get(),
+                                   handled & (kWriteFile | kTruncate), "/proc");
+      !added) {
+    return Error{added.error()};
+  }
+  return RestrictSelf(*ruleset, *abi);
 }
 
 }  // namespace sftpd::sandbox

@@ -45,6 +45,15 @@ struct LandlockState {
 // itself).
 Result<LandlockState> RestrictWithLandlock(std::span<const LandlockRule> rules);
 
+// Restricts what the process may change rather than what it may read:
+// handles every right that executes a file or changes the filesystem, and
+// grants those (but execute) beneath `writable` only, plus writing to
+// files beneath `proc` (the process's own /proc directory). A kernel
+// without Landlock is a state, not an error. Errors: a failing syscall.
+// REQUIRES: no_new_privs is set.
+Result<LandlockState> RestrictChanges(std::span<const Fd> writable,
+                                      const Fd& proc);
+
 }  // namespace sftpd::sandbox
 
 #endif  // SFTPD_SFTPD_SANDBOX_LANDLOCK_H_

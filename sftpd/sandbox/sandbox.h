@@ -42,11 +42,32 @@ struct Tree {
 Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat,
                           const Layers& layers = {});
 
+// For the daemon's connection process before login, still root
+// (before_login.cc): when no AppArmor profile confines it (one that does
+// confines it instead; no_new_privs would forbid the later change into the
+// user's hat), sets no_new_privs and lets Landlock refuse every change to
+// the filesystem (writing, creating, removing, renaming, executing) but
+// beneath `writable` (the fixed parts of the export paths; "" for one that
+// starts in a home, which leaves the layer to login) and writing files of
+// its own /proc directory (pam_loginuid). Reading stays free:
+// authentication reads PAM's files, authorized_keys and homes. Returns a
+// description ("no_new_privs, landlock ABI 3, changes beneath exports
+// only", "apparmor sftpd (landlock from login on)"); a layer `layers`
+// switches off is skipped. An error: a step failed, and the connection
+// must not be served.
+Result<std::string> ConfineBeforeLogin(std::span<const std::string> writable,
+                                       const Layers& layers = {});
+
 // The AppArmor step alone (apparmor.cc): "apparmor unavailable (...)" when
 // the kernel has none, "apparmor unconfined" when no profile applies to the
 // process, "apparmor PROFILE^HAT" after the change; an error when the
 // profile has no such hat or the change fails.
 Result<std::string> EnterHat(const std::string& hat);
+
+// The profile confining the process (its label, "sftpd" or "sftpd^alice"),
+// or, when none does, "apparmor unconfined" / "apparmor unavailable (...)";
+// an error when the confinement cannot be read.
+Result<std::string> ConfiningProfile();
 
 }  // namespace sftpd::sandbox
 
