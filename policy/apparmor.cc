@@ -233,6 +233,9 @@ std::string AppArmorProfile(const Config& config,
   Line(out, 2, "/etc/security/limits.d/*.conf r,");
   Line(out, 2, "@{PROC}/@{pid}/loginuid rw,");
   Line(out, 2, "@{PROC}/@{pid}/uid_map r,");
+  Line(out, 2, "# pam_limits starts from init's limits; it raises no hard limit");
+  Line(out, 2, "@{PROC}/1/limits r,");
+  Line(out, 2, "deny capability sys_resource,");
   std::vector<std::string> keys;
   for (const Grantee& g : grantees) {
     for (const std::string& pattern : config.auth.authorized_keys) {

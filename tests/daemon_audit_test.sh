@@ -6,8 +6,9 @@
 # counting what it does not write; SIGHUP reopens it after a rotation;
 # [server] max_sessions_per_user, max_startups, idle_timeout (set by a
 # SIGHUP) and [auth] login_grace_time (silent and slow-loris clients),
-# max_tries are enforced and audited with their rule or reason; a claimed
-# user name holding a line break cannot forge a log line;
+# max_tries are enforced and audited with their rule or reason (a first
+# "none" free, later ones counted); a second user name on one connection
+# ends it; a claimed user name holding a line break cannot forge a log line;
 # max_startups_per_address keeps one address holding idle connections from
 # locking out another.
 # Usage: daemon_audit_test.sh /path/to/sftpd
@@ -194,6 +195,37 @@ fi
 check_not "an unknown user is refused" dsftp "$TMP/client_key" "nosuchuser-sftpd@127.0.0.1" <<<"ls"
 check "  ... audited with the name tried" \
   wait_audit '"user":"nosuchuser-sftpd".*"rule":"unknown user"'
+
+log "one user name per connection; \"none\" counts but the first"
+# ssh_probe.py sends one request a step on one connection: "refused" is a
+# failure answered, "closed REASON" the server's disconnect.
+steps() { timeout 60 /usr/bin/python3 "$(dirname "$0")/ssh_probe.py" "$PORT" steps "$@" 2>&1 || true; }
+got=$(steps none:"$T_USER1" none:"$T_USER1" none:"$T_USER1" none:"$T_USER1" none:"$T_USER1")
+check_eq "a first none is free, the next two fail max_tries = 2" \
+  "refused refused refused closed" "$(tr '\n' ' ' <<<"$got" | sed 's/closed .*/closed/')"
+for ((i = 0; i < 50; i++)); do
+  (($(audit_count '"detail":"failed none"') >= 2)) && break
+  sleep 0.1
+done
+check_eq "  ... each counted none is audited as a failure" "2" \
+  "$(audit_count '"rule":"authentication","detail":"failed none"')"
+check_eq "  ... and logged as sshd would" "2" \
+  "$(grep -c "Failed none for $T_USER1 from 127.0.0.1 port [0-9]* ssh2" "$DLOG" || true)"
+CHANGED=nosuchuser-sftpd-changed
+got=$(steps none:"$CHANGED" publickey:"$T_USER1":"$TMP/client_key")
+check_eq "a change of user name ends the connection, the right key unheard" \
+  "refused closed Change of username or service not allowed" "$(tr '\n' ' ' <<<"$got" | sed 's/ $//')"
+check "  ... audited under the first name, with the new one" \
+  wait_audit "\"user\":\"$CHANGED\".*\"rule\":\"user name changed\",\"detail\":\"to $T_USER1\""
+if grep -q "refused user $CHANGED from 127.0.0.1:[0-9]*: user name changed to $T_USER1\$" "$DLOG"; then
+  pass "  ... and logged"
+else fail "  ... and logged" "$(tail -5 "$DLOG")"; fi
+got=$(steps none:"$T_USER1" none:$'x\nsftpd: forged\x1b[0m')
+check_eq "a new name holding a line break ends it too" "closed" "$(sed -n '2s/ .*//p' <<<"$got")"
+check "  ... audited escaped" \
+  wait_audit '"rule":"user name changed","detail":"to x\\\\x0asftpd: forged\\\\x1b\[0m"'
+check "  ... and logged on one line, escaped" \
+  grep -qF 'user name changed to x\x0asftpd: forged\x1b[0m' "$DLOG"
 
 log "a claimed user name cannot forge a log line"
 # The name holds a line break and a whole sshd failure line for another

@@ -196,6 +196,13 @@ for name in "$NOUSER" "$T_USER3"; do
 done
 got=$(probe kbdint "$T_USER3" "$PW" 2>&1 | tail -1 || true)
 check_eq "  ... and is refused whatever it answers" "refused" "$got"
+# A client may drop a keyboard-interactive conversation for a new request;
+# that request is checked as any other: here it claims another name.
+got=$(probe steps "kbdint-cut:$PUSER:$NOUSER" 2>&1 || true)
+check_eq "a request for another name cutting a conversation short ends the connection" \
+  "closed Change of username or service not allowed" "$got"
+check "  ... audited with rule user name changed" \
+  wait_audit "\"user\":\"$PUSER\".*\"rule\":\"user name changed\",\"detail\":\"to $NOUSER\""
 # Each failed password waits for PAM (pam_unix's hashing and fail delay,
 # about 2 s): a name that may not log in must not fail measurably sooner.
 # Medians of 5; the bound is loose, so only a real difference fails it.

@@ -15,9 +15,18 @@ python3-paramiko, hence /usr/bin/python3). Every network wait is bounded.
   ssh_probe.py [--bind ADDR] PORT hold COUNT SECONDS
       opens COUNT connections that send nothing, prints "held COUNT", and
       keeps them open for SECONDS (or until killed)
+  ssh_probe.py [--bind ADDR] PORT steps STEP...
+      one connection, one authentication request a STEP, "none:USER",
+      "publickey:USER:KEYFILE" (an ed25519 key) or "kbdint-cut:USER:OTHER"
+      (keyboard-interactive for USER, which at the first prompt sends a
+      "none" request for OTHER before its answers); USER may change from
+      step to step; prints a line a step: "ok", "refused" (the server answered
+      failure) or "closed REASON" (it ended the connection unanswered, with
+      the reason of its disconnect message), and stops after "closed"
 """
 import argparse
 import json
+import logging
 import socket
 import sys
 import time
@@ -81,14 +90,72 @@ def hold(args):
     time.sleep(seconds)
 
 
+def steps(args):
+    # Which requests the server answered with failure: paramiko raises the
+    # same exception for a failure and for a connection closed meanwhile.
+    failures = []
+    table = paramiko.auth_handler.AuthHandler._client_handler_table
+    parse_failure = table[paramiko.common.MSG_USERAUTH_FAILURE]
+
+    def on_failure(handler, m):
+        failures.append(m)
+        parse_failure(handler, m)
+
+    table[paramiko.common.MSG_USERAUTH_FAILURE] = on_failure
+    reasons = []
+
+    class Disconnects(logging.Handler):
+        def emit(self, record):
+            text = record.getMessage()
+            if text.startswith("Disconnect (code"):
+                reasons.append(text.split(": ", 1)[1])
+
+    logger = logging.getLogger("paramiko.transport")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(Disconnects())
+    t = transport(args)
+    for step in args.rest:
+        method, rest = step.split(":", 1)
+        seen = len(failures)
+        try:
+            if method == "none":
+                t.auth_none(rest)
+            elif method == "kbdint-cut":
+                user, other = rest.split(":", 1)
+
+                def cut(title, instruction, prompts):
+                    m = paramiko.Message()
+                    m.add_byte(paramiko.common.cMSG_USERAUTH_REQUEST)
+                    for field in (other, "ssh-connection", "none"):
+                        m.add_string(field)
+                    t._send_message(m)
+                    return ["" for _ in prompts]
+
+                t.auth_interactive(user, cut)
+            else:
+                user, key = rest.rsplit(":", 1)
+                t.auth_publickey(
+                    user, paramiko.Ed25519Key.from_private_key_file(key))
+            print("ok", flush=True)
+        except (paramiko.SSHException, EOFError, OSError):
+            if len(failures) > seen:
+                print("refused", flush=True)
+            else:
+                print("closed " + " ".join(reasons), flush=True)
+                break
+    t.close()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--bind")
     p.add_argument("port", type=int)
-    p.add_argument("mode", choices=["password", "kbdint", "hold"])
+    p.add_argument("mode", choices=["password", "kbdint", "hold", "steps"])
     p.add_argument("rest", nargs="*")
     args = p.parse_args()
-    {"password": password, "kbdint": kbdint, "hold": hold}[args.mode](args)
+    modes = {"password": password, "kbdint": kbdint, "hold": hold,
+             "steps": steps}
+    modes[args.mode](args)
 
 
 if __name__ == "__main__":

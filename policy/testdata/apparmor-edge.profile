@@ -59,6 +59,9 @@ profile sftpd /usr{,/local}/{s,}bin/sftpd {
   /etc/security/limits.d/*.conf r,
   @{PROC}/@{pid}/loginuid rw,
   @{PROC}/@{pid}/uid_map r,
+  # pam_limits starts from init's limits; it raises no hard limit
+  @{PROC}/1/limits r,
+  deny capability sys_resource,
   # authorized_keys of the users below
   "/etc/sftpd/authorized_keys/j.doe" r,
   "/etc/sftpd/authorized_keys/nohome" r,

@@ -19,7 +19,8 @@ namespace sftpd {
 
 namespace {
 
-// What the server decided about one claimed user name, once per name.
+// What the server decided about the user name the connection's first
+// request claimed.
 struct Candidate {
   std::string name;              // as claimed: for PAM and the audit trail
   std::string shown;             // Printable and bounded: for log lines
@@ -135,6 +136,8 @@ int MethodBits(const Config& config) {
 
 std::string MethodName(int method) {
   switch (method) {
+    case SSH_AUTH_METHOD_NONE:
+      return "none";
     case SSH_AUTH_METHOD_PUBLICKEY:
       return "publickey";
     case SSH_AUTH_METHOD_PASSWORD:
@@ -151,37 +154,41 @@ std::string MethodName(int method) {
 // A keyboard-interactive PAM conversation over the client: each round goes
 // out as an info request on `*m` (the request, then each response), and
 // `*m` becomes the client's next message. The response carries no user name
-// (libssh leaves it NULL): the name is the one of the first request.
-PamAsk KbdintAsker(ssh_session s, MessagePtr* m) {
-  return
-      [s, m](const PamRound& round) -> std::optional<std::vector<std::string>> {
-        std::vector<const char*> prompts;
-        std::vector<char> echo;
-        for (const PamPrompt& p : round.prompts) {
-          prompts.push_back(p.text.c_str());
-          echo.push_back(p.echo ? 1 : 0);
-        }
-        if (!*m || ssh_message_auth_interactive_request(
-                       m->get(), "", round.instruction.c_str(),
-                       unsigned(prompts.size()), prompts.data(),
-                       echo.data()) != SSH_OK) {
-          return std::nullopt;
-        }
-        m->reset(ssh_message_get(s));
-        if (!*m || ssh_message_type(m->get()) != SSH_REQUEST_AUTH ||
-            ssh_message_subtype(m->get()) != SSH_AUTH_METHOD_INTERACTIVE ||
-            !ssh_message_auth_kbdint_is_response(m->get())) {
-          return std::nullopt;
-        }
-        int n = ssh_userauth_kbdint_getnanswers(s);
-        if (n < 0 || size_t(n) != prompts.size()) return std::nullopt;
-        std::vector<std::string> answers;
-        for (unsigned i = 0; i < unsigned(n); ++i) {
-          const char* a = ssh_userauth_kbdint_getanswer(s, i);
-          answers.emplace_back(a != nullptr ? a : "");
-        }
-        return answers;
-      };
+// (libssh leaves it NULL): the name is the one of the first request. A
+// message other than a response ends the conversation and sets
+// `*cut_short`: the client may drop it for a new request (RFC 4252).
+PamAsk KbdintAsker(ssh_session s, MessagePtr* m, bool* cut_short) {
+  return [s, m, cut_short](
+             const PamRound& round) -> std::optional<std::vector<std::string>> {
+    std::vector<const char*> prompts;
+    std::vector<char> echo;
+    for (const PamPrompt& p : round.prompts) {
+      prompts.push_back(p.text.c_str());
+      echo.push_back(p.echo ? 1 : 0);
+    }
+    if (!*m ||
+        ssh_message_auth_interactive_request(
+            m->get(), "", round.instruction.c_str(), unsigned(prompts.size()),
+            prompts.data(), echo.data()) != SSH_OK) {
+      return std::nullopt;
+    }
+    m->reset(ssh_message_get(s));
+    if (!*m) return std::nullopt;
+    if (ssh_message_type(m->get()) != SSH_REQUEST_AUTH ||
+        ssh_message_subtype(m->get()) != SSH_AUTH_METHOD_INTERACTIVE ||
+        !ssh_message_auth_kbdint_is_response(m->get())) {
+      *cut_short = true;
+      return std::nullopt;
+    }
+    int n = ssh_userauth_kbdint_getnanswers(s);
+    if (n < 0 || size_t(n) != prompts.size()) return std::nullopt;
+    std::vector<std::string> answers;
+    for (unsigned i = 0; i < unsigned(n); ++i) {
+      const char* a = ssh_userauth_kbdint_getanswer(s, i);
+      answers.emplace_back(a != nullptr ? a : "");
+    }
+    return answers;
+  };
 }
 
 // Runs `check` (authenticate, or the account check alone) on a new PAM
@@ -237,9 +244,16 @@ class Authenticator {
     std::unique_ptr<PamLogin> pam;  // set: the user is in
     bool pk_ok = false;  // a key offered without a signature was answered
     bool gone = false;   // the client left mid-conversation
+    // The client's message that ended a keyboard-interactive conversation
+    // is in `*m`, unanswered: the loop takes it as the next request.
+    bool cut_short = false;
   };
-  // Decides the name `m` claims, unless it is the current candidate's.
-  void Claim(ssh_message m);
+  // Decides the name `m` claims, when it is the connection's first request.
+  // False: a later request claims another name, which sshd answers by
+  // disconnecting ("Change of username or service not allowed"); this is
+  // refused, logged and audited (rule "user name changed"), and the caller
+  // ends the connection with that message.
+  bool Claim(ssh_message m);
   // Answers the auth request `*m` of `method` (the caller answers a
   // failure); `*m` may be replaced by the client's later messages.
   Answer Try(MessagePtr* m, int method, bool stray_response);
@@ -254,13 +268,15 @@ class Authenticator {
   RelayAudit& audit_;
   const int enabled_;  // the SSH_AUTH_METHOD_* bits offered
   std::unique_ptr<Candidate> cand_;
+  int requests_ = 0;  // auth messages so far
   int failures_ = 0;
 };
 
 std::optional<Authenticated> Authenticator::Run() {
   ssh_set_auth_methods(s_, enabled_);
+  MessagePtr next;  // a message that cut a conversation short
   while (failures_ < config_.auth.max_tries) {
-    MessagePtr m(ssh_message_get(s_));
+    MessagePtr m = next ? std::move(next) : MessagePtr(ssh_message_get(s_));
     if (!m) return std::nullopt;  // the client went away
     if (ssh_message_type(m.get()) != SSH_REQUEST_AUTH) {
       ssh_message_reply_default(m.get());  // service requests: accepted
@@ -269,12 +285,22 @@ std::optional<Authenticated> Authenticator::Run() {
     const int method = ssh_message_subtype(m.get());
     const bool stray_response = method == SSH_AUTH_METHOD_INTERACTIVE &&
                                 ssh_message_auth_kbdint_is_response(m.get());
-    if (!stray_response) Claim(m.get());
+    if (!stray_response && !Claim(m.get())) return std::nullopt;
+    ++requests_;
     Answer answer = Try(&m, method, stray_response);
     if (answer.gone) return std::nullopt;
     if (answer.pk_ok) continue;
     if (answer.pam) return Accept(m.get(), method, std::move(answer.pam));
-    if (method != SSH_AUTH_METHOD_NONE) Fail(method);
+    // As in sshd, only a first request of "none" is free: clients send it
+    // to learn the methods. Every later request that fails counts, "none"
+    // too, or a client could ask without end.
+    if (method != SSH_AUTH_METHOD_NONE || requests_ > 1) Fail(method);
+    // The abandoned conversation is counted (PAM ran), and answered no
+    // more; the message that ended it goes through this loop's checks.
+    if (answer.cut_short) {
+      next = std::move(m);
+      continue;
+    }
     ssh_message_auth_set_methods(m.get(), enabled_);
     ssh_message_reply_default(m.get());
   }
@@ -288,12 +314,26 @@ std::optional<Authenticated> Authenticator::Run() {
   return std::nullopt;
 }
 
-void Authenticator::Claim(ssh_message m) {
+bool Authenticator::Claim(ssh_message m) {
   const char* name = ssh_message_auth_user(m);
   std::string user = name ? name : "";
-  if (!cand_ || cand_->name != user) {
+  if (!cand_) {
     cand_ = Decide(config_, peer_, user, audit_);
+    return true;
   }
+  if (cand_->name == user) return true;
+  // libssh turns a request for a service other than ssh-connection into
+  // one of an unknown method, which fails: the service cannot change.
+  const std::string to = Printable(user, kMaxShownName);
+  Note(LOG_WARNING, "refused user " + cand_->shown + " from " + peer_.text +
+                        ": user name changed to " + to);
+  audit_.Record({.op = "login",
+                 .result = "refused",
+                 .rule = "user name changed",
+                 .detail = "to " + to});
+  ssh_session_set_disconnect_message(
+      s_, "Change of username or service not allowed");
+  return false;
 }
 
 Authenticator::Answer Authenticator::Try(MessagePtr* m, int method,
@@ -313,10 +353,10 @@ Authenticator::Answer Authenticator::Try(MessagePtr* m, int method,
     answer.pam = ThroughPam(*cand_, peer_, "password",
                             [&](PamLogin& p) { return p.Authenticate(ask); });
   } else if (method == SSH_AUTH_METHOD_INTERACTIVE && !admissible) {
-    RefusedThroughPam(*cand_, peer_, KbdintAsker(s_, m));
+    RefusedThroughPam(*cand_, peer_, KbdintAsker(s_, m, &answer.cut_short));
     answer.gone = !*m;
   } else if (method == SSH_AUTH_METHOD_INTERACTIVE) {
-    PamAsk ask = KbdintAsker(s_, m);
+    PamAsk ask = KbdintAsker(s_, m, &answer.cut_short);
     answer.pam = ThroughPam(*cand_, peer_, "keyboard-interactive",
                             [&](PamLogin& p) { return p.Authenticate(ask); });
     answer.gone = !*m;

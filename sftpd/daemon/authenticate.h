@@ -1,7 +1,9 @@
 // Authentication of one daemon connection, by method: publickey (the
 // user's authorized_keys files, then PAM's account check), and password or
-// keyboard-interactive through PAM. Each claimed name is decided once (an
-// entry, allow_from, the keys) before any credential is looked at. Runs in
+// keyboard-interactive through PAM. The first request fixes the user name,
+// decided once (an entry, allow_from, the keys) before any credential is
+// looked at; as in sshd, a request claiming another name ends the
+// connection. Runs in
 // the connection's process, as root or as the user the daemon runs as;
 // single-threaded.
 #ifndef SFTPD_SFTPD_DAEMON_AUTHENTICATE_H_
@@ -29,12 +31,15 @@ struct Authenticated {
 };
 
 // Offers the [auth] methods on `s` (after its key exchange) and answers the
-// client's requests until one succeeds, at most [auth] max_tries failing.
+// client's requests until one succeeds, at most [auth] max_tries failing
+// (as in sshd, each failed request counts but a first "none", and a key
+// offered without a signature that would be accepted costs nothing).
 // Logs as sshd does ("Accepted publickey for U from A port P ssh2: KEY",
 // "Failed password for invalid user U from ..."), so watchers written for
 // sshd read these lines too; each refused name and each failure is audited
-// through `audit`. nullopt: not authenticated (the client left, or
-// max_tries failed), each reason logged and audited already.
+// through `audit`. nullopt: not authenticated (the client left, max_tries
+// failed, or it changed the user name: the caller's ssh_disconnect then
+// says so), each reason logged and audited already.
 // REQUIRES: peer.address is set.
 std::optional<Authenticated> Authenticate(const Config& config, ssh_session s,
                                           const Peer& peer, RelayAudit& audit);

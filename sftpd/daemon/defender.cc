@@ -28,9 +28,10 @@ std::optional<Offence> OffenceOfLoginRule(std::string_view rule) {
   if (rule == "authentication") return Offence::kFailedLogin;
   // An existing user refused by her own allow_from: not an invalid user.
   if (rule == "allow_from") return Offence::kUserNotAllowed;
-  // Refusals of the claimed name itself (daemon/connection.cc's Decide).
-  for (std::string_view r :
-       {"unknown user", "no entry", "root", "own account only"}) {
+  // Refusals of the claimed name itself (daemon/authenticate.cc's Decide),
+  // and a second name claimed on one connection, refused unseen.
+  for (std::string_view r : {"unknown user", "no entry", "root",
+                             "own account only", "user name changed"}) {
     if (rule == r) return Offence::kInvalidUser;
   }
   return std::nullopt;

@@ -24,7 +24,8 @@ namespace sftpd {
 // What a connection did that counts against its address.
 enum class Offence {
   kFailedLogin,     // a wrong key or password for a user who may log in
-  kInvalidUser,     // a name that may not log in at all
+  kInvalidUser,     // a name that may not log in at all, or a second name
+                    // claimed on one connection
   kNotAllowed,      // from an address outside every allow_from (scored as an
                     // invalid user: nobody may log in from there)
   kUserNotAllowed,  // a user whose allow_from leaves out the address (scored

@@ -184,8 +184,8 @@ TEST_CASE("defender: a flood of sources costs bounded memory, bans kept") {
 
 TEST_CASE("defender: refused-login rules map to offences") {
   CHECK(OffenceOfLoginRule("authentication") == Offence::kFailedLogin);
-  for (const char* r :
-       {"unknown user", "no entry", "root", "own account only"}) {
+  for (const char* r : {"unknown user", "no entry", "root", "own account only",
+                        "user name changed"}) {
     CHECK(OffenceOfLoginRule(r) == Offence::kInvalidUser);
   }
   // A user who exists, refused from that address: scored the same, named
