@@ -6,7 +6,12 @@
 # never_ban addresses are never banned (also when added by a SIGHUP); names
 # that may not log in, scanners that never try, and connections from outside
 # every allow_from are scored too, and a flood of drops costs the audit
-# trail a line and a count per address.
+# trail a line and a count per address. Over IPv6 (::1 is the only IPv6
+# loopback address, so the prefix rules themselves are unit-tested): with
+# ipv6_prefix = 128, ::1 is banned as ::1/128, logged and audited with that
+# prefix, listed by `sftpd bans`; a SIGHUP that changes ipv6_prefix says
+# once that the IPv6 scores are forgotten and keeps the ban; `sftpd unban`
+# of the address lifts it.
 # Usage: daemon_defender_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -22,9 +27,12 @@ chown "$T_USER1:" "$SRV/users/$T_USER1"
 chmod 0755 "$K" "$TMP/hk"
 
 PORT=$(free_loopback_port) || die "no free port found"
-# config NEVER_BAN: the config with that never_ban list (TOML array body).
+# config NEVER_BAN [IPV6_PREFIX]: the config with that never_ban list (TOML
+# array body) and ipv6_prefix (default 128).
 config() {
-  { daemon_config "$PORT" "audit: syslog = false"; cat <<CONFIG; } | install_config "$CFG"
+  { daemon_config "$PORT" "audit: syslog = false" \
+      "server: listen = [\"127.0.0.1:$PORT\", \"[::1]:$PORT\"]"
+    cat <<CONFIG; } | install_config "$CFG"
 # 5 points ban; one point drains every 120 s, so none drains during the test.
 [defender]
 threshold = 5
@@ -33,17 +41,19 @@ ban_time = $BAN_TIME
 score_failed_login = 1
 score_invalid_user = 2
 score_no_auth = 2
+ipv6_prefix = ${2:-128}
+ipv6_wide_prefix = 48
 never_ban = [$1]
 
 [exports.home]
 path = "$SRV/users/%u"
 owner_only = true
 
-# 127.0.0.0/29 may log in; a connection from elsewhere is dropped by the
-# listener.
+# 127.0.0.0/29 and ::1 may log in; a connection from elsewhere is dropped
+# by the listener.
 [users.$T_USER1]
 exports = ["home"]
-allow_from = ["127.0.0.0/29"]
+allow_from = ["127.0.0.0/29", "::1"]
 CONFIG
 }
 config '"127.0.0.4"'
@@ -125,6 +135,34 @@ check_eq "three silent connections from 127.0.0.6 ban it (2 points each)" "3" \
   "$(attempts_until_ban 127.0.0.6 5 scan 127.0.0.6)"
 check "  ... for no login attempt" grep -q '"addr":"127.0.0.6","op":"ban",.*reached, last offence: no login attempt' "$AUDIT"
 
+log "IPv6: ::1 with ipv6_prefix = 128"
+# login6 KEY: one `ls` session over ::1.
+login6() { dsftp "$1" "$T_USER1@[::1]" <<<"ls"; }
+# sftpd_cmd ARGS...: the control command, its output in $OUT.
+sftpd_cmd() { timeout 40 "$SFTPD" "$1" --config "$CFG" "${@:2}" >"$OUT" 2>"$ERR"; }
+check "::1 logs in with the right key" login6 "$TMP/client_key"
+check_eq "five wrong keys from ::1 ban it" "5" \
+  "$(attempts_until_ban ::1 10 login6 "$TMP/wrong_key")"
+check "  ... audited with the client's address and the prefix banned" \
+  grep -q '"addr":"::1","op":"ban","result":"banned","rule":"defender","detail":"::1/128 for '"$BAN_TIME"' s: score 5 reached, last offence: failed login"' "$AUDIT"
+check "  ... logged with the prefix" \
+  grep -q "banned ::1/128 for $BAN_TIME s: score 5 reached, last offence: failed login (client ::1)" "$DLOG"
+check "  ... the failures logged sshd's way carry the full address" \
+  grep -q "Failed publickey for $T_USER1 from ::1 port [0-9]* ssh2" "$DLOG"
+if command -v fail2ban-regex >/dev/null; then
+  # (fail2ban's sshd filter does not count publickey failures, sshd's nor
+  # these; the failures it counts are checked in daemon_audit_test.)
+  grep 'banned ' "$DLOG" >"$TMP/ban_lines.log"
+  check "  ... the daemon's log has the ban lines" test -s "$TMP/ban_lines.log"
+  check_eq "  ... fail2ban's sshd filter counts none of them as a failure" "0" \
+    "$(fail2ban-regex -d '{NONE}' --out row "$TMP/ban_lines.log" 'sshd[_daemon=sftpd,mode=aggressive]' 2>&1 |
+      grep -c '^\[' || true)"
+fi
+check_not "::1 is refused with the right key" login6 "$TMP/client_key"
+check "sftpd bans" sftpd_cmd bans
+check "  ... lists ::1/128" grep -qE '^::1/128 +5 ' "$OUT"
+check "  ... and 127.0.0.3" grep -qE '^127\.0\.0\.3 ' "$OUT"
+
 log "a flood of connections from 127.0.0.9, outside every allow_from"
 # flood FROM N: N connections from FROM, one at a time, each read until the
 # server closes it; prints how many were closed so.
@@ -166,6 +204,25 @@ check_not "127.0.0.3 is still banned after it" login 127.0.0.3 "$TMP/client_key"
 check "  ... dropped before key exchange" \
   grep -qE 'kex_exchange_identification|Connection closed|Connection reset' "$ERR"
 check "127.0.0.6, now in never_ban, is served at once" login 127.0.0.6 "$TMP/client_key"
+
+log "SIGHUP with ipv6_prefix = 96"
+config '"127.0.0.4", "127.0.0.6"' 96
+check "the daemon answers SIGHUP" daemon_hup
+check "  ... and reloads" test "$(grep -c 'SIGHUP: reloaded' "$DLOG")" -gt "$((reloads + 1))"
+check_eq "  ... says once that the IPv6 scores are forgotten" "1" \
+  "$(grep -c 'IPv6 prefixes changed from /128 and /48 to /96 and /48: the scores of [0-9]* IPv6 networks are forgotten; bans in force are kept' "$DLOG" || true)"
+check_not "::1 is still banned" login6 "$TMP/client_key"
+check "sftpd unban ::1" sftpd_cmd unban ::1
+check "  ... lifts ::1/128" grep -qx "unbanned ::1/128" "$OUT"
+check "  ... audited" grep -q '"addr":"::1","op":"unban","result":"ok","rule":"defender","detail":"sftpd unban by uid 0: ::1/128"' "$AUDIT"
+check "  ... and logged" grep -q "unbanned ::1/128 (sftpd unban)" "$DLOG"
+check "::1 logs in again" login6 "$TMP/client_key"
+rc=0
+sftpd_cmd unban 2001:db8::/48 || rc=$?
+check_eq "unban of a block with no ban in it exits 1" "1" "$rc"
+rc=0
+sftpd_cmd unban 2001:db8::5/48 || rc=$?
+check_eq "unban of a block with host bits set exits 2" "2" "$rc"
 
 log "the ban ends after ban_time = $BAN_TIME s"
 served=0
