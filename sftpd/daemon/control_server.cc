@@ -75,10 +75,11 @@ void Listener::AnswerControl() {
     answer = std::string(kControlError) + "root only\n";
   } else {
     std::optional<ControlRequest> r = ParseControlRequest(line);
-    answer = r ? ControlAnswer(*r, *peer)
-               : std::string(kControlError) +
-                     "unknown request; expected sessions, kick "
-                     "USER|SESSION, status, reload, bans or unban ADDRESS\n";
+    answer =
+        r ? ControlAnswer(*r, *peer)
+          : std::string(kControlError) +
+                "unknown request; expected sessions, kick "
+                "USER|SESSION, status, reload, bans or unban ADDRESS|CIDR\n";
   }
   std::string_view rest = answer;
   while (!rest.empty()) {
