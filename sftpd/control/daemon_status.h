@@ -65,7 +65,8 @@ std::optional<Cidr> ParseBanTarget(std::string_view text);
 // The client commands against the daemon at control socket `path`; output
 // to `out`, errors to `err`. Each returns its exit status: 0, or 1 when the
 // daemon cannot be asked, a reload was refused (the errors are printed) or
-// there is no such ban; 2 for an unban target that is not an address.
+// there is no such ban; 2 for an unban target that is not an address or
+// a CIDR block.
 int PrintStatus(const std::string& path, bool json, FILE* out, FILE* err);
 int Reload(const std::string& path, FILE* out, FILE* err);
 int PrintBans(const std::string& path, bool json, FILE* out, FILE* err);
