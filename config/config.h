@@ -134,11 +134,16 @@ struct AuditSection {
   bool operator==(const AuditSection&) const = default;
 };
 
-// [defender]: the daemon's brute-force defence. Each client address (an IPv6
-// one by its /64, which one host usually holds whole) has a score; each
-// offence adds its points, and the score drains by `threshold` points per
-// `observation_time`. An address whose score reaches `threshold` is banned:
-// its connections are closed before key exchange for `ban_time` seconds.
+// [defender]: the daemon's brute-force defence. Each client network (an
+// IPv4 address; an IPv6 address by its `ipv6_prefix`, /64 by default, which
+// one host usually holds whole) has a score; each offence adds its points,
+// and the score drains by `threshold` points per `observation_time`. A
+// network whose score reaches `threshold` is banned: its connections are
+// closed before key exchange for `ban_time` seconds. Each IPv6
+// `ipv6_wide_prefix` counts the networks in it that begin to offend (each at
+// most once per `observation_time`; the count drains by `ipv6_wide_networks`
+// per `observation_time`); at `ipv6_wide_networks` the wide prefix is banned
+// too, so rotating through the /64s of a /48 does not evade the score.
 struct DefenderSection {
   bool enabled = true;
   int threshold = 15;
@@ -150,6 +155,9 @@ struct DefenderSection {
   int score_no_auth = 2;       // ended without trying to log in, or timed out
   int score_over_limit = 3;    // dropped over a connection limit, or over
                                // max_sessions_per_user
+  int ipv6_prefix = 64;        // 32..128: an IPv6 client's network
+  int ipv6_wide_prefix = 48;   // 32..ipv6_prefix
+  int ipv6_wide_networks = 8;  // 0: no wide bans; else 2..10000
   std::vector<Cidr> never_ban;
   bool operator==(const DefenderSection&) const = default;
 };

@@ -560,9 +560,9 @@ TEST_CASE("config: [audit] on_failure and atomic_uploads") {
 TEST_CASE("config: an export's group makes a group share") {
   TempDir dir;
   const auto load = [&](const std::string& group) {
-    return ParseConfig("[exports.e]\npath = \"" + dir.path() + "\"\n" +
-                           group + "\n",
-                       "f.toml");
+    return ParseConfig(
+        "[exports.e]\npath = \"" + dir.path() + "\"\n" + group + "\n",
+        "f.toml");
   };
   const LoadResult a = load("group = \"root\"");
   const Config& shared = Ok(a);
@@ -1022,9 +1022,8 @@ TEST_CASE("config: each entry grants its exports from its own addresses") {
   // From alice's own network, her entry and staff's both admit.
   const Rights inside = from("alice", "127.0.0.5");
   CHECK(Names(inside) == std::vector<std::string>{"shared", "home", "archive"});
-  CHECK(inside.granted_by == std::vector<std::string>{"users.alice",
-                                                      "users.alice",
-                                                      "groups.staff"});
+  CHECK(inside.granted_by ==
+        std::vector<std::string>{"users.alice", "users.alice", "groups.staff"});
   // From staff's other networks only staff's exports: not her "shared".
   const Rights staff = from("alice", "127.0.1.5");
   CHECK(Names(staff) == std::vector<std::string>{"home", "archive"});
@@ -1042,9 +1041,9 @@ TEST_CASE("config: each entry grants its exports from its own addresses") {
   CHECK(outside.exports.empty());
   CHECK_FALSE(outside.Allows(*Address::Parse("127.0.3.1")));
   // The tables and the union of addresses do not depend on the address.
-  CHECK(outside.table_names == std::vector<std::string>{
-                                   "users.alice", "groups.staff",
-                                   "groups.backup"});
+  CHECK(outside.table_names == std::vector<std::string>{"users.alice",
+                                                        "groups.staff",
+                                                        "groups.backup"});
   CHECK(outside.allow_from.size() == 4);
 
   // An entry without allow_from widens only its own exports: "open" gets
@@ -1131,7 +1130,7 @@ TEST_CASE("config: [defender] is on by default and read as written") {
                                              "never_ban = [\"127.0.0.4\", "
                                              "\"10.0.0.0/8\", \"::1\"]\n",
                                              "d.toml"))
-                                     .defender;
+                                  .defender;
   CHECK_FALSE(set.enabled);
   CHECK(set.threshold == 3);
   CHECK(set.ban_time == 5);
@@ -1145,10 +1144,10 @@ TEST_CASE("config: [defender] is on by default and read as written") {
 
 TEST_CASE("config: [defender] errors name line and key") {
   const LoadResult r = ParseConfig(
-      "[defender]\n"                                    // 1
-      "enabled = \"yes\"\n"                             // 2
+      "[defender]\n"                                         // 1
+      "enabled = \"yes\"\n"                                  // 2
       "never_ban = [\"127.0.0.1/33\", 7, \"10.1.0.0/8\"]\n"  // 3
-      "ban_tme = 60\n",                                  // 4
+      "ban_tme = 60\n",                                      // 4
       "d.toml");
   INFO(AllErrors(r));
   REQUIRE_FALSE(r.config.has_value());
@@ -1161,6 +1160,66 @@ TEST_CASE("config: [defender] errors name line and key") {
   CHECK(r.errors[3].key == "defender.never_ban[2]");
   CHECK(r.errors[4].line == 4);
   CHECK(Contains(r.errors[4].message, "did you mean 'ban_time'?"));
+}
+
+TEST_CASE("config: [defender] IPv6 prefixes, read as written or refused") {
+  const DefenderSection d = Ok(ParseConfig("", "d.toml")).defender;
+  CHECK(d.ipv6_prefix == 64);
+  CHECK(d.ipv6_wide_prefix == 48);
+  CHECK(d.ipv6_wide_networks == 8);
+  const DefenderSection set = Ok(ParseConfig("[defender]\n"
+                                             "ipv6_prefix = 128\n"
+                                             "ipv6_wide_prefix = 128\n"
+                                             "ipv6_wide_networks = 0\n",
+                                             "d.toml"))
+                                  .defender;
+  CHECK(set.ipv6_prefix == 128);
+  CHECK(set.ipv6_wide_prefix == 128);
+  CHECK(set.ipv6_wide_networks == 0);
+
+  // Out of range: file, line and key, as every integer key.
+  for (const char* bad :
+       {"ipv6_prefix = 31", "ipv6_prefix = 129", "ipv6_wide_prefix = 31",
+        "ipv6_wide_prefix = 129", "ipv6_wide_networks = -1",
+        "ipv6_wide_networks = 10001"}) {
+    INFO(bad);
+    const ConfigError e =
+        OneError(ParseConfig(std::string("[defender]\n") + bad + "\n", "p"));
+    CHECK(e.file == "p");
+    CHECK(e.line == 2);
+    CHECK(e.key ==
+          "defender." + std::string(bad).substr(0, std::string(bad).find(' ')));
+    CHECK(Contains(e.message, "must be "));
+  }
+  // 1 would ban a wide prefix at its first network's first offence.
+  const ConfigError one = OneError(
+      ParseConfig("[defender]\nthreshold = 3\nipv6_wide_networks = 1\n", "o"));
+  CHECK(one.line == 3);
+  CHECK(one.key == "defender.ipv6_wide_networks");
+  CHECK(Contains(one.message, "0 (no wide bans) or 2..10000, got 1"));
+
+  // The wide prefix may not be longer than the scored one: the error points
+  // at whichever of the two was set later, or at the one set at all.
+  const ConfigError wide = OneError(ParseConfig(
+      "[defender]\nipv6_prefix = 56\nipv6_wide_prefix = 60\n", "w.toml"));
+  CHECK(wide.ToString() ==
+        "w.toml:3:20: defender.ipv6_wide_prefix: ipv6_wide_prefix (/60) must "
+        "be at most ipv6_prefix (/56)");
+  const ConfigError narrow =
+      OneError(ParseConfig("[defender]\n\nipv6_prefix = 40\n", "n.toml"));
+  CHECK(narrow.file == "n.toml");
+  CHECK(narrow.line == 3);
+  CHECK(narrow.key == "defender.ipv6_prefix");
+  CHECK(narrow.message ==
+        "ipv6_wide_prefix (/48, the default) must be at most ipv6_prefix "
+        "(/40)");
+  const ConfigError first = OneError(ParseConfig(
+      "[defender]\nipv6_wide_prefix = 100\nipv6_prefix = 96\n", "f"));
+  CHECK(first.line == 3);
+  CHECK(first.key == "defender.ipv6_prefix");
+  // A value refused for its range is not compared again.
+  OneError(ParseConfig("[defender]\nipv6_prefix = 40\nipv6_wide_prefix = 300\n",
+                       "r"));
 }
 
 TEST_CASE("config: the control socket of a broken file, read leniently") {
@@ -1193,11 +1252,17 @@ TEST_CASE("config: Describe summarises exports, users and groups") {
   CHECK(Contains(d, "groups:\n  staff: "));
   CHECK(Contains(Describe(Ok(ParseConfig("", "e"))),
                  "e: 0 exports, 0 users, 0 groups"));
-  CHECK(Contains(d, "defender: ban for 1800 s at 15 points; never: none\n"));
-  CHECK(Contains(Describe(Ok(ParseConfig(
-                     "[defender]\nnever_ban = [\"10.0.0.0/8\", \"::1\"]\n",
-                     "n"))),
-                 "never: 10.0.0.0/8, ::1/128\n"));
+  CHECK(Contains(d,
+                 "defender: ban for 1800 s at 15 points; IPv6 by /64, its /48 "
+                 "at 8 networks; never: none\n"));
+  CHECK(Contains(Describe(Ok(ParseConfig("[defender]\nipv6_prefix = 128\n"
+                                         "ipv6_wide_networks = 0\n",
+                                         "w"))),
+                 "; IPv6 by /128; never: none\n"));
+  CHECK(Contains(
+      Describe(Ok(ParseConfig(
+          "[defender]\nnever_ban = [\"10.0.0.0/8\", \"::1\"]\n", "n"))),
+      "never: 10.0.0.0/8, ::1/128\n"));
   CHECK(Contains(
       Describe(Ok(ParseConfig("[defender]\nenabled = false\n", "off"))),
       "defender: off\n"));

@@ -67,8 +67,13 @@ std::string Describe(const Config& config) {
     std::vector<std::string> never;
     for (const Cidr& c : d.never_ban) never.push_back(c.ToString());
     out += "defender: ban for " + std::to_string(d.ban_time) + " s at " +
-           std::to_string(d.threshold) +
-           " points; never: " + (never.empty() ? "none" : list(never)) + "\n";
+           std::to_string(d.threshold) + " points; IPv6 by /" +
+           std::to_string(d.ipv6_prefix) +
+           (d.ipv6_wide_networks > 0 && d.ipv6_wide_prefix < d.ipv6_prefix
+                ? ", its /" + std::to_string(d.ipv6_wide_prefix) + " at " +
+                      std::to_string(d.ipv6_wide_networks) + " networks"
+                : std::string()) +
+           "; never: " + (never.empty() ? "none" : list(never)) + "\n";
   } else {
     out += "defender: off\n";
   }

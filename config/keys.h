@@ -33,10 +33,11 @@ inline constexpr std::array<std::string_view, 4> kAuthKeys = {
     "methods", "authorized_keys", "login_grace_time", "max_tries"};
 inline constexpr std::array<std::string_view, 3> kAuditKeys = {"log", "syslog",
                                                                "on_failure"};
-inline constexpr std::array<std::string_view, 9> kDefenderKeys = {
-    "enabled",       "threshold",          "observation_time",
-    "ban_time",      "score_failed_login", "score_invalid_user",
-    "score_no_auth", "score_over_limit",   "never_ban"};
+inline constexpr std::array<std::string_view, 12> kDefenderKeys = {
+    "enabled",          "threshold",          "observation_time",
+    "ban_time",         "score_failed_login", "score_invalid_user",
+    "score_no_auth",    "score_over_limit",   "ipv6_prefix",
+    "ipv6_wide_prefix", "ipv6_wide_networks", "never_ban"};
 inline constexpr std::array<std::string_view, 1> kPolicyKeys = {"audit_writes"};
 inline constexpr std::array<std::string_view, 6> kExportKeys = {
     "path", "access", "owner_only", "umask", "atomic_uploads", "group"};
@@ -72,7 +73,7 @@ inline constexpr std::array<IntKey<AuthSection>, 2> kAuthInts = {{
     {"max_tries", &AuthSection::max_tries, 1, 100},
 }};
 
-inline constexpr std::array<IntKey<DefenderSection>, 7> kDefenderInts = {{
+inline constexpr std::array<IntKey<DefenderSection>, 10> kDefenderInts = {{
     {"threshold", &DefenderSection::threshold, 1, 10000},
     {"observation_time", &DefenderSection::observation_time, 1, 86400},
     {"ban_time", &DefenderSection::ban_time, 1, 604800},
@@ -80,6 +81,11 @@ inline constexpr std::array<IntKey<DefenderSection>, 7> kDefenderInts = {{
     {"score_invalid_user", &DefenderSection::score_invalid_user, 0, 10000},
     {"score_no_auth", &DefenderSection::score_no_auth, 0, 10000},
     {"score_over_limit", &DefenderSection::score_over_limit, 0, 10000},
+    {"ipv6_prefix", &DefenderSection::ipv6_prefix, 32, 128},
+    // Also at most ipv6_prefix (ParseDefender).
+    {"ipv6_wide_prefix", &DefenderSection::ipv6_wide_prefix, 32, 128},
+    // Not 1 either (ParseDefender): one network would ban its wide prefix.
+    {"ipv6_wide_networks", &DefenderSection::ipv6_wide_networks, 0, 10000},
 }};
 
 }  // namespace sftpd::config_internal

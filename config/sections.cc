@@ -208,6 +208,30 @@ DefenderSection Parser::ParseDefender(const toml::table& t) {
   CheckKeys(t, "defender", kDefenderKeys);
   if (auto enabled = GetBool(t, "enabled", "defender")) d.enabled = *enabled;
   GetInts(t, "defender", kDefenderInts, d);
+  const toml::node* wide = t.get("ipv6_wide_prefix");
+  const toml::node* narrow = t.get("ipv6_prefix");
+  // Each as read, or absent; a value refused above is not checked again.
+  const auto taken = [](const toml::node* n, int field) {
+    return n == nullptr || n->value<int64_t>() == std::optional<int64_t>(field);
+  };
+  if (d.ipv6_wide_prefix > d.ipv6_prefix && taken(wide, d.ipv6_wide_prefix) &&
+      taken(narrow, d.ipv6_prefix)) {
+    // Pointed at the one set later in the file (the other may be a default).
+    const bool at_wide = wide != nullptr &&
+                         (narrow == nullptr || wide->source().begin.line >=
+                                                   narrow->source().begin.line);
+    const std::string why =
+        "ipv6_wide_prefix (/" + std::to_string(d.ipv6_wide_prefix) +
+        (wide ? "" : ", the default") + ") must be at most ipv6_prefix (/" +
+        std::to_string(d.ipv6_prefix) + (narrow ? "" : ", the default") + ")";
+    Fail((at_wide ? wide : narrow)->source(),
+         at_wide ? "defender.ipv6_wide_prefix" : "defender.ipv6_prefix", why);
+  }
+  if (d.ipv6_wide_networks == 1) {
+    Fail(t.get("ipv6_wide_networks")->source(), "defender.ipv6_wide_networks",
+         "must be 0 (no wide bans) or 2..10000, got 1 (the first network to "
+         "offend would ban its whole ipv6_wide_prefix)");
+  }
   if (auto never = GetCidrs(t, "never_ban", "defender")) {
     d.never_ban = std::move(*never);
   }

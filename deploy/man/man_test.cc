@@ -42,7 +42,7 @@ std::vector<Entry> ManEntries() {
   std::istringstream in(ReadSource("deploy/man/sftpd.toml.5.scd"));
   const std::regex heading(R"(^## (.*)$)");
   const std::regex table(R"(\[([a-z.A-Z]+)\])");
-  const std::regex item(R"(^\*([a-z_]+)\* (= (.*)|\(required\))$)");
+  const std::regex item(R"(^\*([a-z0-9_]+)\* (= (.*)|\(required\))$)");
   std::vector<std::string> tables;
   std::vector<Entry> out;
   for (std::string line; std::getline(in, line);) {
@@ -87,7 +87,8 @@ TEST_CASE("man: every default sftpd.toml(5) states is the loader's") {
     std::string table = e.table;
     if (table.ends_with(".NAME")) table.replace(table.size() - 4, 4, "x");
     std::string value = e.value;
-    if (value.empty()) value = e.key == "path" ? "\"" + dir.path() + "\"" : "[\"x\"]";
+    if (value.empty())
+      value = e.key == "path" ? "\"" + dir.path() + "\"" : "[\"x\"]";
     text[table] += e.key + " = " + value + "\n";
   }
   std::string all;

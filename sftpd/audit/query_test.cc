@@ -409,6 +409,36 @@ TEST_CASE("audit query: the table keeps control characters off the terminal") {
   CHECK(err.empty());
 }
 
+TEST_CASE("audit query: the table shows bidi, zero-width and space runs") {
+  TempDir dir;
+  const std::string log = dir.path() + "/audit.jsonl";
+  // RLO reverses what follows ("gpj.exe" shows as "exe.jpg"), LRI/PDI
+  // isolate, ZWSP and BOM hide, and a run of spaces pushes the rest of the
+  // row out of view.
+  const std::string path =
+      "/home/a\xe2\x80\xaegpj.exe\xe2\x81\xa6x\xe2\x81\xa9"
+      "\xe2\x80\x8b\xef\xbb\xbf\xe2\x80\x8f\xd8\x9c" +
+      std::string(200, ' ') + "hidden   three";
+  const std::string user = "mal\xe2\x81\xa0lory\xe2\x80\x8d";
+  const std::string detail = "why\xe2\x80\xaa\xe2\x80\xac    four";
+  WriteText(log,
+            Line(user, {.op = "mkdir", .path = path, .detail = detail}, 1));
+  auto [out, err] = Run({}, {log});
+  INFO(out);
+  CHECK(out.find("/home/a<U+202E>gpj.exe<U+2066>x<U+2069><U+200B><U+FEFF>"
+                 "<U+200F><U+061C><200 spaces>hidden   three") !=
+        std::string::npos);
+  CHECK(out.find("mal<U+2060>lory<U+200D>") != std::string::npos);
+  CHECK(out.find("why<U+202A><U+202C><4 spaces>four") != std::string::npos);
+  for (const char* hidden : {"\xe2\x80", "\xe2\x81", "\xef\xbb", "\xd8\x9c"}) {
+    CHECK(out.find(hidden) == std::string::npos);
+  }
+  CHECK(err.empty());
+  // --json keeps the exact strings.
+  auto [json, err2] = Run({"--json"}, {log});
+  CHECK(json == Line(user, {.op = "mkdir", .path = path, .detail = detail}, 1));
+}
+
 TEST_CASE(
     "audit query: the table names each event's session and a login's key") {
   TempDir dir;

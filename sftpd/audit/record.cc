@@ -1,6 +1,8 @@
 #include "sftpd/audit/record.h"
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdio>
 #include <limits>
 
 namespace sftpd {
@@ -275,12 +277,43 @@ Result<int64_t> ParseMoment(std::string_view text, int64_t now_us) {
                "(2026-11-23), or as a span back from now (90m, 2h, 7d, 2w)"};
 }
 
+namespace {
+
+// Code points a terminal draws as nothing or that reorder the text around
+// them: bidi embeddings, overrides, isolates and marks, zero-width
+// characters, and the line and paragraph separators.
+bool IsHiding(uint32_t cp) {
+  return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
+         cp == 0x200E || cp == 0x200F || cp == 0x061C ||
+         (cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xFEFF ||
+         cp == 0x2028 || cp == 0x2029;
+}
+
+// "<U+202E>".
+std::string CodePointName(uint32_t cp) {
+  char buf[16];
+  snprintf(buf, sizeof buf, "<U+%04X>", unsigned(cp));
+  return buf;
+}
+
+}  // namespace
+
 std::string TerminalSafe(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   size_t i = 0;
   while (i < s.size()) {
     const auto b = static_cast<unsigned char>(s[i]);
+    if (b == ' ') {
+      const size_t run = std::min(s.find_first_not_of(' ', i), s.size()) - i;
+      if (run > kMaxShownSpaces) {
+        out += "<" + std::to_string(run) + " spaces>";
+      } else {
+        out.append(run, ' ');
+      }
+      i += run;
+      continue;
+    }
     if (b < 0x80) {
       out += (b < 0x20 || b == 0x7F) ? '?' : char(b);
       ++i;
@@ -301,7 +334,9 @@ std::string TerminalSafe(std::string_view s) {
     // is valid, and replaced whole.
     ok = ok && !(n == 3 && cp < 0x800) && !(n == 4 && cp < 0x10000) &&
          !(cp >= 0xD800 && cp < 0xE000) && cp <= 0x10FFFF;
-    if (ok && cp >= 0xA0) {
+    if (ok && IsHiding(cp)) {
+      out += CodePointName(cp);
+    } else if (ok && cp >= 0xA0) {
       out.append(s.substr(i, n));
     } else {
       out += '?';

@@ -4,6 +4,7 @@
 #ifndef SFTPD_SFTPD_AUDIT_RECORD_H_
 #define SFTPD_SFTPD_AUDIT_RECORD_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -45,9 +46,20 @@ std::optional<int64_t> ParseRfc3339(std::string_view text);
 // `now_us`: a number and s, m, h, d or w ("90m", "2h", "7d").
 Result<int64_t> ParseMoment(std::string_view text, int64_t now_us);
 
-// `s` safe to print on a terminal: valid UTF-8 is kept but for control
-// characters (C0, DEL, C1), each of which becomes '?', as does each byte of
-// an invalid sequence.
+// Spaces in a row that TerminalSafe keeps as they are; a longer run is
+// shown as its count.
+inline constexpr size_t kMaxShownSpaces = 3;
+
+// `s` safe to print on a terminal, where nothing in it may reorder, hide or
+// push aside the text around it (a column of a table): valid UTF-8 is kept
+// but for control characters (C0, DEL, C1), each of which becomes '?', as
+// does each byte of an invalid sequence; bidi overrides, embeddings,
+// isolates and marks (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F,
+// U+061C), zero-width characters (U+200B..U+200D, U+2060, U+FEFF) and the
+// line and paragraph separators (U+2028, U+2029) are shown by name, as
+// "<U+202E>"; a run of more than kMaxShownSpaces spaces is shown as
+// "<12 spaces>". So the reader sees that they were there; the exact string
+// is in the JSON.
 std::string TerminalSafe(std::string_view s);
 
 }  // namespace sftpd

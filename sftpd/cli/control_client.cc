@@ -102,7 +102,7 @@ int BansCommand(const Args& args) {
 
 int UnbanCommand(const Args& args) {
   if (args.rest.size() != 1) {
-    fprintf(stderr, "usage: sftpd unban ADDRESS [--config FILE]\n");
+    fprintf(stderr, "usage: sftpd unban ADDRESS|CIDR [--config FILE]\n");
     return 2;
   }
   Result<std::string> path = ControlSocket(args, "unban");

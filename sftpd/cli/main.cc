@@ -230,19 +230,21 @@ constexpr Command kCommands[] = {
      [] {
        return std::string(
            "usage: sftpd bans [--config FILE] [--json]\n"
-           "\nThe addresses (an IPv6 client's /64) the daemon's [defender]\n"
-           "bans now, with the score that began each ban and the time left.\n"
+           "\nThe addresses (IPv6 prefixes as 2001:db8:1::/64) the daemon's\n"
+           "[defender] bans now, with the score that began each ban (for a\n"
+           "wide prefix, the networks counted) and the time left.\n"
            "--json prints each as a JSON line.\n"
            "Exit status: 0, 1 if the daemon cannot be asked.\n");
      }},
-    {"unban", "lift the defender's ban on an address", UnbanCommand,
-     Words::kPositional,
+    {"unban", "lift the defender's bans on an address or CIDR block",
+     UnbanCommand, Words::kPositional,
      [] {
        return std::string(
-           "usage: sftpd unban ADDRESS [--config FILE]\n"
-           "\nLifts the ban on ADDRESS (for IPv6, on its /64; written as\n"
-           "sftpd bans prints it or as any address in it) and forgets its\n"
-           "score. Audited (op unban).\n"
+           "usage: sftpd unban ADDRESS|CIDR [--config FILE]\n"
+           "\nLifts every ban holding ADDRESS (an address inside a banned\n"
+           "IPv6 prefix lifts the prefix, and says so), or every ban inside\n"
+           "CIDR or holding it (2001:db8::/48, as sftpd bans prints it), and\n"
+           "forgets their scores. Audited (op unban).\n"
            "Exit status: 0, 1 if it is not banned or the daemon cannot be\n"
            "asked, 2 for a usage error.\n");
      }},

@@ -45,7 +45,7 @@ std::string FormatLiveSession(const LiveSession& s, std::string_view op);
 // What a client asks: "sessions", "kick TARGET" (a user name or a session
 // id), "status", "reload" (the daemon rereads its config as on SIGHUP and
 // answers with its status once done), "bans", or "unban TARGET" (an
-// address).
+// address or a CIDR block).
 struct ControlRequest {
   enum class Verb { kSessions, kKick, kStatus, kReload, kBans, kUnban };
   Verb verb = Verb::kSessions;

@@ -163,12 +163,10 @@ Result<DaemonStatus> ParseStatus(const std::vector<std::string>& lines) {
   return s;
 }
 
-std::optional<Address> ParseBanTarget(std::string_view text) {
-  const size_t slash = text.find('/');
-  std::optional<Address> a = Address::Parse(text.substr(0, slash));
-  if (!a || slash == std::string_view::npos) return a;
-  if (text.substr(slash) != (a->IsV4() ? "/32" : "/64")) return std::nullopt;
-  return a;
+std::optional<Cidr> ParseBanTarget(std::string_view text) {
+  Result<Cidr> c = Cidr::Parse(text);
+  if (!c) return std::nullopt;
+  return *c;
 }
 
 int PrintStatus(const std::string& path, bool json, FILE* out, FILE* err) {
@@ -282,8 +280,9 @@ int Unban(const std::string& path, const std::string& target, FILE* out,
           FILE* err) {
   if (!ParseBanTarget(target)) {
     fprintf(err,
-            "sftpd unban: '%s' is not an address (an IPv4 address, an IPv6 "
-            "address or its /64, as sftpd bans prints them)\n",
+            "sftpd unban: '%s' is not an address or CIDR block (an IPv4 or "
+            "IPv6 address, or a prefix as sftpd bans prints it, host bits "
+            "clear)\n",
             TerminalSafe(target).c_str());
     return 2;
   }

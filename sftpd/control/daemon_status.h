@@ -28,7 +28,8 @@ struct ReloadRecord {
   std::vector<std::string> errors;
 };
 
-// A defender ban in force: an IPv4 address or an IPv6 /64 ("2001:db8::/64").
+// A defender ban in force: an IPv4 address or an IPv6 prefix
+// ("2001:db8::/64").
 struct BanEntry {
   std::string address;
   int score = 0;
@@ -56,14 +57,16 @@ std::string FormatBan(const BanEntry& b);
 // first line it cannot read. Unknown keys are skipped (a newer daemon).
 Result<DaemonStatus> ParseStatus(const std::vector<std::string>& lines);
 
-// The address an `unban` names: an address, or an IPv4 /32 or IPv6 /64
-// written as `bans` prints it; nullopt for anything else.
-std::optional<Address> ParseBanTarget(std::string_view text);
+// What an `unban` names: an address (a /32 or /128), or a CIDR block
+// ("2001:db8::/48", as `bans` prints a prefix), host bits clear; nullopt
+// for anything else.
+std::optional<Cidr> ParseBanTarget(std::string_view text);
 
 // The client commands against the daemon at control socket `path`; output
 // to `out`, errors to `err`. Each returns its exit status: 0, or 1 when the
 // daemon cannot be asked, a reload was refused (the errors are printed) or
-// there is no such ban; 2 for an unban target that is not an address.
+// there is no such ban; 2 for an unban target that is not an address or
+// a CIDR block.
 int PrintStatus(const std::string& path, bool json, FILE* out, FILE* err);
 int Reload(const std::string& path, FILE* out, FILE* err);
 int PrintBans(const std::string& path, bool json, FILE* out, FILE* err);

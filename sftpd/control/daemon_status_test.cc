@@ -86,12 +86,16 @@ TEST_CASE("daemon status: the answer reads back") {
 }
 
 TEST_CASE("daemon status: ban targets") {
-  CHECK(ParseBanTarget("127.0.0.3")->ToString() == "127.0.0.3");
-  CHECK(ParseBanTarget("127.0.0.3/32")->ToString() == "127.0.0.3");
-  CHECK(ParseBanTarget("2001:db8::/64")->ToString() == "2001:db8::");
-  CHECK(ParseBanTarget("2001:db8::5")->ToString() == "2001:db8::5");
-  for (const char* bad : {"", "host.example", "127.0.0.0/8", "2001:db8::/48",
-                          "127.0.0.3/", "/64", "127.0.0.3/64"}) {
+  CHECK(ParseBanTarget("127.0.0.3")->ToString() == "127.0.0.3/32");
+  CHECK(ParseBanTarget("127.0.0.3/32")->ToString() == "127.0.0.3/32");
+  CHECK(ParseBanTarget("127.0.0.0/8")->ToString() == "127.0.0.0/8");
+  CHECK(ParseBanTarget("2001:db8::/64")->ToString() == "2001:db8::/64");
+  CHECK(ParseBanTarget("2001:db8::/48")->ToString() == "2001:db8::/48");
+  CHECK(ParseBanTarget("::1/128")->ToString() == "::1/128");
+  CHECK(ParseBanTarget("2001:db8::5")->ToString() == "2001:db8::5/128");
+  // Host bits set beyond the prefix would lift more or less than written.
+  for (const char* bad : {"", "host.example", "2001:db8::5/64", "10.1.2.3/8",
+                          "127.0.0.3/", "/64", "127.0.0.3/64", "::1/129"}) {
     INFO(bad);
     CHECK_FALSE(ParseBanTarget(bad));
   }

@@ -75,10 +75,11 @@ void Listener::AnswerControl() {
     answer = std::string(kControlError) + "root only\n";
   } else {
     std::optional<ControlRequest> r = ParseControlRequest(line);
-    answer = r ? ControlAnswer(*r, *peer)
-               : std::string(kControlError) +
-                     "unknown request; expected sessions, kick "
-                     "USER|SESSION, status, reload, bans or unban ADDRESS\n";
+    answer =
+        r ? ControlAnswer(*r, *peer)
+          : std::string(kControlError) +
+                "unknown request; expected sessions, kick "
+                "USER|SESSION, status, reload, bans or unban ADDRESS|CIDR\n";
   }
   std::string_view rest = answer;
   while (!rest.empty()) {
@@ -111,21 +112,33 @@ DaemonStatus Listener::Status() {
 }
 
 std::string Listener::UnbanAnswer(const std::string& target, uid_t peer) {
-  std::optional<Address> a = ParseBanTarget(target);
-  if (!a) {
-    return std::string(kControlError) + "'" + target + "' is not an address\n";
+  std::optional<Cidr> c = ParseBanTarget(target);
+  if (!c) {
+    return std::string(kControlError) + "'" + target +
+           "' is not an address or CIDR block\n";
   }
-  if (!defender_.Unban(*a, Clock::now())) {
+  const std::vector<Defender::Ban> lifted = defender_.Unban(*c, Clock::now());
+  if (lifted.empty()) {
     return std::string(kControlError) + "no ban on " + target + "\n";
   }
-  const std::string what =
-      a->IsV4() ? a->ToString() : a->ToString() + " (its /64)";
-  Say(LOG_NOTICE, "unbanned " + what + " (sftpd unban)");
-  Record({.address = a->ToString()},
-         {.op = "unban",
-          .rule = "defender",
-          .detail = "sftpd unban by uid " + std::to_string(peer)});
-  return "unbanned " + what + "\n";
+  std::string answer;
+  for (const Defender::Ban& b : lifted) {
+    // A ban wider than the target is named as such: unbanning one address
+    // lets in its whole /64 (or /48).
+    const bool v4 = c->base.IsV4() && c->prefix >= 96;  // bans are /32
+    const bool wider = !v4 && b.prefix < c->prefix;
+    const std::string what =
+        b.address + (wider ? ", which holds " + target : "");
+    Say(LOG_NOTICE, "unbanned " + what + " (sftpd unban)");
+    const std::string base = b.address.substr(0, b.address.find('/'));
+    Record({.address = base},
+           {.op = "unban",
+            .rule = "defender",
+            .detail = "sftpd unban by uid " + std::to_string(peer) +
+                      (b.address == base ? "" : ": " + b.address)});
+    answer += "unbanned " + what + "\n";
+  }
+  return answer;
 }
 
 std::string Listener::ControlAnswer(const ControlRequest& r, uid_t peer) {

@@ -1,6 +1,8 @@
 // The daemon's brute-force defence ([defender] in the config): a score per
-// client address, fed by the listener with what each connection did, and the
-// bans it leads to, which the listener enforces before key exchange. A plain
+// client network (an IPv4 address, an IPv6 ipv6_prefix), a count of the
+// networks offending in each IPv6 ipv6_wide_prefix, fed by the listener with
+// what each connection did, and the bans they lead to, which the listener
+// enforces before key exchange. A plain
 // value owned by the listener, so bans outlive a SIGHUP; not thread-safe.
 // Time is passed in, so tests need no clock.
 #ifndef SFTPD_SFTPD_DAEMON_DEFENDER_H_
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,7 +48,7 @@ std::optional<Offence> OffenceOfLoginRule(std::string_view rule);
 class Defender {
  public:
   using Clock = std::chrono::steady_clock;
-  // Addresses tracked at most; past it, the one seen longest ago (not banned,
+  // Networks tracked at most; past it, the one seen longest ago (not banned,
   // if there is such) is forgotten, so a flood of sources costs bounded memory.
   static constexpr size_t kMaxTracked = 65536;
 
@@ -53,56 +56,92 @@ class Defender {
       : settings_(std::move(settings)) {}
 
   // New settings (SIGHUP). Scores and bans are kept; a ban ends at the time
-  // set when it began. Disabling forgets everything.
-  void set_settings(DefenderSection settings);
+  // set when it began. When ipv6_prefix or ipv6_wide_prefix changed, the
+  // IPv6 scores (and counts of networks) no longer fit and are forgotten,
+  // bans kept; returns how many IPv6 networks were forgotten so. Disabling
+  // forgets everything.
+  size_t set_settings(DefenderSection settings);
   const DefenderSection& settings() const { return settings_; }
 
-  // When the ban on `address` ends; nullopt when it is not banned (or is in
-  // never_ban, or the defender is off).
+  // When the last ban holding `address` ends (its IPv4 address, or any of
+  // the IPv6 prefixes banned, at every prefix length in force); nullopt when
+  // none does, or it is in never_ban (checked first), or the defender is off.
   std::optional<Clock::time_point> BannedUntil(const Address& address,
                                                Clock::time_point now) const;
 
-  // Adds the offence's points to the score of `address`. Returns the score it
-  // reached when this offence began a ban, else nullopt.
-  std::optional<int> Add(const Address& address, Offence offence,
-                         Clock::time_point now);
-
-  size_t tracked() const { return entries_.size(); }
-
-  // A ban in force: what is banned ("192.0.2.7", or an IPv6 /64 as
-  // "2001:db8::/64"), the score that began it and when it ends.
+  // A ban in force: what is banned ("192.0.2.7", or an IPv6 prefix as
+  // "2001:db8::/64"), its prefix length (32 for IPv4), the score that began
+  // it (for a wide prefix: the networks counted in it) and when it ends.
   struct Ban {
     std::string address;
+    int prefix = 0;
     int score = 0;
     Clock::time_point until{};
   };
+
+  // The bans one offence began: its network's (IPv4 address or IPv6
+  // ipv6_prefix), and that of the ipv6_wide_prefix holding it.
+  struct Began {
+    std::optional<Ban> network;
+    std::optional<Ban> wide;
+    explicit operator bool() const { return network || wide; }
+  };
+
+  // Adds the offence's points to the score of the network of `address`.
+  // An IPv6 network that begins to offend (again, after observation_time)
+  // also adds one to the count of its wide prefix, which drains by
+  // ipv6_wide_networks per observation_time; at ipv6_wide_networks the wide
+  // prefix is banned. Returns the bans this offence began.
+  Began Add(const Address& address, Offence offence, Clock::time_point now);
+
+  size_t tracked() const { return entries_.size(); }
+
   // The bans in force at `now`, soonest to end first (none when disabled).
   std::vector<Ban> Bans(Clock::time_point now) const;
 
-  // Lifts the ban on `address` (for IPv6, on its /64) and forgets its score.
-  // False when it is not banned at `now`.
-  bool Unban(const Address& address, Clock::time_point now);
+  // Lifts every ban in force that overlaps `target` (an address: the bans
+  // holding it; a CIDR block: those inside it and those holding it), of
+  // the target's address family, and forgets their scores. Returns what it
+  // lifted; empty when nothing was banned there at `now`.
+  std::vector<Ban> Unban(const Cidr& target, Clock::time_point now);
 
  private:
-  // An IPv4 address, or the /64 of an IPv6 one.
-  using Key = std::array<uint8_t, 16>;
+  // A tracked network: an IPv4 address (as ::ffff:a.b.c.d/128), or an IPv6
+  // prefix, host bits cleared.
+  struct Net {
+    std::array<uint8_t, 16> bytes{};
+    int len = 128;
+    auto operator<=>(const Net&) const = default;
+  };
   struct Entry {
-    int score = 0;
+    int score = 0;                     // a wide prefix: networks counted
     Clock::time_point drained{};       // the score is drained up to here
     Clock::time_point banned_until{};  // in the past: not banned
     int ban_score = 0;                 // the score that began the ban
+    // An IPv6 network: when it was last counted in its wide prefix.
+    std::optional<Clock::time_point> counted;
   };
-  static Key KeyOf(const Address& address);
+  static Net NetOf(const Address& address, int len);
+  static bool IsV4(const Net& net);
+  static std::string Text(const Net& net);
   bool NeverBan(const Address& address) const;
+  // True when never_ban holds all of `net`: its ban is not enforced.
+  bool NeverBanAll(const Net& net) const;
   int Points(Offence offence) const;
-  // Drains e's score up to `now`: one point per observation_time /
-  // threshold, whole points only, so the points of a burst count in full.
-  void Drain(Entry& e, Clock::time_point now) const;
+  // Drains e's score up to `now`: one point per observation_time / per,
+  // whole points only, so the points of a burst count in full.
+  void Drain(Entry& e, int per, Clock::time_point now) const;
+  // The entry of `net`, made (room made first) when there is none.
+  Entry& Track(const Net& net, Clock::time_point now);
+  Ban Begin(const Net& net, Entry& e, Clock::time_point now);
   // Makes room for one more entry.
   void Evict(Clock::time_point now);
 
   DefenderSection settings_;
-  std::map<Key, Entry> entries_;
+  std::map<Net, Entry> entries_;
+  // The IPv6 prefix lengths a ban has been made at (a reload may change
+  // them while the bans last), so BannedUntil looks up each.
+  std::set<int> v6_ban_lengths_;
 };
 
 }  // namespace sftpd

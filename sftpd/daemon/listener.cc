@@ -216,7 +216,23 @@ std::vector<std::string> Listener::LoadNewConfig(std::string_view trigger) {
   config_.server.listen = std::move(listening);
   filter_ = ListenerFilter(config_);
   children_.set_limits(ConnectionLimits::Of(config_.server));
-  defender_.set_settings(config_.defender);
+  const DefenderSection& was = defender_.settings();
+  if (was.enabled && config_.defender.enabled &&
+      (was.ipv6_prefix != config_.defender.ipv6_prefix ||
+       was.ipv6_wide_prefix != config_.defender.ipv6_wide_prefix)) {
+    const std::string from = "/" + std::to_string(was.ipv6_prefix) + " and /" +
+                             std::to_string(was.ipv6_wide_prefix);
+    const std::string to = "/" + std::to_string(config_.defender.ipv6_prefix) +
+                           " and /" +
+                           std::to_string(config_.defender.ipv6_wide_prefix);
+    const size_t forgotten = defender_.set_settings(config_.defender);
+    Say(LOG_NOTICE, t + ": [defender] IPv6 prefixes changed from " + from +
+                        " to " + to + ": the scores of " +
+                        std::to_string(forgotten) +
+                        " IPv6 networks are forgotten; bans in force are kept");
+  } else {
+    defender_.set_settings(config_.defender);
+  }
   bind_ = std::move(*bind);
   Say(LOG_NOTICE,
       t + ": reloaded configuration " + config_path_ + " for new connections");
@@ -293,15 +309,33 @@ void Listener::WriteCounts(bool all) {
 }
 
 void Listener::Offend(const Address& address, Offence offence) {
-  std::optional<int> reached = defender_.Add(address, offence, Clock::now());
-  if (!reached) return;
-  const std::string why =
-      "for " + std::to_string(defender_.settings().ban_time) + " s: score " +
-      std::to_string(*reached) +
-      " reached, last offence: " + std::string(OffenceName(offence));
-  Say(LOG_WARNING, "banned " + address.ToString() + " " + why);
-  Record({.address = address.ToString()},
-         {.op = "ban", .result = "banned", .rule = "defender", .detail = why});
+  const Defender::Began began = defender_.Add(address, offence, Clock::now());
+  if (!began) return;
+  const std::string client = address.ToString();
+  const std::string last =
+      ", last offence: " + std::string(OffenceName(offence));
+  auto announce = [&](const Defender::Ban& ban, const std::string& reached) {
+    // The detail names an IPv6 prefix (the record's addr is the client's).
+    const std::string why = "for " +
+                            std::to_string(defender_.settings().ban_time) +
+                            " s: " + reached + last;
+    const bool v4 = address.IsV4();
+    Say(LOG_WARNING, "banned " + ban.address + " " + why +
+                         (v4 ? "" : " (client " + client + ")"));
+    Record({.address = client}, {.op = "ban",
+                                 .result = "banned",
+                                 .rule = "defender",
+                                 .detail = v4 ? why : ban.address + " " + why});
+  };
+  if (began.network) {
+    announce(*began.network,
+             "score " + std::to_string(began.network->score) + " reached");
+  }
+  if (began.wide) {
+    announce(*began.wide, std::to_string(began.wide->score) + " of its /" +
+                              std::to_string(defender_.settings().ipv6_prefix) +
+                              " networks offending");
+  }
   // Its connections that have not logged in yet end too.
   for (const auto& [pid, relay] : relays_) {
     if (!relay.admitted && defender_.BannedUntil(relay.address, Clock::now())) {
