@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -22,7 +23,8 @@ namespace {
 
 // Rights by the ABI that introduced them. Spelled out rather than taken from
 // <linux/landlock.h>, which may be older than the kernel (Debian 12's lacks
-// TRUNCATE). Rights of later ABIs (IOCTL_DEV, network, scopes) are not used.
+// TRUNCATE, the network rights and the scopes). IOCTL_DEV (ABI 5) is not
+// used: no export holds a device the session could open.
 constexpr uint64_t kExecute = 1ULL << 0;
 constexpr uint64_t kWriteFile = 1ULL << 1;
 constexpr uint64_t kReadFile = 1ULL << 2;
@@ -38,6 +40,24 @@ constexpr uint64_t kMakeBlock = 1ULL << 11;
 constexpr uint64_t kMakeSym = 1ULL << 12;
 constexpr uint64_t kRefer = 1ULL << 13;     // ABI 2
 constexpr uint64_t kTruncate = 1ULL << 14;  // ABI 3
+
+// ABI 4: TCP rights, handled with no rule granting them, so a session can
+// neither bind nor connect a TCP socket.
+constexpr uint64_t kNetBindTcp = 1ULL << 0;
+constexpr uint64_t kNetConnectTcp = 1ULL << 1;
+// ABI 6: scopes. A session may not connect to an abstract unix socket or
+// signal a process outside its own Landlock domain (the listener, sshd,
+// other sessions). Sockets it was handed already connected are unaffected.
+constexpr uint64_t kScopeAbstractUnixSocket = 1ULL << 0;
+constexpr uint64_t kScopeSignal = 1ULL << 1;
+
+// struct landlock_ruleset_attr as of ABI 6; older kernels are given the
+// prefix they know (Debian 12's header has only the first field).
+struct RulesetAttr {
+  uint64_t handled_access_fs;
+  uint64_t handled_access_net;  // ABI 4
+  uint64_t scoped;              // ABI 6
+};
 
 constexpr uint64_t kAbi1Rights = (1ULL << 13) - 1;  // EXECUTE .. MAKE_SYM
 static_assert(kAbi1Rights ==
@@ -129,10 +149,22 @@ Result<LandlockState> RestrictWithLandlock(
     return Error{Errno("sandbox: landlock ABI probe", err)};
   }
 
-  landlock_ruleset_attr attr{};
+  RulesetAttr attr{};
   attr.handled_access_fs = HandledRights(static_cast<int>(abi));
+  size_t attr_size = sizeof attr.handled_access_fs;
+  std::string extras;
+  if (abi >= 4) {
+    attr.handled_access_net = kNetBindTcp | kNetConnectTcp;
+    attr_size = offsetof(RulesetAttr, scoped);
+    extras += " +tcp";
+  }
+  if (abi >= 6) {
+    attr.scoped = kScopeAbstractUnixSocket | kScopeSignal;
+    attr_size = sizeof attr;
+    extras += " +scopes";
+  }
   const long ruleset_fd =
-      syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+      syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
   if (ruleset_fd < 0) {
     return Error{Errno("sandbox: landlock_create_ruleset", errno)};
   }
@@ -150,7 +182,7 @@ Result<LandlockState> RestrictWithLandlock(
     return Error{Errno("sandbox: landlock_restrict_self", errno)};
   }
   return LandlockState{.active = true,
-                       .text = "landlock ABI " + std::to_string(abi)};
+                       .text = "landlock ABI " + std::to_string(abi) + extras};
 }
 
 }  // namespace sftpd::sandbox
