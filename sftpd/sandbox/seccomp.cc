@@ -69,6 +69,7 @@ enum class Action {
   kAllow,
   kSelfOnly,  // allowed when the first argument is the process's own pid
   kNoSys,     // ENOSYS: the caller falls back to an older call
+  kNoFamily,  // EAFNOSUPPORT: no socket of any family
   kKill,      // SECCOMP_RET_KILL_PROCESS
 };
 
@@ -89,9 +90,9 @@ struct Rule {
 // whole; which paths they reach is Landlock's and the namespace layer's
 // business, not this one's.
 constexpr Rule kAllowed[] = {
-    // I/O on the fds the session holds: the client's channel (stdin and
-    // stdout, or the TCP socket), the files, the relay to the listener,
-    // syslog. getpid: every log line and audit event asks.
+// I/O on the fds the session holds: the client's channel (stdin and
+// stdout, or the TCP socket), the files, the relay to the listener,
+// syslog. getpid: every log line and audit event asks.
 #if defined(__x86_64__)
     SFTPD_ALLOW(poll),
 #endif
@@ -136,7 +137,9 @@ constexpr Rule kAllowed[] = {
     SFTPD_ALLOW(readlinkat),
     SFTPD_ALLOW(mkdirat),
     SFTPD_ALLOW(unlinkat),
+#ifdef __NR_renameat  // not on every architecture (renameat2 is)
     SFTPD_ALLOW(renameat),
+#endif
     SFTPD_ALLOW(renameat2),
     SFTPD_ALLOW(linkat),
     SFTPD_ALLOW(symlinkat),
@@ -228,6 +231,12 @@ constexpr Rule kAllowed[] = {
     // clone3's flags are behind a pointer the filter cannot read: ENOSYS
     // sends glibc to clone, whose flags it can (and which is refused).
     Rule{__NR_clone3, Action::kNoSys},
+    // No new socket: the session's are all open before it is confined. As
+    // "no such family" rather than EPERM, because that is what libaudit,
+    // which PAM's session close asks to write a record, takes for a kernel
+    // without audit and passes over; EPERM makes PAM fail the close with a
+    // critical log line. glibc's syslog and NSS fail quietly either way.
+    Rule{__NR_socket, Action::kNoFamily},
 };
 
 // Only a sanitizer's report makes these.
@@ -310,6 +319,7 @@ constexpr uint32_t kRetAllow = SECCOMP_RET_ALLOW;
 constexpr uint32_t kRetKill = SECCOMP_RET_KILL_PROCESS;
 constexpr uint32_t kRetEperm = SECCOMP_RET_ERRNO | EPERM;
 constexpr uint32_t kRetEnosys = SECCOMP_RET_ERRNO | ENOSYS;
+constexpr uint32_t kRetEafnosupport = SECCOMP_RET_ERRNO | EAFNOSUPPORT;
 
 constexpr uint32_t kNrOffset = offsetof(seccomp_data, nr);
 constexpr uint32_t kArchOffset = offsetof(seccomp_data, arch);
@@ -338,6 +348,10 @@ void Append(std::vector<sock_filter>& prog, const Rule& rule, int pid) {
     case Action::kNoSys:
       prog.push_back(IfEqual(static_cast<uint32_t>(rule.nr), 1));
       prog.push_back(Return(kRetEnosys));
+      return;
+    case Action::kNoFamily:
+      prog.push_back(IfEqual(static_cast<uint32_t>(rule.nr), 1));
+      prog.push_back(Return(kRetEafnosupport));
       return;
     case Action::kKill:
       prog.push_back(IfEqual(static_cast<uint32_t>(rule.nr), 1));

@@ -30,7 +30,8 @@ std::vector<sock_filter> SeccompProgram(int pid);
 // EPERM, but for those only an attack makes (exec, ptrace, mount, new
 // namespaces, kernel modules, bpf, io_uring...), which kill the process,
 // and for clone3, which fails with ENOSYS so that glibc falls back to
-// clone (refused with EPERM: a session starts no threads or processes). An
+// clone (refused with EPERM: a session starts no threads or processes),
+// and for socket, which fails with EAFNOSUPPORT (seccomp.cc says why). An
 // architecture without a filter, or a kernel without seccomp filters, is a
 // state, not an error. Errors: the kernel refused a filter it supports.
 // REQUIRES: no_new_privs is set; the process is single-threaded.
