@@ -4,7 +4,7 @@
 # disk; 50 concurrent sftp sessions with distinct files, every checksum right
 # and no session process left afterwards; and, while sessions are open, each
 # session process holds only its user's uid, gid and groups, no_new_privs,
-# and (where the kernel has it) Landlock.
+# a seccomp filter and (where the kernel has it) Landlock.
 # Usage: daemon_clients_test.sh /path/to/sftpd
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -127,6 +127,10 @@ if mount_as "$T_USER2" "$MNT/2" 2>"$ERR"; then pass "sshfs mounts $T_USER2's nam
 else fail "sshfs mounts $T_USER2's namespace (granted by its group)" "$(head -c 400 "$ERR")"; fi
 check_eq "two session processes" "2" "$(daemon_children | wc -l)"
 landlock_abi=$("$PY" -c 'import ctypes; print(ctypes.CDLL(None).syscall(444, None, 0, 1))')
+# What the login line adds after the ABI: TCP rights from ABI 4, scopes from 6.
+landlock_extras=""
+((landlock_abi >= 4)) && landlock_extras+=" +tcp"
+((landlock_abi >= 6)) && landlock_extras+=" +scopes"
 for u in "$T_USER1" "$T_USER2"; do
   uid=$(id -u "$u") gid=$(id -g "$u")
   pid=$(child_of_uid "$uid") || { fail "a session process runs as $u" "$(ps -o pid,uid,args --ppid "$DPID")"; continue; }
@@ -138,18 +142,19 @@ for u in "$T_USER1" "$T_USER2"; do
   check_eq "  ... no capabilities" "0000000000000000 0000000000000000" \
     "$(status_field "$pid" CapPrm) $(status_field "$pid" CapEff)"
   check_eq "  ... NoNewPrivs" "1" "$(status_field "$pid" NoNewPrivs)"
+  check_eq "  ... Seccomp (2: a filter)" "2" "$(status_field "$pid" Seccomp)"
   login=$(grep '"op":"login","result":"ok"' "$AUDIT" | grep "\"user\":\"$u\"" | tail -1)
   if ((landlock_abi > 0)); then
-    if grep -q "\"detail\":\"no_new_privs, landlock ABI $landlock_abi; apparmor " <<<"$login"; then
-      pass "  ... Landlock ABI $landlock_abi in force (audit login detail)"
-    else fail "  ... Landlock ABI $landlock_abi in force (audit login detail)" "$login"; fi
+    if grep -q "\"detail\":\"no_new_privs, landlock ABI $landlock_abi$landlock_extras, seccomp; apparmor " <<<"$login"; then
+      pass "  ... Landlock ABI $landlock_abi$landlock_extras and seccomp in force (audit login detail)"
+    else fail "  ... Landlock ABI $landlock_abi$landlock_extras and seccomp in force (audit login detail)" "$login"; fi
     # No AppArmor here: before login the process had no_new_privs and
     # Landlock over what it could change.
     check "  ... and before login, changes beneath the exports only" grep -q \
       "before login: no_new_privs, landlock ABI $landlock_abi, changes beneath exports only" <<<"$login"
   else
-    log "  this kernel has no Landlock (probe: $landlock_abi); only no_new_privs is checked"
-    check "  ... the login says landlock is unavailable" grep -q 'landlock unavailable' <<<"$login"
+    log "  this kernel has no Landlock (probe: $landlock_abi); only no_new_privs and seccomp are checked"
+    check "  ... the login says landlock is unavailable" grep -q 'no_new_privs, seccomp; landlock unavailable' <<<"$login"
   fi
 done
 check_eq "$T_USER2's /home is its own tree, not $T_USER1's" "" "$(ls -A "$MNT/2/home" 2>&1)"

@@ -304,6 +304,27 @@ check "  ... the audit file holds a bounded number of lines ($(wc -l <"$BAD_AUDI
 check "  ... and the session ended well" \
   bash -c "tail -1 '$BAD_AUDIT' | grep -q '\"op\":\"logout\",\"result\":\"ok\"'"
 
+log "a live session's confinement, seen from outside"
+# A session kept open by a batch that waits; its /proc status shows the
+# filter (Seccomp 2) and no_new_privs once the confinement is in place.
+(cd "$L" && timeout 30 runuser -u "$T_USER1" -- env SSH_CONNECTION="$T_LOCAL_ADDR" \
+   sftp -q -b - -D "$(server_cmd "$CFG")" < <(sleep 5; echo pwd) >/dev/null 2>&1) &
+held=$!
+seccomp="" nnp="" spid=""
+for _ in $(seq 40); do
+  # The server, not the sftp client whose -D argument holds the same words.
+  spid=$(pgrep -u "$T_USER1" -f -- "^$(server_cmd "$CFG")" | head -1 || true)
+  if [[ -n $spid ]]; then
+    seccomp=$(awk '$1 == "Seccomp:" { print $2 }' "/proc/$spid/status" 2>/dev/null || true)
+    nnp=$(awk '$1 == "NoNewPrivs:" { print $2 }' "/proc/$spid/status" 2>/dev/null || true)
+    [[ $seccomp == 2 ]] && break
+  fi
+  sleep 0.1
+done
+check_eq "a --stdio session runs under a seccomp filter (Seccomp: 2)" "2" "$seccomp"
+check_eq "  ... with NoNewPrivs" "1" "$nnp"
+wait "$held" || true
+
 log "audit log"
 if [[ -s "$AUDIT" ]]; then
   pass "audit log written ($(wc -l <"$AUDIT") lines)"
@@ -324,7 +345,7 @@ if [[ -s "$AUDIT" ]]; then
   check_eq "audit: every line has a result" "0" "$(grep -vc '"result": *"' "$AUDIT" || true)"
   audit_has "audit: refusal of the ro put names a rule" '"/archive/x".*"rule": *"|"rule": *"[^"]+".*"/archive/x"'
   audit_has "audit: close of /home/big.bin counts the bytes written" '"op": *"close", *"path": *"/home/big\.bin".*"bytes_written": *[1-9]'
-  audit_has "audit: login says which confinement is active" '"op": *"login".*"detail": *"no_new_privs[,;] landlock'
+  audit_has "audit: login says which confinement is active" '"op": *"login".*"detail": *"no_new_privs, (landlock ABI [0-9]+( \+tcp)?( \+scopes)?, seccomp;|seccomp; landlock unavailable)'
   audit_has "audit: a clean logout" '"op": *"logout", *"result": *"ok"'
   audit_has "audit: the login from 127.0.0.2 refused by allow_from" '"addr": *"127\.0\.0\.2".*"op": *"login", *"result": *"refused", *"rule": *"allow_from"'
   if (($(grep -E "\"user\": *\"$T_USER3\"" "$AUDIT" | grep -cE '"op": *"login", *"result": *"refused", *"rule": *"no entry"') > 0)); then

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -22,7 +23,8 @@ namespace {
 
 // Rights by the ABI that introduced them. Spelled out rather than taken from
 // <linux/landlock.h>, which may be older than the kernel (Debian 12's lacks
-// TRUNCATE). Rights of later ABIs (IOCTL_DEV, network, scopes) are not used.
+// TRUNCATE, the network rights and the scopes). IOCTL_DEV (ABI 5) is not
+// used: no export holds a device the session could open.
 constexpr uint64_t kExecute = 1ULL << 0;
 constexpr uint64_t kWriteFile = 1ULL << 1;
 constexpr uint64_t kReadFile = 1ULL << 2;
@@ -38,6 +40,24 @@ constexpr uint64_t kMakeBlock = 1ULL << 11;
 constexpr uint64_t kMakeSym = 1ULL << 12;
 constexpr uint64_t kRefer = 1ULL << 13;     // ABI 2
 constexpr uint64_t kTruncate = 1ULL << 14;  // ABI 3
+
+// ABI 4: TCP rights, handled with no rule granting them, so a session can
+// neither bind nor connect a TCP socket.
+constexpr uint64_t kNetBindTcp = 1ULL << 0;
+constexpr uint64_t kNetConnectTcp = 1ULL << 1;
+// ABI 6: scopes. A session may not connect to an abstract unix socket or
+// signal a process outside its own Landlock domain (the listener, sshd,
+// other sessions). Sockets it was handed already connected are unaffected.
+constexpr uint64_t kScopeAbstractUnixSocket = 1ULL << 0;
+constexpr uint64_t kScopeSignal = 1ULL << 1;
+
+// struct landlock_ruleset_attr as of ABI 6; older kernels are given the
+// prefix they know (Debian 12's header has only the first field).
+struct RulesetAttr {
+  uint64_t handled_access_fs;
+  uint64_t handled_access_net;  // ABI 4
+  uint64_t scoped;              // ABI 6
+};
 
 constexpr uint64_t kAbi1Rights = (1ULL << 13) - 1;  // EXECUTE .. MAKE_SYM
 static_assert(kAbi1Rights ==
@@ -134,11 +154,11 @@ Result<int> ProbeAbi(LandlockState& unavailable) {
   return static_cast<int>(abi);
 }
 
-Result<Fd> NewRuleset(uint64_t handled) {
-  landlock_ruleset_attr attr{};
-  attr.handled_access_fs = handled;
+// A ruleset handling `attr`, of which the kernel is given the first
+// `attr_size` bytes (the fields its ABI knows).
+Result<Fd> NewRuleset(const RulesetAttr& attr, size_t attr_size) {
   const long ruleset_fd =
-      syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+      syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
   if (ruleset_fd < 0) {
     return Error{Errno("sandbox: landlock_create_ruleset", errno)};
   }
@@ -157,12 +177,13 @@ Result<void> AddRule(const Fd& ruleset, int dir, uint64_t rights,
   return {};
 }
 
-Result<LandlockState> RestrictSelf(const Fd& ruleset, int abi) {
+Result<LandlockState> RestrictSelf(const Fd& ruleset, int abi,
+                                   const std::string& extras) {
   if (syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0) {
     return Error{Errno("sandbox: landlock_restrict_self", errno)};
   }
   return LandlockState{.active = true,
-                       .text = "landlock ABI " + std::to_string(abi)};
+                       .text = "landlock ABI " + std::to_string(abi) + extras};
 }
 
 }  // namespace
@@ -173,15 +194,29 @@ Result<LandlockState> RestrictWithLandlock(
   Result<int> abi = ProbeAbi(unavailable);
   if (!abi) return Error{abi.error()};
   if (*abi == 0) return unavailable;
-  const uint64_t handled = HandledRights(*abi);
-  Result<Fd> ruleset = NewRuleset(handled);
+  RulesetAttr attr{};
+  attr.handled_access_fs = HandledRights(*abi);
+  size_t attr_size = sizeof attr.handled_access_fs;
+  std::string extras;
+  if (*abi >= 4) {
+    attr.handled_access_net = kNetBindTcp | kNetConnectTcp;
+    attr_size = offsetof(RulesetAttr, scoped);
+    extras += " +tcp";
+  }
+  if (*abi >= 6) {
+    attr.scoped = kScopeAbstractUnixSocket | kScopeSignal;
+    attr_size = sizeof attr;
+    extras += " +scopes";
+  }
+  Result<Fd> ruleset = NewRuleset(attr, attr_size);
   if (!ruleset) return Error{ruleset.error()};
   for (const LandlockRule& rule : rules) {
     Result<void> added =
-        AddRule(*ruleset, rule.fd.get(), Rights(rule.kind, handled), rule.path);
+        AddRule(*ruleset, rule.fd.get(),
+                Rights(rule.kind, attr.handled_access_fs), rule.path);
     if (!added) return Error{added.error()};
   }
-  return RestrictSelf(*ruleset, *abi);
+  return RestrictSelf(*ruleset, *abi, extras);
 }
 
 Result<LandlockState> RestrictChanges(std::span<const Fd> writable,
@@ -191,7 +226,10 @@ Result<LandlockState> RestrictChanges(std::span<const Fd> writable,
   if (!abi) return Error{abi.error()};
   if (*abi == 0) return unavailable;
   const uint64_t handled = HandledRights(*abi) & ~(kReadFile | kReadDir);
-  Result<Fd> ruleset = NewRuleset(handled);
+  // Files only: PAM and NSS modules may reach their servers over TCP.
+  RulesetAttr attr{};
+  attr.handled_access_fs = handled;
+  Result<Fd> ruleset = NewRuleset(attr, sizeof attr.handled_access_fs);
   if (!ruleset) return Error{ruleset.error()};
   for (const Fd& dir : writable) {
     Result<void> added =
@@ -204,7 +242,7 @@ Result<LandlockState> RestrictChanges(std::span<const Fd> writable,
       !added) {
     return Error{added.error()};
   }
-  return RestrictSelf(*ruleset, *abi);
+  return RestrictSelf(*ruleset, *abi, "");
 }
 
 }  // namespace sftpd::sandbox

@@ -33,13 +33,18 @@ Result<std::vector<LandlockRule>> OpenLandlockRules(
 
 // How the Landlock layer stands after RestrictWithLandlock.
 struct LandlockState {
-  bool active;       // false: the kernel has no Landlock, or it is disabled
-  std::string text;  // "landlock ABI 3", "landlock unavailable (...)"
+  bool active;  // false: the kernel has no Landlock, or it is disabled
+  // "landlock ABI 3", "landlock ABI 6 +tcp +scopes" (the extras applied
+  // beside the file rights), "landlock unavailable (...)"
+  std::string text;
 };
 
 // Restricts the process to `rules` with the best ABI the kernel offers
 // (writable trees: every right but execute and making device nodes, fifos
-// and sockets; read-only trees: read and list; system files: read). A
+// and sockets; read-only trees: read and list; system files: read). From
+// ABI 4 on, no TCP bind or connect either ("+tcp"); from ABI 6 on, no
+// connecting to abstract unix sockets or signalling processes outside the
+// Landlock domain ("+scopes"). A
 // kernel without Landlock is a state, not an error. Errors: a failing
 // syscall. REQUIRES: no_new_privs is set (or the process may not restrict
 // itself).

@@ -17,7 +17,8 @@ std::string Layers::Describe() const {
   std::string off;
   for (auto [on, name] :
        {std::pair{namespace_checks, "namespace"},
-        std::pair{landlock, "landlock"}, std::pair{apparmor, "apparmor"}}) {
+        std::pair{landlock, "landlock"}, std::pair{apparmor, "apparmor"},
+        std::pair{seccomp, "seccomp"}}) {
     if (!on) off += (off.empty() ? "" : ",") + std::string(name);
   }
   return off.empty() ? "" : "TEST BUILD, layers off: " + off;
@@ -46,9 +47,12 @@ Result<Layers> ParseLayers(const char* value, bool test_hooks) {
       layers.landlock = false;
     } else if (word == "apparmor") {
       layers.apparmor = false;
+    } else if (word == "seccomp") {
+      layers.seccomp = false;
     } else {
       return Error{std::string(kLayersOffVariable) + ": unknown layer '" +
-                   std::string(word) + "' (namespace, landlock, apparmor)"};
+                   std::string(word) +
+                   "' (namespace, landlock, apparmor, seccomp)"};
     }
   }
   return layers;

@@ -18,6 +18,7 @@ struct Layers {
                                  // the read-only gate, owner_only
   bool landlock = true;
   bool apparmor = true;  // the change into the user's hat
+  bool seccomp = true;   // the system call filter
 
   // "" when all are on, else e.g. "TEST BUILD, layers off: namespace,landlock".
   std::string Describe() const;
@@ -28,8 +29,8 @@ struct Layers {
 Result<Layers> LayersFromEnvironment();
 
 // `value` null or empty gives every layer on. A comma list of "namespace",
-// "landlock" and "apparmor" turns those off when `test_hooks`. Errors: a
-// value without `test_hooks`, or a word that is not a layer.
+// "landlock", "apparmor" and "seccomp" turns those off when `test_hooks`.
+// Errors: a value without `test_hooks`, or a word that is not a layer.
 Result<Layers> ParseLayers(const char* value, bool test_hooks);
 
 }  // namespace sftpd

@@ -1,5 +1,6 @@
 // sandbox::Enter: the order of the layers (the rules opened, the AppArmor
-// hat, no_new_privs, Landlock) and the one line that says which are active.
+// hat, no_new_privs, Landlock, seccomp) and the one line that says which
+// are active.
 #include "sftpd/sandbox/sandbox.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "sftpd/sandbox/landlock.h"
+#include "sftpd/sandbox/seccomp.h"
 
 namespace sftpd::sandbox {
 
@@ -27,15 +29,29 @@ Result<std::string> Enter(std::span<const Tree> trees, const std::string& hat,
                  std::strerror(errno)};
   }
 
-  if (!layers.landlock) {
-    return "no_new_privs; landlock switched off; " + *apparmor;
+  // Active layers join no_new_privs with commas; an absent or switched-off
+  // one is a clause of its own, as AppArmor always is.
+  std::string active = "no_new_privs";
+  std::string absent;
+  const auto add = [&](bool on, const std::string& text) {
+    (on ? active : absent) += (on ? ", " : "; ") + text;
+  };
+  if (layers.landlock) {
+    Result<LandlockState> landlock = RestrictWithLandlock(*rules);
+    if (!landlock) return Error{landlock.error()};
+    add(landlock->active, landlock->text);
+  } else {
+    add(false, "landlock switched off");
   }
-  Result<LandlockState> landlock = RestrictWithLandlock(*rules);
-  if (!landlock) return Error{landlock.error()};
-  // An active layer joins no_new_privs with a comma; an absent one is a
-  // clause of its own, as a switched-off one is.
-  return "no_new_privs" + std::string(landlock->active ? ", " : "; ") +
-         landlock->text + "; " + *apparmor;
+  // Last, so that the steps before may make calls the filter refuses.
+  if (layers.seccomp) {
+    Result<SeccompState> seccomp = RestrictWithSeccomp();
+    if (!seccomp) return Error{seccomp.error()};
+    add(seccomp->active, seccomp->text);
+  } else {
+    add(false, "seccomp switched off");
+  }
+  return active + absent + "; " + *apparmor;
 }
 
 }  // namespace sftpd::sandbox

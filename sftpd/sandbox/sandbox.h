@@ -1,7 +1,8 @@
 // Sandbox: the process confines itself before serving a session. One call,
-// Enter (sandbox.cc), built from the AppArmor step (apparmor.cc) and the
-// Landlock step (landlock.cc); callers never test for the kernel's features
-// themselves. Not thread-safe: call once, from the only thread.
+// Enter (sandbox.cc), built from the AppArmor step (apparmor.cc), the
+// Landlock step (landlock.cc) and the seccomp step (seccomp.cc); callers
+// never test for the kernel's features themselves. Not thread-safe: call
+// once, from the only thread.
 #ifndef SFTPD_SFTPD_SANDBOX_SANDBOX_H_
 #define SFTPD_SFTPD_SANDBOX_SANDBOX_H_
 
@@ -31,10 +32,15 @@ struct Tree {
 // session needs after this point (/etc/passwd, /etc/group,
 // /etc/nsswitch.conf, /etc/localtime; absent ones are skipped). Rights add up
 // along a path, so a read-only tree inside a writable one is writable.
-// Returns a one-line description of what is active, e.g. "no_new_privs,
-// landlock ABI 3; apparmor sftpd^alice"; a kernel without Landlock or
-// AppArmor, or a process no profile confines, is said so ("no_new_privs;
-// landlock unavailable (...); apparmor unconfined") and is not an error. An
+// Where the ABI has them, Landlock also refuses TCP bind and connect (ABI 4)
+// and scopes abstract unix sockets and signals to the session (ABI 6).
+// Last, a seccomp filter allows only the system calls a session makes
+// (seccomp.h). Returns a one-line description of what is active, e.g.
+// "no_new_privs, landlock ABI 6 +tcp +scopes, seccomp; apparmor
+// sftpd^alice"; a kernel without Landlock or AppArmor, an architecture
+// without a filter, or a process no profile confines, is said so
+// ("no_new_privs, seccomp; landlock unavailable (...); apparmor
+// unconfined") and is not an error. An
 // error (a tree that cannot be opened as a directory, a profile without the
 // hat, a failing syscall) means confinement was asked for and could not be
 // set up: the caller must then refuse to serve. A layer `layers` switches

@@ -8,16 +8,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <sys/apparmor.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -77,11 +81,17 @@ std::string ReadAll(const std::string& path) {
   return out;
 }
 
-// Forks; the child enters the sandbox with `trees` and runs `body`. Returns
-// the child's report: "ok", the first failing step, or how it died.
+// Landlock's tests leave the seccomp filter out: it would refuse some of
+// their steps (mknod, exec) before Landlock is asked.
+const Layers kWithoutSeccomp{.seccomp = false};
+
+// Forks; the child enters the sandbox with `trees` and `layers` and runs
+// `body`. Returns the child's report: "ok", the first failing step, or how
+// it died.
 std::string Confined(
     const std::vector<Tree>& trees,
-    const std::function<void(Steps&, const std::string&)>& body) {
+    const std::function<void(Steps&, const std::string&)>& body,
+    const Layers& layers = kWithoutSeccomp) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return "pipe failed";
   const pid_t pid = fork();
@@ -89,7 +99,7 @@ std::string Confined(
   if (pid == 0) {
     close(pipe_fds[0]);
     Steps steps;
-    auto entered = Enter(trees, "sftpd-test-hat");
+    auto entered = Enter(trees, "sftpd-test-hat", layers);
     if (!entered.ok()) {
       steps.True("Enter: " + entered.error(), false);
     } else {
@@ -167,9 +177,12 @@ TEST_CASE("sandbox: a writable tree allows file work, not exec or devices") {
 
   const std::string report = Confined(fx.Trees(), [&](Steps& s,
                                                       const std::string& desc) {
+    const std::string extras = abi >= 6   ? " +tcp +scopes"
+                               : abi >= 4 ? " +tcp"
+                                          : "";
     s.True("description: " + desc,
            desc.rfind("no_new_privs, landlock ABI " + std::to_string(abi) +
-                          "; apparmor ",
+                          extras + "; seccomp switched off; apparmor ",
                       0) == 0);
     const int fd = open((rw + "/new").c_str(),
                         O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
@@ -313,6 +326,74 @@ TEST_CASE("sandbox: rename and link between writable trees, not into ro") {
   CHECK(access((rw1 + "/readme").c_str(), F_OK) != 0);
 }
 
+TEST_CASE("sandbox: from Landlock ABI 4, no TCP bind or connect") {
+  SKIP_WITHOUT_LANDLOCK();
+  if (KernelAbi() < 4) {
+    WARN("SKIPPED: Landlock ABI " << KernelAbi()
+                                  << " has no network rights (ABI 4)");
+    return;
+  }
+  // A listener outside the sandbox, for the connect.
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), len) == 0);
+  REQUIRE(listen(listener, 1) == 0);
+  REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  Fixture fx;
+  const std::string report = Confined(fx.Trees(), [&](Steps& s,
+                                                      const std::string& desc) {
+    s.True("description: " + desc, desc.find(" +tcp") != std::string::npos);
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    s.Ok("socket", fd);
+    sockaddr_in any{};
+    any.sin_family = AF_INET;
+    any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    s.Fails("bind 127.0.0.1:0",
+            bind(fd, reinterpret_cast<sockaddr*>(&any), sizeof any));
+    s.Fails("connect to a listener",
+            connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr));
+  });
+  close(listener);
+  CHECK(report == "ok");
+}
+
+TEST_CASE(
+    "sandbox: from Landlock ABI 6, signals and abstract sockets stay "
+    "inside") {
+  SKIP_WITHOUT_LANDLOCK();
+  if (KernelAbi() < 6) {
+    WARN("SKIPPED: Landlock ABI " << KernelAbi() << " has no scopes (ABI 6)");
+    return;
+  }
+  // An abstract unix socket bound outside the sandbox.
+  const int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string name = "sftpd-scope-test-" + std::to_string(getpid());
+  std::memcpy(addr.sun_path + 1, name.data(), name.size());
+  const socklen_t len =
+      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), len) == 0);
+  REQUIRE(listen(listener, 1) == 0);
+  const std::string report = Confined({}, [&](Steps& s,
+                                              const std::string& desc) {
+    s.True("description: " + desc, desc.find(" +scopes") != std::string::npos);
+    s.Ok("signal itself", kill(getpid(), 0));
+    s.Fails("signal its parent", kill(getppid(), 0), EPERM);
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    s.Ok("socket", fd);
+    s.Fails("connect to an abstract socket outside",
+            connect(fd, reinterpret_cast<const sockaddr*>(&addr), len), EPERM);
+  });
+  close(listener);
+  CHECK(report == "ok");
+}
+
 TEST_CASE("sandbox: a tree that cannot be opened is an error") {
   // Runs without Landlock too: the trees are checked first.
   Fixture fx;
@@ -373,6 +454,7 @@ TEST_CASE("layers: switches are read only in test builds") {
         CHECK(l->namespace_checks);
         CHECK(l->landlock);
         CHECK(l->apparmor);
+        CHECK(l->seccomp);
         CHECK(l->Describe().empty());
       }
     }
@@ -389,6 +471,13 @@ TEST_CASE("layers: switches are read only in test builds") {
     CHECK(l->landlock);
     CHECK_FALSE(l->apparmor);
     CHECK(l->Describe() == "TEST BUILD, layers off: namespace,apparmor");
+  }
+  SECTION("seccomp is a layer too") {
+    Result<Layers> l = ParseLayers("seccomp,landlock", true);
+    REQUIRE(l);
+    CHECK_FALSE(l->seccomp);
+    CHECK_FALSE(l->landlock);
+    CHECK(l->Describe() == "TEST BUILD, layers off: landlock,seccomp");
   }
   SECTION("an unknown word is an error, not ignored") {
     CHECK_FALSE(ParseLayers("namespace,landlok", true));
