@@ -55,6 +55,12 @@ ssh-keygen -q -t ed25519 -N '' -f "$TMP/client_key" -C sftpd-load
 install -m 0644 "$TMP/client_key.pub" "$K/$T_USER1"
 
 DLOG=$TMP/daemon.log
+# Under ASan freed memory waits in a quarantine (256 MiB by default) before
+# it is reused, so the listener's RSS would grow with every allocation it
+# ever made: without one, what it measures is what the listener keeps.
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+  export ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=0"
+fi
 start_sftpd_serve "$CFG" "$PORT" "$DLOG"
 log "sftpd serve on 127.0.0.1:$PORT (pid $DPID); $CONCURRENT concurrent, $SEQUENTIAL sequential sessions"
 
