@@ -29,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include "sftpd/sandbox/child_for_test.h"
+
 namespace sftpd::sandbox {
 namespace {
 
@@ -92,12 +94,7 @@ std::string Confined(
     const std::vector<Tree>& trees,
     const std::function<void(Steps&, const std::string&)>& body,
     const Layers& layers = kWithoutSeccomp) {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return "pipe failed";
-  const pid_t pid = fork();
-  if (pid < 0) return "fork failed";
-  if (pid == 0) {
-    close(pipe_fds[0]);
+  const ChildEnd end = RunInChild([&] {
     Steps steps;
     auto entered = Enter(trees, "sftpd-test-hat", layers);
     if (!entered.ok()) {
@@ -105,26 +102,13 @@ std::string Confined(
     } else {
       body(steps, *entered);
     }
-    const std::string report = steps.Report();
-    ssize_t ignored = write(pipe_fds[1], report.data(), report.size());
-    (void)ignored;
-    _exit(0);
+    return steps.Report();
+  });
+  if (!WIFEXITED(end.status) || WEXITSTATUS(end.status) != 0) {
+    return "child died, status " + std::to_string(end.status) + ": " +
+           end.report;
   }
-  close(pipe_fds[1]);
-  std::string report;
-  char buf[512];
-  for (int k = 0; k < 64; ++k) {
-    const ssize_t n = read(pipe_fds[0], buf, sizeof buf);
-    if (n <= 0) break;
-    report.append(buf, static_cast<size_t>(n));
-  }
-  close(pipe_fds[0]);
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return "waitpid failed";
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return "child died, status " + std::to_string(status) + ": " + report;
-  }
-  return report;
+  return end.report;
 }
 
 void WriteFile(const std::string& path, const std::string& text) {

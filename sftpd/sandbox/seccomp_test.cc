@@ -23,6 +23,7 @@
 #include <functional>
 #include <string>
 
+#include "sftpd/sandbox/child_for_test.h"
 #include "sftpd/sandbox/sandbox.h"
 
 namespace sftpd::sandbox {
@@ -41,40 +42,23 @@ struct Outcome {
 Outcome Filtered(const std::function<std::string()>& body,
                  const std::vector<Tree>& trees = {}, bool via_enter = false,
                  std::string* description = nullptr) {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return {"pipe failed"};
-  const pid_t pid = fork();
-  if (pid < 0) return {"fork failed"};
-  if (pid == 0) {
-    close(pipe_fds[0]);
-    std::string report;
+  const ChildEnd end = RunInChild([&]() -> std::string {
     if (via_enter) {
       Result<std::string> entered = Enter(trees, "sftpd-test-hat");
-      report = entered ? *entered + "\n" + body() : "Enter: " + entered.error();
-    } else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-      report = "no_new_privs failed";
-    } else {
-      Result<SeccompState> state = RestrictWithSeccomp();
-      report = !state           ? "RestrictWithSeccomp: " + state.error()
-               : !state->active ? "inactive: " + state->text
-                                : "\n" + body();
+      return entered ? *entered + "\n" + body() : "Enter: " + entered.error();
     }
-    ssize_t ignored = write(pipe_fds[1], report.data(), report.size());
-    (void)ignored;
-    _exit(0);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+      return "no_new_privs failed";
+    }
+    Result<SeccompState> state = RestrictWithSeccomp();
+    return !state           ? "RestrictWithSeccomp: " + state.error()
+           : !state->active ? "inactive: " + state->text
+                            : "\n" + body();
+  });
+  const std::string& report = end.report;
+  if (end.status != -1 && WIFSIGNALED(end.status)) {
+    return {report, WTERMSIG(end.status)};
   }
-  close(pipe_fds[1]);
-  std::string report;
-  char buf[512];
-  for (int k = 0; k < 64; ++k) {
-    const ssize_t n = read(pipe_fds[0], buf, sizeof buf);
-    if (n <= 0) break;
-    report.append(buf, static_cast<size_t>(n));
-  }
-  close(pipe_fds[0]);
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return {"waitpid failed"};
-  if (WIFSIGNALED(status)) return {report, WTERMSIG(status)};
   // The first line is Enter's description (empty without Enter).
   const size_t newline = report.find('\n');
   if (newline == std::string::npos) return {report};
