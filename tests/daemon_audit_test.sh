@@ -174,6 +174,19 @@ check_eq "  ... and the listener's summary lines count the rest exactly" "$FLOOD
 check "  ... with the session's identity" \
   grep -q "\"user\":\"$T_USER1\",\"uid\":[0-9]*,\"addr\":\"127.0.0.1\",\"port\":[0-9]*,\"op\":\"mkdir\",\"result\":\"Permission denied\",$rule,\"repeated\":" "$AUDIT"
 
+log "a path too long for the audit line is cut, and the line says so"
+# 4000 bytes of 0x01 escape to 24 000: the line keeps 4 KiB of them.
+cut_before=$(grep -c '"cut":' "$AUDIT" || true)
+flood=$(timeout 60 /usr/bin/python3 "$(dirname "$0")/refusal_flood.py" \
+  3 /archive 4000 --control -- ssh "${DAEMON_SSH_OPTS[@]}" -i "$TMP/client_key" \
+  -p "$PORT" -s "$T_USER1@127.0.0.1" sftp || true)
+check_eq "three MKDIRs of escaped paths are refused" "denied=3 other=0" "$flood"
+check "  ... their lines name the path as cut" \
+  wait_audit '"op":"mkdir","path":"/archive/2-\\u0001[\\u0001]*","result":"Permission denied","rule":"read-only export","cut":"path"}$'
+check_eq "  ... three of them, and no other" "3" "$(($(grep -c '"cut":' "$AUDIT") - cut_before))"
+check "  ... which sftpd audit shows" \
+  bash -c "'$SFTPD' audit --file '$AUDIT' --op mkdir | grep -q '/archive/2-???.*read-only export) \[cut: path\]$'"
+
 log "a flood of malformed requests: each refused, with its reason, boundedly"
 # 10000 MKDIRs whose ATTRS carry flag bit 0x10, which SFTP v3 does not
 # define: each is answered BAD_MESSAGE. The listener audits and logs a few,

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Floods an SFTP server with requests it refuses, for the audit tests.
 
-Usage: refusal_flood.py COUNT DIR LENGTH [--malformed | --extension NAME]
+Usage: refusal_flood.py COUNT DIR LENGTH
+                        [--malformed | --extension NAME | --control]
                         -- COMMAND...
 
 Runs COMMAND (an `sftpd --stdio`, or `ssh -s ... sftp`), speaks SFTP v3 to
@@ -12,7 +13,9 @@ not PERMISSION_DENIED) and exits 0 when every request got a reply.
 With --malformed each MKDIR's ATTRS has flag bit 0x10, which SFTP v3 does
 not define: it prints "malformed=N other=M" (N replies BAD_MESSAGE). With
 --extension it sends COUNT EXTENDED requests named NAME (an unknown one) and
-prints "unsupported=N other=M" (N replies OP_UNSUPPORTED).
+prints "unsupported=N other=M" (N replies OP_UNSUPPORTED). With --control
+the paths are filled with byte 0x01 instead of "x", which the audit trail
+escapes to six bytes each.
 """
 import os
 import struct
@@ -49,6 +52,7 @@ def main():
     command = sys.argv[sys.argv.index("--") + 1:]
     options = sys.argv[4:sys.argv.index("--")]
     malformed = "--malformed" in options
+    fill = b"\x01" if "--control" in options else b"x"
     extension = None
     if "--extension" in options:
         extension = os.fsencode(options[options.index("--extension") + 1])
@@ -67,7 +71,7 @@ def main():
     while answered < count:
         while sent < count and sent - answered < IN_FLIGHT:
             name = ("%s/%d-" % (where, sent)).encode()
-            name += b"x" * max(0, length - len(name))
+            name += fill * max(0, length - len(name))
             body = struct.pack(">II", sent, len(name)) + name
             # ATTRS: no flags, or one v3 does not define (and no fields)
             body += struct.pack(">I", 0x10 if malformed else 0)

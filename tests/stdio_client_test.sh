@@ -281,6 +281,21 @@ check "  ... which come before the logout" \
 check "  ... and sftpd audit reads them" \
   bash -c "'$SFTPD' audit --file '$FLOOD_AUDIT' --op refused | grep -q 'and ${summed:-x} more like it'"
 
+log "a path too long for the audit line is cut, and the line says so"
+# 4000 bytes of 0x01 escape to 24 000: the line keeps 4 KiB of them.
+CUT_AUDIT=$TMP/audit/cut.jsonl
+install -m 0666 /dev/null "$CUT_AUDIT"
+sed "s|^log = \"$AUDIT\"|log = \"$CUT_AUDIT\"|" "$CFG" | install_config "$TMP/cut.toml"
+flood=$(timeout 60 /usr/bin/python3 "$(dirname "$0")/refusal_flood.py" \
+  3 /archive 4000 --control -- runuser -u "$T_USER1" -- env -u SSH_CLIENT \
+  SSH_CONNECTION="$T_LOCAL_ADDR" "$SFTPD" --stdio --config "$TMP/cut.toml" \
+  2>>"$TMP/sessions.err" || true)
+check_eq "three MKDIRs of escaped paths are refused" "denied=3 other=0" "$flood"
+check_eq "  ... their three lines, and only they, name the path as cut" "3 3" \
+  "$(grep -c '"cut":' "$CUT_AUDIT") $(grep -c '"op":"mkdir","path":"/archive/[0-9]-\\u0001[\\u0001]*","result":"Permission denied","rule":"read-only export","cut":"path"}$' "$CUT_AUDIT")"
+check "  ... which sftpd audit shows" \
+  bash -c "'$SFTPD' audit --file '$CUT_AUDIT' --op mkdir | grep -c '/archive/[0-9]-???.*read-only export) \[cut: path\]$' | grep -qx 3"
+
 log "a flood of malformed requests: each refused, audited with its reason, boundedly"
 # 10000 MKDIRs whose ATTRS carry flag bit 0x10, which SFTP v3 does not
 # define. (Their log lines go to syslog, through the same limiter.)

@@ -57,8 +57,8 @@ void AppendByteEscape(std::string& out, unsigned char b) {
 
 // Appends `s` as a quoted JSON string. Each unit (a byte escape, an escaped
 // character, a whole UTF-8 sequence) is appended entirely or not at all, so
-// truncation never splits one.
-void AppendJsonString(std::string& out, std::string_view s) {
+// truncation never splits one. Returns whether `s` was cut.
+bool AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
   size_t kept = 0;
   std::string unit;
@@ -88,12 +88,16 @@ void AppendJsonString(std::string& out, std::string_view s) {
       unit.append(s.substr(i, n));
       consumed = n;
     }
-    if (kept + unit.size() > kMaxAuditField) break;
+    if (kept + unit.size() > kMaxAuditField) {
+      out += '"';
+      return true;
+    }
     out += unit;
     kept += unit.size();
     i += consumed;
   }
   out += '"';
+  return false;
 }
 
 void AppendTime(std::string& out, int64_t time_us) {
@@ -115,13 +119,17 @@ void AppendTime(std::string& out, int64_t time_us) {
   out += '"';
 }
 
+// Appends `key` and `value` unless the value is empty; a key whose value
+// was cut is added to `cut` ("path,detail").
 void AppendStringField(std::string& out, const char* key,
-                       std::string_view value) {
+                       std::string_view value, std::string& cut) {
   if (value.empty()) return;
   out += ",\"";
   out += key;
   out += "\":";
-  AppendJsonString(out, value);
+  if (!AppendJsonString(out, value)) return;
+  if (!cut.empty()) cut += ',';
+  cut += key;
 }
 
 void AppendNumberField(std::string& out, const char* key, int64_t value) {
@@ -143,20 +151,21 @@ std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
                              int64_t time_us) {
   std::string out = "{\"time\":";
   out.reserve(256);
+  std::string cut;
   AppendTime(out, time_us);
-  AppendStringField(out, "session", who.session);
-  AppendStringField(out, "user", who.user);
+  AppendStringField(out, "session", who.session, cut);
+  AppendStringField(out, "user", who.user, cut);
   if (who.uid >= 0) AppendNumberField(out, "uid", who.uid);
-  AppendStringField(out, "addr", who.address);
+  AppendStringField(out, "addr", who.address, cut);
   if (who.port > 0) AppendNumberField(out, "port", who.port);
-  AppendStringField(out, "op", event.op);
-  AppendStringField(out, "path", event.path);
-  AppendStringField(out, "target", event.target);
-  AppendStringField(out, "result", event.result);
-  AppendStringField(out, "rule", event.rule);
-  AppendStringField(out, "detail", event.detail);
-  AppendStringField(out, "method", event.method);
-  AppendStringField(out, "key", event.key);
+  AppendStringField(out, "op", event.op, cut);
+  AppendStringField(out, "path", event.path, cut);
+  AppendStringField(out, "target", event.target, cut);
+  AppendStringField(out, "result", event.result, cut);
+  AppendStringField(out, "rule", event.rule, cut);
+  AppendStringField(out, "detail", event.detail, cut);
+  AppendStringField(out, "method", event.method, cut);
+  AppendStringField(out, "key", event.key, cut);
   if (event.bytes_read >= 0) {
     AppendNumberField(out, "bytes_read", event.bytes_read);
   }
@@ -165,6 +174,11 @@ std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
   }
   if (event.repeated > 0) {
     AppendNumberField(out, "repeated", int64_t(event.repeated));
+  }
+  if (!cut.empty()) {
+    out += ",\"cut\":\"";
+    out += cut;
+    out += '"';
   }
   out += '}';
   return out;

@@ -71,14 +71,15 @@ inline constexpr std::string_view kRuleUnsupported = "unsupported request";
 // object without a trailing newline: {"time":"2026-11-23T14:36:04.123456Z",
 // "session":..,"user":..,"uid":..,"addr":..,"port":..,"op":..,"path":..,
 // "target":..,"result":..,"rule":..,"detail":..,"method":..,"key":..,
-// "bytes_read":..,
-// "bytes_written":..,"repeated":..}; empty strings, port 0, uid -1, -1
-// counts and repeated 0 are left out.
+// "bytes_read":..,"bytes_written":..,"repeated":..,"cut":..}; empty
+// strings, port 0, uid -1, -1 counts and repeated 0 are left out.
 // Strings are JSON-escaped (control bytes and DEL as \u00XX; each byte of an
 // invalid UTF-8 sequence, and both bytes of a C1 control, as \u00XX of the
 // byte, so the line is always valid JSON and \u0080..\u00ff always stand
 // for one raw byte: ParseAuditLine gets the same bytes back) and cut to
 // kMaxAuditField (limits.h) bytes of escaped text at a character boundary.
+// A line with a cut string says so: "cut" names those members, in the order
+// above, comma-separated ("path,detail"); it is absent when none was cut.
 std::string FormatAuditEvent(const AuditIdentity& who, const AuditEvent& event,
                              int64_t time_us);
 

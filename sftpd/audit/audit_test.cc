@@ -246,6 +246,41 @@ TEST_CASE("audit: long strings are cut at 4096 bytes, never inside an escape") {
   CHECK(line.size() < 5 * 4096);
 }
 
+TEST_CASE("audit: a line with a cut string names the members cut") {
+  auto members = [](const AuditIdentity& who, const AuditEvent& e) {
+    auto m = ParseFlatObject(FormatAuditEvent(who, e, kTime));
+    REQUIRE(m.has_value());
+    return *m;
+  };
+  const std::string fits(4096, 'a'), over(4097, 'a');
+  const std::string escapes(700, '\n');  // 4200 bytes escaped
+
+  // Nothing cut: no "cut" member, even at exactly the limit.
+  CHECK(Value(members(Alice(), {.op = "open", .path = fits}), "cut") ==
+        "<absent>");
+  CHECK(Keys(members(Alice(), {.op = "open", .path = fits})).back() ==
+        "result");
+
+  auto path = members(Alice(), {.op = "open", .path = over, .detail = "r"});
+  CHECK(Keys(path).back() == "cut");
+  CHECK(Value(path, "cut") == "path");
+  CHECK(Value(path, "path") == fits);
+
+  // Cut by its escaped length, not its raw one.
+  CHECK(Value(members(Alice(), {.op = "open", .detail = escapes}), "cut") ==
+        "detail");
+
+  // Several, in the line's order, identity members too.
+  AuditIdentity long_name = Alice();
+  long_name.user = over;
+  auto all = members(long_name, {.op = "rename",
+                                 .path = escapes,
+                                 .target = over,
+                                 .detail = "d",
+                                 .key = over});
+  CHECK(Value(all, "cut") == "user,path,target,key");
+}
+
 TEST_CASE("audit: JsonAudit appends one valid line per event") {
   char path[] = "/tmp/sftpd-audit-test-XXXXXX";
   const int fd = mkstemp(path);

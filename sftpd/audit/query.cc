@@ -192,6 +192,7 @@ void PrintRow(FILE* out, const AuditRecord& r) {
   if (r.repeated > 0) {
     result += " ... and " + std::to_string(r.repeated) + " more like it";
   }
+  if (!r.cut.empty()) result += " [cut: " + TerminalSafe(r.cut) + "]";
   fprintf(out, "%-19s  %-19s %-12s %-15s %-8s %-40s %s\n",
           TerminalSafe(when).c_str(),
           TerminalSafe(r.session.empty() ? "-" : r.session).c_str(),
@@ -269,6 +270,8 @@ std::string AuditUsage() {
        "A line with \"repeated\": N stands for N more events like it (same\n"
        "op, result, rule and detail) that were counted rather than written;\n"
        "the table says \"... and N more like it\", --summary counts them.\n"
+       "A string longer than 4 KiB is cut; the line's \"cut\" names those\n"
+       "members, and the table ends the row with [cut: path,...].\n"
        "A corrupt line is reported on stderr as FILE:LINE and skipped.\n"
        "Exit status: 0, 1 if a file could not be read, 2 for a usage error.\n";
   return s;

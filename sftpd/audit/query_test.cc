@@ -394,6 +394,23 @@ TEST_CASE("audit query: a summary line is a refusal that counts its events") {
   }
 }
 
+TEST_CASE("audit query: the table says which strings were cut") {
+  TempDir dir;
+  const std::string log = dir.path() + "/audit.jsonl";
+  const std::string path = "/home/" + std::string(5000, 'x');
+  WriteText(log, Line("bob", {.op = "mkdir", .path = path}, 1) +
+                     Line("bob", {.op = "mkdir", .path = "/home/y"}, 2));
+  auto [out, err] = Run({}, {log});
+  INFO(out);
+  CHECK(err.empty());
+  CHECK(out.find("ok [cut: path]\n") != std::string::npos);
+  CHECK(out.find("/home/y") != std::string::npos);
+  CHECK(out.find("[cut") == out.rfind("[cut"));
+  // --json keeps the line, its "cut" too.
+  auto [json, err2] = Run({"--json"}, {log});
+  CHECK(json.find(",\"cut\":\"path\"}\n") != std::string::npos);
+}
+
 TEST_CASE("audit query: the table keeps control characters off the terminal") {
   TempDir dir;
   const std::string log = dir.path() + "/audit.jsonl";

@@ -352,7 +352,7 @@ namespace {
 void Clear(AuditRecord& r) {
   for (std::string* s :
        {&r.time, &r.session, &r.user, &r.address, &r.op, &r.path, &r.target,
-        &r.result, &r.rule, &r.detail, &r.method, &r.key}) {
+        &r.result, &r.rule, &r.detail, &r.method, &r.key, &r.cut}) {
     s->clear();
   }
   r.uid = -1;
@@ -398,6 +398,7 @@ Result<void> ParseAuditLine(std::string_view line, AuditRecord* out) {
           {"target", &AuditRecord::target}, {"result", &AuditRecord::result},
           {"rule", &AuditRecord::rule},     {"detail", &AuditRecord::detail},
           {"method", &AuditRecord::method}, {"key", &AuditRecord::key},
+          {"cut", &AuditRecord::cut},
       };
       for (const Field& f : kStrings) {
         if (key == f.name) dest = &(r.*f.member);

@@ -30,6 +30,9 @@ struct AuditRecord {
   // A summary line: this many more events like it were counted, not written
   // one by one (audit/limit.h); 0 on every other line.
   int64_t repeated = 0;
+  // The members the writer cut to kMaxAuditField, comma-separated
+  // ("path,detail"); empty when none was.
+  std::string cut;
 };
 
 // Parses `line` (one JSON object of string and integer members, no newline)

@@ -85,6 +85,24 @@ TEST_CASE("audit record: a summary line reads back with its count") {
   CHECK(r.repeated == 0);
 }
 
+TEST_CASE("audit record: a line with cut strings says which") {
+  const std::string long_path = "/home/" + std::string(5000, 'x');
+  AuditRecord r;
+  REQUIRE(ParseAuditLine(FormatAuditEvent(Bob(),
+                                          {.op = "mkdir",
+                                           .path = long_path,
+                                           .detail = std::string(5000, 'd')},
+                                          kTime),
+                         &r)
+              .ok());
+  CHECK(r.cut == "path,detail");
+  CHECK(r.path.size() == 4096);
+  CHECK(long_path.starts_with(r.path));
+  REQUIRE(
+      ParseAuditLine(FormatAuditEvent(Bob(), {.op = "login"}, kTime), &r).ok());
+  CHECK(r.cut.empty());
+}
+
 TEST_CASE("audit record: any bytes in a path come back as they went in") {
   std::mt19937 rng(7);
   AuditRecord r;

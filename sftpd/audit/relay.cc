@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "sftpd/base/limits.h"
 #include "sftpd/base/log_line.h"
 
 namespace sftpd {
@@ -23,6 +24,9 @@ Bytes EncodeRelayEvent(std::string_view user, const AuditEvent& event,
   w.U8(uint8_t(RelayType::kEvent));
   // Cut so a message always fits kMaxRelayMessage; the audit line cuts each
   // string shorter still.
+  // A string the relay cuts is longer than the line keeps, so the line says
+  // it was cut.
+  static_assert(kMaxRelayField > kMaxAuditField);
   auto cut = [](std::string_view s) { return s.substr(0, kMaxRelayField); };
   w.String(cut(user));
   w.U32(channel);
