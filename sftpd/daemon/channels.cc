@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sftpd/base/log_line.h"
+#include "sftpd/daemon/pacing.h"
 #include "sftpd/engine/session.h"
 #include "sftpd/frontdoor/pump.h"
 #include "sftpd/frontdoor/session_path.h"
@@ -40,7 +41,12 @@ constexpr int kMaxPollMillis = kStopCheckMillis;
 // theirs, and the steps (write, process, read) it may take in one turn.
 constexpr size_t kTurnBytes = 256 * 1024;
 constexpr int kTurnSteps = 64;
-constexpr uint32_t kMaxWrite = 1u << 20;
+// The most one write hands libssh, which sends it and waits until the
+// socket took it: small enough that replies reach the client as a stream,
+// not in bursts it must buffer (pacing.h).
+constexpr uint32_t kMaxWrite = 64 * 1024;
+// How often the loop reads the link's round trip again (pacing.h).
+constexpr int kLinkCheckMillis = 200;
 
 using Clock = std::chrono::steady_clock;
 
@@ -197,6 +203,7 @@ class Multiplexer {
     Session session;
     SessionPump pump;
     size_t sent = 0;      // bytes of session.output() written
+    uint32_t window = 0;  // the largest window the client has offered it
     uint64_t active = 0;  // the loop's count when it last had input
     bool done = false;    // it ends: `end` says why, or it is clean
     Result<void> end;
@@ -252,6 +259,10 @@ class Multiplexer {
   IdleDeadline idle_;
   Clock::time_point last_input_ = Clock::now();
   bool quiet_ = true;  // told since the last input
+  // What a channel may send unread (pacing.h), from the round trip read at
+  // link_checked_.
+  uint64_t unread_limit_ = UnreadLimit(std::nullopt);
+  Clock::time_point link_checked_{};
   // What the channels that ended moved, for `sftpd sessions`.
   uint64_t ended_read_ = 0, ended_written_ = 0;
   bool any_broken_ = false;
@@ -348,9 +359,11 @@ bool Multiplexer::Serve(Channel& ch, bool* input) {
       // channel holds its replies (and, past the high-water mark, its
       // requests), not the other channels.
       const uint32_t room = ssh_channel_window_size(ch.chan);
-      if (room == 0) return moved;
-      const uint32_t len =
-          uint32_t(std::min<size_t>({out.size() - ch.sent, room, kMaxWrite}));
+      ch.window = std::max(ch.window, room);
+      const uint32_t allowed = SendAllowance(room, ch.window, unread_limit_);
+      if (allowed == 0) return moved;
+      const uint32_t len = uint32_t(
+          std::min<size_t>({out.size() - ch.sent, allowed, kMaxWrite}));
       const int n = ssh_channel_write(ch.chan, out.data() + ch.sent, len);
       if (n <= 0) {
         Stop(ch, Error{std::string("channel write: ") + ssh_get_error(s_)});
@@ -463,6 +476,11 @@ void Multiplexer::Loop(ssh_event event) {
   const int idle_timeout = setup_.config.server.idle_timeout;
   for (;; ++turns_) {
     if (StopSignal() != 0) break;
+    if (const Clock::time_point now = Clock::now();
+        now - link_checked_ >= std::chrono::milliseconds(kLinkCheckMillis)) {
+      unread_limit_ = UnreadLimit(LinkRttMicros(ssh_get_fd(s_)));
+      link_checked_ = now;
+    }
     Adopt();
     bool moved = false, input = false;
     // Indexes: a write may run the message callback, which never touches
