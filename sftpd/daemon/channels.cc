@@ -203,7 +203,7 @@ class Multiplexer {
     Session session;
     SessionPump pump;
     size_t sent = 0;      // bytes of session.output() written
-    uint32_t window = 0;  // the largest window the client has offered it
+    ReplyPacer pacer;
     uint64_t active = 0;  // the loop's count when it last had input
     bool done = false;    // it ends: `end` says why, or it is clean
     Result<void> end;
@@ -358,9 +358,8 @@ bool Multiplexer::Serve(Channel& ch, bool* input) {
       // Only what the window takes: a client that stops reading this
       // channel holds its replies (and, past the high-water mark, its
       // requests), not the other channels.
-      const uint32_t room = ssh_channel_window_size(ch.chan);
-      ch.window = std::max(ch.window, room);
-      const uint32_t allowed = SendAllowance(room, ch.window, unread_limit_);
+      const uint32_t allowed = ch.pacer.Allowance(
+          ssh_channel_window_size(ch.chan), unread_limit_, Clock::now());
       if (allowed == 0) return moved;
       const uint32_t len = uint32_t(
           std::min<size_t>({out.size() - ch.sent, allowed, kMaxWrite}));
@@ -370,6 +369,7 @@ bool Multiplexer::Serve(Channel& ch, bool* input) {
         return true;
       }
       ch.sent += size_t(n);
+      ch.pacer.Sent(uint32_t(n));
       moved = true;
       if (ch.sent < out.size()) continue;
       out.clear();

@@ -38,4 +38,28 @@ uint32_t SendAllowance(uint32_t room, uint32_t window, uint64_t limit) {
   return uint32_t(std::min<uint64_t>(room, limit - unread));
 }
 
+uint32_t ReplyPacer::Allowance(uint32_t room, uint64_t limit,
+                               Clock::time_point now) {
+  // The window grew since the last look: the client gave back
+  // `room - room_left_`, what it passed on in one step or a few.
+  const bool grew = seen_ && room > room_left_;
+  if (grew && room - room_left_ < limit && !given_up_) paced_ = true;
+  window_ = std::max(window_, room);
+  room_left_ = room;
+  seen_ = true;
+  if (!paced_) return room;
+  const uint32_t allowed = SendAllowance(room, window_, limit);
+  if (allowed > 0 || room == 0 || grew) {
+    held_since_.reset();
+  } else if (!held_since_) {
+    held_since_ = now;
+  } else if (now - *held_since_ >= kHeldMillis) {
+    paced_ = false;
+    given_up_ = true;
+    held_since_.reset();
+    return room;
+  }
+  return allowed;
+}
+
 }  // namespace sftpd

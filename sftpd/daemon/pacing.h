@@ -11,6 +11,8 @@
 #ifndef SFTPD_SFTPD_DAEMON_PACING_H_
 #define SFTPD_SFTPD_DAEMON_PACING_H_
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 
@@ -39,6 +41,33 @@ uint64_t UnreadLimit(std::optional<uint32_t> rtt_us);
 // largest window the client has offered it (so window - room is unread),
 // `limit` UnreadLimit's.
 uint32_t SendAllowance(uint32_t room, uint32_t window, uint64_t limit);
+
+// One channel's pacing. The limit applies only once the client has shown
+// that it gives window back in steps under the limit (OpenSSH's ssh: every
+// 96 KiB or so it passes on). A client that adjusts only when half its
+// window is used (libssh, PuTTY, asyncssh) would otherwise wait for data
+// the limit holds back; it gets its whole window, as before. And should a
+// paced client still wait (no window back for kHeldMillis while the limit
+// holds data back), the channel is never paced again.
+class ReplyPacer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::milliseconds kHeldMillis{100};
+
+  // What may be sent now, with `room` of the window left.
+  uint32_t Allowance(uint32_t room, uint64_t limit, Clock::time_point now);
+  // `n` bytes of the allowance were sent.
+  void Sent(uint32_t n) { room_left_ -= std::min(n, room_left_); }
+  bool paced() const { return paced_; }
+
+ private:
+  uint32_t window_ = 0;     // the largest window seen
+  uint32_t room_left_ = 0;  // the room after the last send
+  bool seen_ = false;       // room_left_ is known
+  bool paced_ = false;
+  bool given_up_ = false;  // the client waited while paced
+  std::optional<Clock::time_point> held_since_;
+};
 
 }  // namespace sftpd
 

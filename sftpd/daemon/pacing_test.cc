@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <limits>
 
@@ -42,6 +43,94 @@ TEST_CASE("pacing: a channel sends what the window and the limit allow") {
                       std::numeric_limits<uint64_t>::max()) == kWindow - 1);
   // A window that was never larger than the room (adjusts raised it).
   CHECK(SendAllowance(kWindow, 1024, kLimit) == kLimit);
+}
+
+// A client's side of one channel: a window of `window` bytes, given back
+// in steps of `step` once that much was read.
+struct FakeClient {
+  uint32_t window, step;
+  uint32_t room = window;
+  uint64_t unread = 0;
+  void Receive(uint32_t n) {
+    room -= n;
+    unread += n;
+  }
+  void Read() {  // passes on all it holds, adjusting per step
+    while (unread >= step) {
+      unread -= step;
+      room += step;
+    }
+  }
+};
+
+TEST_CASE("pacing: a client that gives window back in small steps is paced") {
+  constexpr uint64_t kLimit = 512 * 1024;
+  FakeClient client{.window = 2 * 1024 * 1024, .step = 96 * 1024};
+  ReplyPacer pacer;
+  ReplyPacer::Clock::time_point t{};
+  // Before any window comes back: the whole window.
+  CHECK(pacer.Allowance(client.room, kLimit, t) == client.room);
+  CHECK_FALSE(pacer.paced());
+  pacer.Sent(300 * 1024);
+  client.Receive(300 * 1024);
+  client.Read();  // three steps back, 12 KiB kept
+  // 288 KiB came back in steps under the limit: paced from now on.
+  uint32_t allowed = pacer.Allowance(client.room, kLimit, t);
+  CHECK(pacer.paced());
+  CHECK(allowed == kLimit - 12 * 1024);
+  // Sending all it allows, the client never holds more than the limit and
+  // is never kept waiting.
+  for (int i = 0; i < 1000; ++i) {
+    allowed = pacer.Allowance(client.room, kLimit, t);
+    REQUIRE(allowed > 0);
+    const uint32_t n = std::min<uint32_t>(allowed, 64 * 1024);
+    pacer.Sent(n);
+    client.Receive(n);
+    REQUIRE(client.unread <= kLimit);
+    if (i % 3 == 0) client.Read();
+  }
+  CHECK(pacer.paced());
+}
+
+TEST_CASE("pacing: a client that gives back half its window is not paced") {
+  constexpr uint64_t kLimit = 512 * 1024;
+  // libssh's client: a 1.25 MB window, grown back when under half.
+  FakeClient client{.window = 1280000, .step = 640000};
+  ReplyPacer pacer;
+  ReplyPacer::Clock::time_point t{};
+  for (int i = 0; i < 100; ++i) {
+    const uint32_t allowed = pacer.Allowance(client.room, kLimit, t);
+    // Unpaced, it may always fill the window: the client adjusts only then.
+    REQUIRE(allowed == client.room);
+    const uint32_t n = std::min<uint32_t>(allowed, 64 * 1024);
+    pacer.Sent(n);
+    client.Receive(n);
+    client.Read();
+  }
+  CHECK_FALSE(pacer.paced());
+}
+
+TEST_CASE("pacing: a paced client that waits anyway is not paced again") {
+  constexpr uint64_t kLimit = 512 * 1024;
+  constexpr uint32_t kWindow = 2 * 1024 * 1024;
+  ReplyPacer pacer;
+  ReplyPacer::Clock::time_point t{};
+  REQUIRE(pacer.Allowance(kWindow, kLimit, t) == kWindow);
+  pacer.Sent(64 * 1024);
+  // 32 KiB back: paced.
+  REQUIRE(pacer.Allowance(kWindow - 32 * 1024, kLimit, t) > 0);
+  REQUIRE(pacer.paced());
+  pacer.Sent(kLimit - 32 * 1024);
+  const uint32_t room = kWindow - uint32_t(kLimit);
+  // The limit holds the rest back; no window comes back.
+  CHECK(pacer.Allowance(room, kLimit, t) == 0);
+  CHECK(pacer.Allowance(room, kLimit, t + ReplyPacer::kHeldMillis / 2) == 0);
+  // After kHeldMillis of waiting: the whole window, for good.
+  CHECK(pacer.Allowance(room, kLimit, t + ReplyPacer::kHeldMillis) == room);
+  CHECK_FALSE(pacer.paced());
+  pacer.Sent(1024);
+  CHECK(pacer.Allowance(room, kLimit, t + ReplyPacer::kHeldMillis) == room);
+  CHECK_FALSE(pacer.paced());
 }
 
 TEST_CASE("pacing: a TCP connection has a round trip, a socketpair none") {
