@@ -5,14 +5,16 @@
 
 # summarize: raw rows -> one line per cipher, workload, param and server:
 # n, median seconds, figure, unit, median server CPU s, largest RSS (MiB),
-# the ratios to (a) of the figure, the CPU and the RSS, and the median
-# client CPU s.
+# the ratios to (a) of the figure, the CPU and the RSS, the median client
+# CPU s, and the median time of the transfer alone ("-" where not
+# measured).
 summarize() {
   awk -F'\t' -v OFS='\t' "$MEDIAN_AWK"'
     { k = $1 FS $2 FS $3 FS $4
       if (!(k in n)) order[++keys] = k
       n[k]++; sec[k] = sec[k] " " $6; cpu[k] = cpu[k] " " $7
       ccpu[k] = ccpu[k] " " $11
+      if ($12 ~ /^[0-9.]+$/) xfer[k] = xfer[k] " " $12
       if ($8 + 0 > rss[k]) rss[k] = $8 + 0
       amount[k] = $9; unit[k] = $10 }
     END {
@@ -30,9 +32,10 @@ summarize() {
         r = (a in FIG) ? FIG[k] / FIG[a] : 0
         cr = (a in CPU && CPU[a] > 0) ? CPU[k] / CPU[a] : 0
         rr = (a in rss && rss[a] > 0) ? rss[k] / rss[a] : 0
-        printf "%s\t%s\t%s\t%s\t%d\t%.3f\t%.1f\t%s\t%.2f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\n",
+        printf "%s\t%s\t%s\t%s\t%d\t%.3f\t%.1f\t%s\t%.2f\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\n",
           f[1], f[2], f[3], f[4], n[k], SEC[k], FIG[k], unit[k], CPU[k],
-          rss[k] / 1024, r, cr, rr, median(ccpu[k])
+          rss[k] / 1024, r, cr, rr, median(ccpu[k]),
+          (k in xfer) ? sprintf("%.4f", median(xfer[k])) : "-"
       }
     }' "$W/rows"
 }
@@ -62,7 +65,8 @@ EOF
 
 # tables_md SUMMARY: the main tables, the targets, the scaling tables.
 tables_md() {
-  awk -F'\t' -v reps="$REPS" -v sreps="$SCALE_REPS" '
+  awk -F'\t' -v reps="$REPS" -v sreps="$SCALE_REPS" -v SIZES="${SIZES_MIB[*]}" \
+    -v PLOT="$(basename "$2")" '
     BEGIN {
       split("openssh internal gesftp stdio daemon", S, " ")
       L["openssh"] = "(a) sshd + sftp-server"; L["internal"] = "(b) sshd + internal-sftp"
@@ -74,6 +78,7 @@ tables_md() {
       D["W7"] = "W7 concurrent 256 MiB gets"
       D["W8r"] = "W8 sshfs read 1 GiB"; D["W8w"] = "W8 sshfs write 1 GiB"
       split("W1 W2 W3 W4 W5 W6 W7 W8r W8w", WL, " ")
+      NSIZES = split(SIZES, SZ, " ")
       MAIN["W1"] = 1; MAIN["W2"] = 1; MAIN["W3"] = 2000; MAIN["W4"] = 2000
       MAIN["W5"] = 20000; MAIN["W6"] = 20; MAIN["W7"] = 8; MAIN["W8r"] = 1
       MAIN["W8w"] = 1
@@ -81,7 +86,8 @@ tables_md() {
     FNR == 1 { next }  # the header
     { k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4; have[k] = 1
       fig[k] = $7; unit[k] = $8; cpu[k] = $9; rss[k] = $10; sec[k] = $6
-      ratio[k] = $11; cratio[k] = $12; n[k] = $5; ccpu[k] = $14; ciph[$1] = 1 }
+      ratio[k] = $11; cratio[k] = $12; n[k] = $5; ccpu[k] = $14; ciph[$1] = 1
+      xs[k] = $15 }
     function label(w, p) {
       if (w == "W5") return D[w] " " p " entries"
       if (w == "W6") return p " x connect+auth+ls"
@@ -113,6 +119,35 @@ tables_md() {
       return (k in have) ? ratio[k] : "" }
     function cpu_ratio_of(s, w,   k) { k = "aes128-gcm@openssh.com" SUBSEP w SUBSEP MAIN[w] SUBSEP s
       return (k in have) ? cratio[k] : "" }
+    # The sizes part: S1 get, S2 put of one file of p MiB.
+    function size_key(s, w, p) { return "aes128-gcm@openssh.com" SUBSEP w SUBSEP p SUBSEP s }
+    # MB/s of the transfer alone, or "".
+    function alone(s, w, p,   k) { k = size_key(s, w, p)
+      return (k in have && xs[k] ~ /^[0-9.]+$/ && xs[k] > 0) ? p * 1048576 / 1e6 / xs[k] : "" }
+    function size_ratio(s, w, p,   k) { k = size_key(s, w, p)
+      return (k in have) ? ratio[k] : "" }
+    function alone_ratio(s, w, p,   a, b) { a = alone(s, w, p); b = alone("openssh", w, p)
+      return (a != "" && b != "") ? a / b : "" }
+    function cell(v, fmt) { return v == "" ? "-" : sprintf(fmt, v) }
+    function sizes_table(   i, j, p, s, k1, k2) {
+      print "| file MiB | server | get MB/s | vs (a) | get alone MB/s | vs (a) | put MB/s | vs (a) | put alone MB/s | vs (a) | server CPU s per GiB, get / put | reps |"
+      print "|---|---|---|---|---|---|---|---|---|---|---|---|"
+      for (i = 1; i <= NSIZES; i++) {
+        p = SZ[i]
+        for (j = 1; j <= 5; j++) {
+          s = S[j]; k1 = size_key(s, "S1", p); k2 = size_key(s, "S2", p)
+          if (!(k1 in have) && !(k2 in have)) continue
+          printf "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n", p, L[s],
+            (k1 in have) ? fig[k1] : "-", cell(size_ratio(s, "S1", p), "%.2f"),
+            cell(alone(s, "S1", p), "%.1f"), cell(alone_ratio(s, "S1", p), "%.2f"),
+            (k2 in have) ? fig[k2] : "-", cell(size_ratio(s, "S2", p), "%.2f"),
+            cell(alone(s, "S2", p), "%.1f"), cell(alone_ratio(s, "S2", p), "%.2f"),
+            (k1 in have) ? sprintf("%.2f", cpu[k1] * 1024 / p) : "-",
+            (k2 in have) ? sprintf("%.2f", cpu[k2] * 1024 / p) : "-",
+            (k1 in have) ? n[k1] : n[k2]
+        }
+      }
+    }
     function rss_of(s, w,   k) { k = "aes128-gcm@openssh.com" SUBSEP w SUBSEP MAIN[w] SUBSEP s
       return (k in have) ? rss[k] : "" }
     END {
@@ -136,8 +171,8 @@ tables_md() {
       target("daemon W5 ls -l 20000 entries/s", ratio_of("daemon", "W5"), ">=", 1.5)
       target("daemon W6 time", ratio_of("daemon", "W6"), "<=", 0.7)
       target("daemon W7 8 sessions speed", ratio_of("daemon", "W7"), ">=", 1.3)
-      target("daemon server CPU per GiB, W1 get", cpu_ratio_of("daemon", "W1"), "<=", 0.6)
-      target("daemon server CPU per GiB, W2 put", cpu_ratio_of("daemon", "W2"), "<=", 0.6)
+      target("daemon server CPU per GiB, W1 get", cpu_ratio_of("daemon", "W1"), "<=", 0.5)
+      target("daemon server CPU per GiB, W2 put", cpu_ratio_of("daemon", "W2"), "<=", 0.5)
       target("daemon session RSS MiB, W1 get", rss_of("daemon", "W1"), "<=", 16)
       target("daemon session RSS MiB, W2 put", rss_of("daemon", "W2"), "<=", 16)
       for (i = 1; i <= 9; i++) {
@@ -145,6 +180,19 @@ tables_md() {
         target("--stdio " label(w, MAIN[w]) (w == "W6" ? " time" : ""),
           ratio_of("stdio", w), w == "W6" ? "<=" : ">=", w == "W5" ? 1.2 : 1.0)
       }
+      for (i = 1; i <= NSIZES; i++) {
+        p = SZ[i]
+        target("daemon get " p " MiB (session)", size_ratio("daemon", "S1", p), ">=", p < 16 ? 1.0 : 1.2)
+        target("daemon put " p " MiB (session)", size_ratio("daemon", "S2", p), ">=", p < 16 ? 1.0 : 1.2)
+        target("--stdio get " p " MiB (session)", size_ratio("stdio", "S1", p), ">=", 1.0)
+        target("--stdio put " p " MiB (session)", size_ratio("stdio", "S2", p), ">=", 1.0)
+      }
+      print ""
+      print "## Sizes: one file, get (W1) and put (W2) by its size (aes128-gcm)\n"
+      print "Each a whole session as a user runs it (connection and login"
+      print "included) and, *alone*, the transfer between time stamps the client"
+      print "takes before and after it (open to close). Plot: `" PLOT "`.\n"
+      sizes_table()
       print ""
       print "## Scaling: W5 ls -l by directory size (aes128-gcm)\n"
       print "| server | entries | seconds | us per entry | server CPU s | CPU us per entry | peak session RSS MiB | reps |"
@@ -176,17 +224,45 @@ tables_md() {
     }' "$1"
 }
 
+# plot_sizes SUMMARY SVG: MB/s of each server's whole-session get and put
+# against the file size (log scale), with gnuplot.
+plot_sizes() {
+  local data
+  data=$(dirname "$2")/$(basename "$2" .svg).dat
+  awk -F'\t' -v OFS='\t' 'FNR > 1 && ($2 == "S1" || $2 == "S2") && $1 ~ /^aes128/ {
+      print $4, $2, $3, $7 }' "$1" | sort -k1,1 -k2,2 -k3,3n >"$data"
+  [[ -s $data ]] || { rm -f "$data"; return 0; }
+  gnuplot <<GNUPLOT || say "gnuplot failed; no plot"
+set terminal svg size 1100,480 dynamic font "sans,11"
+set output "$2"
+set multiplot layout 1,2 title "sftpd bench: one file over loopback, aes128-gcm (medians, session incl. login)"
+set logscale x 2
+set xlabel "file size (MiB)"
+set ylabel "MB/s"
+set key top left
+set grid
+set datafile separator "\t"
+do for [op in "S1 S2"] {
+  set title (op eq "S1" ? "get" : "put")
+  plot for [s in "openssh stdio daemon"] "$data" using 3:((strcol(1) eq s && strcol(2) eq op) ? \$4 : 1/0) \
+    with linespoints title (s eq "openssh" ? "(a) sshd + sftp-server" : s eq "stdio" ? "(d) sshd + sftpd --stdio" : "(e) sftpd serve")
+}
+unset multiplot
+GNUPLOT
+  rm -f "$data"
+}
+
 write_report() {
   mkdir -p "$OUT_DIR"
   local base
   base=$OUT_DIR/$(date -u +%Y%m%d-%H%M)-$(hostname -s)
   REPORT_MD=$base.md
   {
-    printf 'cipher\tworkload\tparam\tserver\treps\tmedian_s\tfigure\tunit\tmedian_server_cpu_s\tpeak_session_rss_mib\tfigure_ratio_to_a\tcpu_ratio_to_a\trss_ratio_to_a\tmedian_client_cpu_s\n'
+    printf 'cipher\tworkload\tparam\tserver\treps\tmedian_s\tfigure\tunit\tmedian_server_cpu_s\tpeak_session_rss_mib\tfigure_ratio_to_a\tcpu_ratio_to_a\trss_ratio_to_a\tmedian_client_cpu_s\tmedian_transfer_s\n'
     summarize
   } >"$base.tsv"
   {
-    printf 'cipher\tworkload\tparam\tserver\trep\tseconds\tserver_cpu_s\tpeak_session_rss_kib\tamount\tunit\tclient_cpu_s\n'
+    printf 'cipher\tworkload\tparam\tserver\trep\tseconds\tserver_cpu_s\tpeak_session_rss_kib\tamount\tunit\tclient_cpu_s\ttransfer_s\n'
     cat "$W/rows"
   } >"$base-raw.tsv"
   {
@@ -222,7 +298,7 @@ write_report() {
     echo "its PAM account and session stacks; sftpd serve writes its audit file,"
     echo "sftpd --stdio sends audit events to syslog (no syslog socket here)."
     echo
-    tables_md "$base.tsv"
+    tables_md "$base.tsv" "$base-sizes.svg"
     echo
     echo "## Wall time of each part"
     echo
@@ -233,4 +309,8 @@ write_report() {
     echo "Raw rows: \`$(basename "$base")-raw.tsv\`; medians and ratios: \`$(basename "$base").tsv\`."
   } >"$REPORT_MD"
   cp "$REPORT_MD" "$OUT_DIR/latest.md"
+  plot_sizes "$base.tsv" "$base-sizes.svg"
+  if [[ -f $base-sizes.svg ]]; then
+    cp "$base-sizes.svg" "$OUT_DIR/latest-sizes.svg"
+  fi
 }
