@@ -203,7 +203,7 @@ class Multiplexer {
     Session session;
     SessionPump pump;
     size_t sent = 0;      // bytes of session.output() written
-    ReplyPacer pacer;
+    ReplyPacer pacer;     // how much of its window it may fill now
     uint64_t active = 0;  // the loop's count when it last had input
     bool done = false;    // it ends: `end` says why, or it is clean
     Result<void> end;
