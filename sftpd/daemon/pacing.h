@@ -1,5 +1,6 @@
 // Pacing a channel's replies: how much of the client's window a channel may
-// hold unread at once. Plain functions; thread-safe.
+// hold unread at once. Plain functions, and one value per channel; not
+// thread-safe.
 //
 // A window says how much the client will buffer, not how fast it drains.
 // Sent as fast as the window allows, OpenSSH's ssh fills its channel
@@ -26,9 +27,9 @@ inline constexpr uint64_t kLinkBytesPerMicro = 1000;
 
 // The round trip of the TCP connection on `fd`, in µs: the least the
 // kernel has seen (tcpi_min_rtt), which the queue a transfer builds in the
-// socket does not inflate (loopback: some 20 µs idle, 400 µs smoothed
-// during a get), else the smoothed one; nullopt when `fd` is not a TCP
-// socket.
+// socket does not inflate (loopback: a few µs, against 250 to 400 µs
+// smoothed during a get), else the smoothed one; nullopt when `fd` is not
+// a TCP socket.
 std::optional<uint32_t> LinkRttMicros(int fd);
 
 // The most a channel may have sent and not yet seen acknowledged by a
