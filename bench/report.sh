@@ -115,17 +115,19 @@ tables_md() {
       miss = ok ? "met" : sprintf("missed by %.0f%%", op == ">=" ? (1 - v / lim) * 100 : (v / lim - 1) * 100)
       printf "| %s | %.2f | %s %s | %s |\n", what, v, op, lim, miss
     }
-    function ratio_of(s, w,   k) { k = "aes128-gcm@openssh.com" SUBSEP w SUBSEP MAIN[w] SUBSEP s
+    # The row of server s, workload w, param p with aes128-gcm; ratio_at
+    # the ratio of its figure to (a), or "" without such a row.
+    function key_of(s, w, p) { return "aes128-gcm@openssh.com" SUBSEP w SUBSEP p SUBSEP s }
+    function ratio_at(s, w, p,   k) { k = key_of(s, w, p)
       return (k in have) ? ratio[k] : "" }
-    function cpu_ratio_of(s, w,   k) { k = "aes128-gcm@openssh.com" SUBSEP w SUBSEP MAIN[w] SUBSEP s
+    # The same for a main workload (MAIN[w]).
+    function ratio_of(s, w) { return ratio_at(s, w, MAIN[w]) }
+    function cpu_ratio_of(s, w,   k) { k = key_of(s, w, MAIN[w])
       return (k in have) ? cratio[k] : "" }
-    # The sizes part: S1 get, S2 put of one file of p MiB.
-    function size_key(s, w, p) { return "aes128-gcm@openssh.com" SUBSEP w SUBSEP p SUBSEP s }
-    # MB/s of the transfer alone, or "".
-    function alone(s, w, p,   k) { k = size_key(s, w, p)
+    # The sizes part: S1 get, S2 put of one file of p MiB. MB/s of the
+    # transfer alone, or "".
+    function alone(s, w, p,   k) { k = key_of(s, w, p)
       return (k in have && xs[k] ~ /^[0-9.]+$/ && xs[k] > 0) ? p * 1048576 / 1e6 / xs[k] : "" }
-    function size_ratio(s, w, p,   k) { k = size_key(s, w, p)
-      return (k in have) ? ratio[k] : "" }
     function alone_ratio(s, w, p,   a, b) { a = alone(s, w, p); b = alone("openssh", w, p)
       return (a != "" && b != "") ? a / b : "" }
     function cell(v, fmt) { return v == "" ? "-" : sprintf(fmt, v) }
@@ -135,12 +137,12 @@ tables_md() {
       for (i = 1; i <= NSIZES; i++) {
         p = SZ[i]
         for (j = 1; j <= 5; j++) {
-          s = S[j]; k1 = size_key(s, "S1", p); k2 = size_key(s, "S2", p)
+          s = S[j]; k1 = key_of(s, "S1", p); k2 = key_of(s, "S2", p)
           if (!(k1 in have) && !(k2 in have)) continue
           printf "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n", p, L[s],
-            (k1 in have) ? fig[k1] : "-", cell(size_ratio(s, "S1", p), "%.2f"),
+            (k1 in have) ? fig[k1] : "-", cell(ratio_at(s, "S1", p), "%.2f"),
             cell(alone(s, "S1", p), "%.1f"), cell(alone_ratio(s, "S1", p), "%.2f"),
-            (k2 in have) ? fig[k2] : "-", cell(size_ratio(s, "S2", p), "%.2f"),
+            (k2 in have) ? fig[k2] : "-", cell(ratio_at(s, "S2", p), "%.2f"),
             cell(alone(s, "S2", p), "%.1f"), cell(alone_ratio(s, "S2", p), "%.2f"),
             (k1 in have) ? sprintf("%.2f", cpu[k1] * 1024 / p) : "-",
             (k2 in have) ? sprintf("%.2f", cpu[k2] * 1024 / p) : "-",
@@ -148,7 +150,7 @@ tables_md() {
         }
       }
     }
-    function rss_of(s, w,   k) { k = "aes128-gcm@openssh.com" SUBSEP w SUBSEP MAIN[w] SUBSEP s
+    function rss_of(s, w,   k) { k = key_of(s, w, MAIN[w])
       return (k in have) ? rss[k] : "" }
     END {
       for (c in ciph) {
@@ -182,10 +184,10 @@ tables_md() {
       }
       for (i = 1; i <= NSIZES; i++) {
         p = SZ[i]
-        target("daemon get " p " MiB (session)", size_ratio("daemon", "S1", p), ">=", p < 16 ? 1.0 : 1.2)
-        target("daemon put " p " MiB (session)", size_ratio("daemon", "S2", p), ">=", p < 16 ? 1.0 : 1.2)
-        target("--stdio get " p " MiB (session)", size_ratio("stdio", "S1", p), ">=", 1.0)
-        target("--stdio put " p " MiB (session)", size_ratio("stdio", "S2", p), ">=", 1.0)
+        target("daemon get " p " MiB (session)", ratio_at("daemon", "S1", p), ">=", p < 16 ? 1.0 : 1.2)
+        target("daemon put " p " MiB (session)", ratio_at("daemon", "S2", p), ">=", p < 16 ? 1.0 : 1.2)
+        target("--stdio get " p " MiB (session)", ratio_at("stdio", "S1", p), ">=", 1.0)
+        target("--stdio put " p " MiB (session)", ratio_at("stdio", "S2", p), ">=", 1.0)
       }
       print ""
       print "## Sizes: one file, get (W1) and put (W2) by its size (aes128-gcm)\n"
