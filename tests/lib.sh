@@ -271,6 +271,54 @@ free_loopback_port() {
   return 1
 }
 
+# A link with a round trip, between two network namespaces: the server's
+# side has DL_SERVER_ADDR, the client's DL_CLIENT_ADDR (TEST-NET-2), joined
+# by tests/delay_line (netem's delay and loss without netem). The TUN MTU is
+# 65000, so the delay line moves few packets per second; a loss rate is
+# then per 64 KiB packet, not per 1500-byte one.
+readonly DL_SERVER_ADDR=198.51.100.1
+readonly DL_CLIENT_ADDR=198.51.100.2
+DL_PID=''
+# delay_line_start BIN NS_SERVER NS_CLIENT ONE_WAY_US [LOSS_PPM]: creates
+# the two namespaces (if absent; removing them is the caller's), starts
+# the delay line (killed by delay_line_stop, or at exit) and gives each
+# side its address. Restarting it with other figures keeps the
+# namespaces, and sockets bound in them, in place.
+delay_line_start() {
+  local bin=$1 ns_s=$2 ns_c=$3 us=$4 ppm=${5:-0} i out
+  [[ -z $DL_PID ]] || die "delay_line_start: one is running ($DL_PID)"
+  for i in "$ns_s" "$ns_c"; do
+    [[ -e /run/netns/$i ]] || ip netns add "$i"
+    ip -n "$i" link set lo up
+  done
+  out=$(mktemp)
+  "$bin" "dls$$" "dlc$$" "$us" "$ppm" >"$out" &
+  DL_PID=$!
+  at_exit "delay_line_stop"
+  for ((i = 0; i < 50; i++)); do
+    grep -qx ready "$out" && break
+    kill -0 "$DL_PID" 2>/dev/null || die "delay_line exited"
+    sleep 0.1
+  done
+  rm -f "$out"
+  ((i < 50)) || die "delay_line is not ready after 5 s"
+  ip link set "dls$$" netns "$ns_s"
+  ip link set "dlc$$" netns "$ns_c"
+  ip -n "$ns_s" addr add "$DL_SERVER_ADDR" peer "$DL_CLIENT_ADDR" dev "dls$$"
+  ip -n "$ns_c" addr add "$DL_CLIENT_ADDR" peer "$DL_SERVER_ADDR" dev "dlc$$"
+  for i in "$ns_s:dls$$" "$ns_c:dlc$$"; do
+    ip -n "${i%%:*}" link set "${i#*:}" mtu 65000 up
+  done
+}
+# delay_line_stop: ends the delay line (its counts go to stderr); the
+# devices vanish with it.
+delay_line_stop() {
+  [[ -n $DL_PID ]] || return 0
+  kill "$DL_PID" 2>/dev/null || true
+  timeout 5 tail --pid="$DL_PID" -f /dev/null || true
+  DL_PID=''
+}
+
 # start_sftpd_serve CFG PORT LOG [prefix command...]: starts `sftpd serve`
 # in the background of the calling shell (so `wait "$DPID"` gives its exit
 # status) and waits until it listens on PORT; sets DPID. Killed at exit.
