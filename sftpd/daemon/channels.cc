@@ -47,6 +47,15 @@ constexpr int kTurnSteps = 64;
 constexpr uint32_t kMaxWrite = 64 * 1024;
 // How often the loop reads the link's round trip again (pacing.h).
 constexpr int kLinkCheckMillis = 200;
+// How much a client may send on a channel before the session has read it.
+// libssh 0.10 keeps a channel's receive window at 1.28 MB at most (and
+// grows it back only under half), which over a round trip of 20 ms holds a
+// put to about 25 MB/s; OpenSSH's sshd offers 2 MiB. A read that asks for
+// more than is buffered plus the window grows the window to what it asks
+// beyond the buffered bytes, so ReadChannel asks for this much more than
+// it takes, into a pump with room for it (SessionPump's `window`). It is
+// also the most a client can make the session buffer per channel.
+constexpr uint32_t kReceiveWindow = 4 * 1024 * 1024;
 
 using Clock = std::chrono::steady_clock;
 
@@ -172,6 +181,24 @@ void AwaitClientClose(ssh_session s, ssh_event event) {
   }
 }
 
+// Reads what `chan` has buffered, at most `budget` bytes, into `room`.
+// When it takes all there is, it asks for kReceiveWindow more, which tops
+// the client's window up to that (libssh sends the window adjust); the
+// room it passes has space for all it asks. Returns the bytes read, 0
+// when none are buffered, SSH_EOF or SSH_ERROR (as
+// ssh_channel_read_nonblocking).
+int ReadChannel(ssh_channel chan, std::span<uint8_t> room, size_t budget) {
+  const int buffered = ssh_channel_poll(chan, 0);
+  if (buffered <= 0) return buffered;
+  const size_t have = size_t(buffered);
+  size_t count = std::min({have, budget, room.size()});
+  if (count == have && room.size() >= have + kReceiveWindow) {
+    count = have + kReceiveWindow;
+  }
+  // Timeout 0: never waits (the bytes are there already).
+  return ssh_channel_read_timeout(chan, room.data(), uint32_t(count), 0, 0);
+}
+
 // Once the loop is gone, whatever arrives is refused (libssh answers when
 // the callback returns 1).
 int RefuseAll(ssh_session, ssh_message, void*) { return 1; }
@@ -195,7 +222,7 @@ class Multiplexer {
           id(std::move(i)),
           audit(s.audit, n),
           session(s.exports, audit, s.user, s.symlink_order),
-          pump(session) {}
+          pump(session, kReceiveWindow) {}
     ssh_channel chan;
     uint32_t number;
     std::string id;  // as the listener stamps its events: "ID", "ID.2"...
@@ -386,9 +413,7 @@ bool Multiplexer::Serve(Channel& ch, bool* input) {
       continue;
     }
     if (budget == 0) return moved;
-    std::span<uint8_t> room = ch.pump.Room();
-    const int n = ssh_channel_read_nonblocking(
-        ch.chan, room.data(), uint32_t(std::min(room.size(), budget)), 0);
+    const int n = ReadChannel(ch.chan, ch.pump.Room(), budget);
     if (n == SSH_EOF || (n <= 0 && (ssh_channel_is_eof(ch.chan) ||
                                     ssh_channel_is_closed(ch.chan)))) {
       Stop(ch, ch.pump.Ended());

@@ -38,10 +38,11 @@ Result<void> AwaitInput(int fd, int idle_timeout) {
 }  // namespace
 
 // Not zeroed: the pages are touched only as reads fill them, so a short
-// session does not pay for 512 KiB it never uses.
-SessionPump::SessionPump(Session& session)
+// session does not pay for the 512 KiB (and the window) it never uses.
+SessionPump::SessionPump(Session& session, size_t window)
     : session_(session),
-      in_(std::make_unique_for_overwrite<uint8_t[]>(kInSize)) {}
+      size_(kInSize + window),
+      in_(std::make_unique_for_overwrite<uint8_t[]>(size_)) {}
 
 Result<size_t> SessionPump::Step() {
   Result<size_t> used = session_.Process({in_.get(), have_});

@@ -33,17 +33,18 @@ struct PumpIo {
 // front to Session::Process, which appends replies to session.output().
 // Each transport drains that output its own way between steps: PumpSession
 // writes it at once, the daemon's multiplexer as its channel's window
-// allows. Owns its buffer (room for one packet and a read's worth more);
+// allows. Owns its buffer (room for one packet and a read's worth more,
+// plus `window` bytes for a transport that lets that much arrive at once);
 // the session is borrowed. Not thread-safe.
 class SessionPump {
  public:
-  explicit SessionPump(Session& session);
+  explicit SessionPump(Session& session, size_t window = 0);
   SessionPump(const SessionPump&) = delete;
   SessionPump& operator=(const SessionPump&) = delete;
 
   // Where the next read stores its bytes; never empty after a Step that
   // returned 0 (only a partial packet is left then).
-  std::span<uint8_t> Room() { return {in_.get() + have_, kInSize - have_}; }
+  std::span<uint8_t> Room() { return {in_.get() + have_, size_ - have_}; }
   // A read stored `n` bytes at the front of Room().
   void Stored(size_t n) { have_ += n; }
   // Runs the buffered whole packets through the session (up to its output
@@ -59,6 +60,7 @@ class SessionPump {
  private:
   static constexpr size_t kInSize = 2 * (size_t(kMaxPacket) + 4);
   Session& session_;
+  size_t size_;
   std::unique_ptr<uint8_t[]> in_;
   size_t have_ = 0;
 };
