@@ -273,9 +273,11 @@ free_loopback_port() {
 
 # A link with a round trip, between two network namespaces: the server's
 # side has DL_SERVER_ADDR, the client's DL_CLIENT_ADDR (TEST-NET-2), joined
-# by tests/delay_line (netem's delay and loss without netem). The TUN MTU is
-# 65000, so the delay line moves few packets per second; a loss rate is
-# then per 64 KiB packet, not per 1500-byte one.
+# by tests/delay_line (netem's delay and loss without netem). The MTU is
+# 9000 (jumbo frames): a sixth of the packets of 1500 for the delay line to
+# move, and still many segments per window. (At 65000 a window of one
+# segment kept Linux's receive autotuning from growing for many seconds.)
+# A loss rate is per packet.
 readonly DL_SERVER_ADDR=198.51.100.1
 readonly DL_CLIENT_ADDR=198.51.100.2
 DL_PID=''
@@ -307,7 +309,7 @@ delay_line_start() {
   ip -n "$ns_s" addr add "$DL_SERVER_ADDR" peer "$DL_CLIENT_ADDR" dev "dls$$"
   ip -n "$ns_c" addr add "$DL_CLIENT_ADDR" peer "$DL_SERVER_ADDR" dev "dlc$$"
   for i in "$ns_s:dls$$" "$ns_c:dlc$$"; do
-    ip -n "${i%%:*}" link set "${i#*:}" mtu 65000 up
+    ip -n "${i%%:*}" link set "${i#*:}" mtu 9000 up
   done
 }
 # delay_line_stop: ends the delay line (its counts go to stderr); the
