@@ -90,12 +90,18 @@ BENCH_SSH_OPTS=(-o IdentitiesOnly=yes -o StrictHostKeyChecking=no
   -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR
   -o ConnectTimeout=20 -o "KexAlgorithms=$BENCH_KEX")
 
-# wait_port PORT PID: until something listens on 127.0.0.1:PORT (10 s at
+# Where the servers listen, and how a client is run: 127.0.0.1 from this
+# namespace, or (bench/run's links part) the server's side of a delay line,
+# from the client's namespace.
+BENCH_HOST=127.0.0.1
+BENCH_CLIENT_EXEC=()
+# wait_port PORT PID: until something listens on $BENCH_HOST:PORT (10 s at
 # most), failing early if PID has exited.
 wait_port() {
   local i
   for ((i = 0; i < 100; i++)); do
-    port_listening "$1" && return 0
+    "${BENCH_CLIENT_EXEC[@]}" timeout 2 bash -c "exec 3<>/dev/tcp/$BENCH_HOST/$1" \
+      2>/dev/null && return 0
     kill -0 "$2" 2>/dev/null || return 1
     sleep 0.1
   done

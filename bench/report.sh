@@ -65,8 +65,14 @@ EOF
 
 # tables_md SUMMARY: the main tables, the targets, the scaling tables.
 tables_md() {
+  local link names=''
+  for link in "${LINKS[@]}"; do
+    # shellcheck disable=SC2086  # "RTT LOSS"
+    names+="$(link_name $link) "
+  done
   awk -F'\t' -v reps="$REPS" -v sreps="$SCALE_REPS" -v SIZES="${SIZES_MIB[*]}" \
-    -v PLOT="$(basename "$2")" '
+    -v PLOT="$(basename "$2")" -v LPLOT="$(basename "$3")" -v LINKNAMES="$names" \
+    -v LMIB="$LINK_MIB" '
     BEGIN {
       split("openssh internal gesftp stdio daemon", S, " ")
       L["openssh"] = "(a) sshd + sftp-server"; L["internal"] = "(b) sshd + internal-sftp"
@@ -78,7 +84,9 @@ tables_md() {
       D["W7"] = "W7 concurrent 256 MiB gets"
       D["W8r"] = "W8 sshfs read 1 GiB"; D["W8w"] = "W8 sshfs write 1 GiB"
       split("W1 W2 W3 W4 W5 W6 W7 W8r W8w", WL, " ")
-      NSIZES = split(SIZES, SZ, " ")
+      # The 1 GiB point of the sizes is W1 and W2 (the same workloads).
+      NSIZES = split(SIZES " 1024", SZ, " ")
+      NLINKS = split(LINKNAMES, LN, " ")
       MAIN["W1"] = 1; MAIN["W2"] = 1; MAIN["W3"] = 2000; MAIN["W4"] = 2000
       MAIN["W5"] = 20000; MAIN["W6"] = 20; MAIN["W7"] = 8; MAIN["W8r"] = 1
       MAIN["W8w"] = 1
@@ -87,7 +95,12 @@ tables_md() {
     { k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4; have[k] = 1
       fig[k] = $7; unit[k] = $8; cpu[k] = $9; rss[k] = $10; sec[k] = $6
       ratio[k] = $11; cratio[k] = $12; n[k] = $5; ccpu[k] = $14; ciph[$1] = 1
-      xs[k] = $15 }
+      xs[k] = $15
+      if (($2 == "W1" || $2 == "W2") && $3 == 1) {
+        a = $1 SUBSEP ($2 == "W1" ? "S1" : "S2") SUBSEP 1024 SUBSEP $4; have[a] = 1
+        fig[a] = $7; unit[a] = $8; cpu[a] = $9; rss[a] = $10; sec[a] = $6
+        ratio[a] = $11; cratio[a] = $12; n[a] = $5; ccpu[a] = $14; xs[a] = $15
+      } }
     function label(w, p) {
       if (w == "W5") return D[w] " " p " entries"
       if (w == "W6") return p " x connect+auth+ls"
@@ -150,6 +163,25 @@ tables_md() {
         }
       }
     }
+    # The links part: L1 get, L2 put of LMIB MiB, L5 ls -l 20000 over
+    # link p.
+    function links_table(   i, j, p, s, k1, k2, k5) {
+      print "| link | server | get MB/s | vs (a) | put MB/s | vs (a) | ls -l entries/s | vs (a) | server CPU s, get / put / ls | reps |"
+      print "|---|---|---|---|---|---|---|---|---|---|"
+      for (i = 1; i <= NLINKS; i++) {
+        p = LN[i]
+        for (j = 1; j <= 5; j++) {
+          s = S[j]; k1 = key_of(s, "L1", p); k2 = key_of(s, "L2", p); k5 = key_of(s, "L5", p)
+          if (!(k1 in have) && !(k2 in have) && !(k5 in have)) continue
+          printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s |\n", p, L[s],
+            (k1 in have) ? fig[k1] : "-", cell(ratio_at(s, "L1", p), "%.2f"),
+            (k2 in have) ? fig[k2] : "-", cell(ratio_at(s, "L2", p), "%.2f"),
+            (k5 in have) ? fig[k5] : "-", cell(ratio_at(s, "L5", p), "%.2f"),
+            (k1 in have) ? cpu[k1] : "-", (k2 in have) ? cpu[k2] : "-",
+            (k5 in have) ? cpu[k5] : "-", (k1 in have) ? n[k1] : (k2 in have) ? n[k2] : n[k5]
+        }
+      }
+    }
     function rss_of(s, w,   k) { k = key_of(s, w, MAIN[w])
       return (k in have) ? rss[k] : "" }
     END {
@@ -189,6 +221,16 @@ tables_md() {
         target("--stdio get " p " MiB (session)", ratio_at("stdio", "S1", p), ">=", 1.0)
         target("--stdio put " p " MiB (session)", ratio_at("stdio", "S2", p), ">=", 1.0)
       }
+      for (i = 1; i <= NLINKS; i++) {
+        p = LN[i]
+        if (p == "rtt20" || p == "rtt60") {
+          target("daemon get over " p, ratio_at("daemon", "L1", p), ">=", 1.0)
+          target("daemon put over " p, ratio_at("daemon", "L2", p), ">=", 1.5)
+        }
+        target("--stdio get over " p, ratio_at("stdio", "L1", p), ">=", 1.0)
+        target("--stdio put over " p, ratio_at("stdio", "L2", p), ">=", 1.0)
+        target("--stdio ls -l over " p, ratio_at("stdio", "L5", p), ">=", 1.0)
+      }
       print ""
       print "## Sizes: one file, get (W1) and put (W2) by its size (aes128-gcm)\n"
       print "Each a whole session as a user runs it (connection and login"
@@ -196,6 +238,17 @@ tables_md() {
       print "takes before and after it (open to close). Plot: `" PLOT "`.\n"
       sizes_table()
       print ""
+      if (NLINKS > 0) {
+        print "## Links: over a round trip, and with losses (aes128-gcm)\n"
+        print "Servers and clients in two network namespaces joined by"
+        print "`tests/delay_line` (TUN devices, MTU 9000; each packet held for half the"
+        print "round trip, a seeded share of them dropped): rttN is a round trip of N"
+        print "ms, +lossP% drops P% of the packets each way. A get and a put of one"
+        print "file of " LMIB " MiB and `ls -l` of 20000 entries, whole sessions. Plot of the"
+        print "gets and puts against the round trip: `" LPLOT "`.\n"
+        links_table()
+        print ""
+      }
       print "## Scaling: W5 ls -l by directory size (aes128-gcm)\n"
       print "| server | entries | seconds | us per entry | server CPU s | CPU us per entry | peak session RSS MiB | reps |"
       print "|---|---|---|---|---|---|---|---|"
@@ -231,8 +284,9 @@ tables_md() {
 plot_sizes() {
   local data
   data=$(dirname "$2")/$(basename "$2" .svg).dat
-  awk -F'\t' -v OFS='\t' 'FNR > 1 && ($2 == "S1" || $2 == "S2") && $1 ~ /^aes128/ {
-      print $4, $2, $3, $7 }' "$1" | sort -k1,1 -k2,2 -k3,3n >"$data"
+  awk -F'\t' -v OFS='\t' 'FNR > 1 && $1 ~ /^aes128/ {
+      if ($2 == "S1" || $2 == "S2") print $4, $2, $3, $7
+      else if (($2 == "W1" || $2 == "W2") && $3 == 1) print $4, ($2 == "W1" ? "S1" : "S2"), 1024, $7 }' "$1" | sort -k1,1 -k2,2 -k3,3n >"$data"
   [[ -s $data ]] || { rm -f "$data"; return 0; }
   gnuplot <<GNUPLOT || say "gnuplot failed; no plot"
 set terminal svg size 1100,480 dynamic font "sans,11"
@@ -246,6 +300,35 @@ set grid
 set datafile separator "\t"
 do for [op in "S1 S2"] {
   set title (op eq "S1" ? "get" : "put")
+  plot for [s in "openssh stdio daemon"] "$data" using 3:((strcol(1) eq s && strcol(2) eq op) ? \$4 : 1/0) \
+    with linespoints title (s eq "openssh" ? "(a) sshd + sftp-server" : s eq "stdio" ? "(d) sshd + sftpd --stdio" : "(e) sftpd serve")
+}
+unset multiplot
+GNUPLOT
+  rm -f "$data"
+}
+
+# plot_links SUMMARY SVG: MB/s of each server's get and put over the links
+# without losses, against the round trip.
+plot_links() {
+  local data
+  data=$(dirname "$2")/$(basename "$2" .svg).dat
+  awk -F'\t' -v OFS='\t' 'FNR > 1 && ($2 == "L1" || $2 == "L2") && $1 ~ /^aes128/ &&
+      $3 ~ /^rtt[0-9]+$/ { print $4, $2, substr($3, 4), $7 }' "$1" |
+    sort -k1,1 -k2,2 -k3,3n >"$data"
+  [[ -s $data ]] || { rm -f "$data"; return 0; }
+  gnuplot <<GNUPLOT || say "gnuplot failed; no plot"
+set terminal svg size 1100,480 dynamic font "sans,11"
+set output "$2"
+set multiplot layout 1,2 title "sftpd bench: one file of $LINK_MIB MiB over a link, aes128-gcm (medians, session incl. login)"
+set xlabel "round trip (ms)"
+set ylabel "MB/s"
+set key top right
+set grid
+set yrange [0:*]
+set datafile separator "\t"
+do for [op in "L1 L2"] {
+  set title (op eq "L1" ? "get" : "put")
   plot for [s in "openssh stdio daemon"] "$data" using 3:((strcol(1) eq s && strcol(2) eq op) ? \$4 : 1/0) \
     with linespoints title (s eq "openssh" ? "(a) sshd + sftp-server" : s eq "stdio" ? "(d) sshd + sftpd --stdio" : "(e) sftpd serve")
 }
@@ -277,9 +360,10 @@ write_report() {
     echo "rep). Gets of one file (W1, W7) go to /dev/null, so the client's own"
     echo "writes are not in the figures. Figures are medians over the reps in each"
     echo "row's last column; the plan was $REPS reps of each main workload for (a),"
-    echo "(d) and (e), $PEER_REPS for the peers (b) and (c), $CHACHA_REPS with"
-    echo "chacha20-poly1305 and $SCALE_REPS per scaling point (both for (a), (d), (e)); no"
-    echo "workload starts after ${BUDGET} s. Wall time of the whole run: $((SECONDS - RUN_START)) s."
+    echo "(d) and (e), $PEER_REPS for the peers (b) and (c) and for the sshfs part,"
+    echo "$CHACHA_REPS with chacha20-poly1305, $SCALE_REPS per scaling point and $LINK_REPS"
+    echo "per link (these three for (a), (d), (e)); no workload starts after"
+    echo "${BUDGET} s. Wall time of the whole run: $((SECONDS - RUN_START)) s."
     echo
     machine_facts
     echo
@@ -300,7 +384,7 @@ write_report() {
     echo "its PAM account and session stacks; sftpd serve writes its audit file,"
     echo "sftpd --stdio sends audit events to syslog (no syslog socket here)."
     echo
-    tables_md "$base.tsv" "$base-sizes.svg"
+    tables_md "$base.tsv" "$base-sizes.svg" "$base-links.svg"
     echo
     echo "## Wall time of each part"
     echo
@@ -312,7 +396,10 @@ write_report() {
   } >"$REPORT_MD"
   cp "$REPORT_MD" "$OUT_DIR/latest.md"
   plot_sizes "$base.tsv" "$base-sizes.svg"
-  if [[ -f $base-sizes.svg ]]; then
-    cp "$base-sizes.svg" "$OUT_DIR/latest-sizes.svg"
-  fi
+  plot_links "$base.tsv" "$base-links.svg"
+  local svg
+  for svg in sizes links; do
+    [[ -f $base-$svg.svg ]] && cp "$base-$svg.svg" "$OUT_DIR/latest-$svg.svg"
+  done
+  return 0
 }
