@@ -287,25 +287,9 @@ plot_sizes() {
   awk -F'\t' -v OFS='\t' 'FNR > 1 && $1 ~ /^aes128/ {
       if ($2 == "S1" || $2 == "S2") print $4, $2, $3, $7
       else if (($2 == "W1" || $2 == "W2") && $3 == 1) print $4, ($2 == "W1" ? "S1" : "S2"), 1024, $7 }' "$1" | sort -k1,1 -k2,2 -k3,3n >"$data"
-  [[ -s $data ]] || { rm -f "$data"; return 0; }
-  gnuplot <<GNUPLOT || say "gnuplot failed; no plot"
-set terminal svg size 1100,480 dynamic font "sans,11"
-set output "$2"
-set multiplot layout 1,2 title "sftpd bench: one file over loopback, aes128-gcm (medians, session incl. login)"
-set logscale x 2
-set xlabel "file size (MiB)"
-set ylabel "MB/s"
-set key top left
-set grid
-set datafile separator "\t"
-do for [op in "S1 S2"] {
-  set title (op eq "S1" ? "get" : "put")
-  plot for [s in "openssh stdio daemon"] "$data" using 3:((strcol(1) eq s && strcol(2) eq op) ? \$4 : 1/0) \
-    with linespoints title (s eq "openssh" ? "(a) sshd + sftp-server" : s eq "stdio" ? "(d) sshd + sftpd --stdio" : "(e) sftpd serve")
-}
-unset multiplot
-GNUPLOT
-  rm -f "$data"
+  plot_get_put "$data" "$2" S1 S2 \
+    "one file over loopback, aes128-gcm (medians, session incl. login)" \
+    'set logscale x 2; set xlabel "file size (MiB)"; set key top left'
 }
 
 # plot_links SUMMARY SVG: MB/s of each server's get and put over the links
@@ -316,25 +300,33 @@ plot_links() {
   awk -F'\t' -v OFS='\t' 'FNR > 1 && ($2 == "L1" || $2 == "L2") && $1 ~ /^aes128/ &&
       $3 ~ /^rtt[0-9]+$/ { print $4, $2, substr($3, 4), $7 }' "$1" |
     sort -k1,1 -k2,2 -k3,3n >"$data"
-  [[ -s $data ]] || { rm -f "$data"; return 0; }
-  gnuplot <<GNUPLOT || say "gnuplot failed; no plot"
+  plot_get_put "$data" "$2" L1 L2 \
+    "one file of $LINK_MIB MiB over a link, aes128-gcm (medians, session incl. login)" \
+    'set xlabel "round trip (ms)"; set key top right; set yrange [0:*]'
+}
+
+# plot_get_put DATA SVG GET PUT TITLE SETTINGS: from DATA (server, workload,
+# x, MB/s; tab-separated; removed after) a get panel and a put panel with a
+# line per server, into SVG; SETTINGS are gnuplot commands for both.
+plot_get_put() {
+  if [[ -s $1 ]]; then
+    gnuplot <<GNUPLOT || say "gnuplot failed; no plot"
 set terminal svg size 1100,480 dynamic font "sans,11"
 set output "$2"
-set multiplot layout 1,2 title "sftpd bench: one file of $LINK_MIB MiB over a link, aes128-gcm (medians, session incl. login)"
-set xlabel "round trip (ms)"
+set multiplot layout 1,2 title "sftpd bench: $5"
 set ylabel "MB/s"
-set key top right
 set grid
-set yrange [0:*]
+$6
 set datafile separator "\t"
-do for [op in "L1 L2"] {
-  set title (op eq "L1" ? "get" : "put")
-  plot for [s in "openssh stdio daemon"] "$data" using 3:((strcol(1) eq s && strcol(2) eq op) ? \$4 : 1/0) \
+do for [op in "$3 $4"] {
+  set title (op eq "$3" ? "get" : "put")
+  plot for [s in "openssh stdio daemon"] "$1" using 3:((strcol(1) eq s && strcol(2) eq op) ? \$4 : 1/0) \
     with linespoints title (s eq "openssh" ? "(a) sshd + sftp-server" : s eq "stdio" ? "(d) sshd + sftpd --stdio" : "(e) sftpd serve")
 }
 unset multiplot
 GNUPLOT
-  rm -f "$data"
+  fi
+  rm -f "$1"
 }
 
 write_report() {
