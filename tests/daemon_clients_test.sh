@@ -272,6 +272,10 @@ if [[ -x "$LIBSSH_CLIENT" ]]; then
     "$(readlink "$H1/ls.link" 2>&1)"
   lc readlink /home/ls.link || true
   check_eq "  ... readlink" "ls.bin" "$(cat "$OUT")"
+  # libssh alone keeps a channel's window at 1.28 MB (daemon/channels.cc).
+  check "  ... the channel's receive window" lc window
+  check "  ... is 4 MiB once the session has read a request: $(cat "$OUT")" \
+    test "$(cat "$OUT")" -ge $((4 * 1024 * 1024))
   check "  ... the audit trail's login names the client" \
     grep -q '"op":"login","result":"ok".*"detail":"[^"]*; client SSH-2.0-libssh_' "$AUDIT"
 else

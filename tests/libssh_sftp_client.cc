@@ -7,6 +7,8 @@
 //   get REMOTE LOCAL     download REMOTE to LOCAL
 //   symlink TARGET LINK  create LINK pointing at TARGET
 //   readlink LINK        print LINK's target
+//   window               print the bytes the server lets the client send
+//                        on the SFTP channel now (its receive window)
 // Connects to 127.0.0.1:PORT as USER with the private key file KEY,
 // accepting any host key. Exits 0 on success, 1 with a message otherwise.
 #include <fcntl.h>
@@ -88,6 +90,12 @@ int Run(sftp_session sftp, const std::string& op, char** args, int n) {
     if (target == nullptr) return Fail(args[0], "readlink failed");
     printf("%s\n", target);
     ssh_string_free_char(target);
+    return 0;
+  }
+  if (op == "window" && n == 0) {
+    // The server's window adjusts came before its VERSION reply, which
+    // sftp_init has read.
+    printf("%u\n", ssh_channel_window_size(sftp->channel));
     return 0;
   }
   return Fail(op, "unknown operation or wrong number of arguments");
