@@ -53,7 +53,8 @@ constexpr int kLinkCheckMillis = 200;
 // put to about 25 MB/s; OpenSSH's sshd offers 2 MiB. A read that asks for
 // more than is buffered plus the window grows the window to what it asks
 // beyond the buffered bytes, so ReadChannel asks for this much more than
-// it takes, into a pump with room for it (SessionPump's `window`). It is
+// it takes (once a quarter of it is used: each growth is a packet), into a
+// pump with room for it (SessionPump's `window`). It is
 // also the most a client can make the session buffer per channel.
 constexpr uint32_t kReceiveWindow = 4 * 1024 * 1024;
 
@@ -182,21 +183,29 @@ void AwaitClientClose(ssh_session s, ssh_event event) {
 }
 
 // Reads what `chan` has buffered, at most `budget` bytes, into `room`.
-// When it takes all there is, it asks for kReceiveWindow more, which tops
-// the client's window up to that (libssh sends the window adjust); the
-// room it passes has space for all it asks. Returns the bytes read, 0
-// when none are buffered, SSH_EOF or SSH_ERROR (as
+// Once the session has read a quarter of kReceiveWindow since the last
+// top-up (`*unadjusted`, 0 for a new channel, which tops up at once) and
+// it takes all there is, it asks for kReceiveWindow more, which tops the
+// client's window up to that: libssh sends one window adjust then, not one
+// per read. The room it passes has space for all it asks. Returns the bytes
+// read, 0 when none are buffered, SSH_EOF or SSH_ERROR (as
 // ssh_channel_read_nonblocking).
-int ReadChannel(ssh_channel chan, std::span<uint8_t> room, size_t budget) {
+int ReadChannel(ssh_channel chan, std::span<uint8_t> room, size_t budget,
+                size_t* unadjusted) {
   const int buffered = ssh_channel_poll(chan, 0);
   if (buffered <= 0) return buffered;
   const size_t have = size_t(buffered);
   size_t count = std::min({have, budget, room.size()});
-  if (count == have && room.size() >= have + kReceiveWindow) {
+  if (count == have && room.size() >= have + kReceiveWindow &&
+      (*unadjusted == 0 || *unadjusted >= kReceiveWindow / 4)) {
     count = have + kReceiveWindow;
+    *unadjusted = 0;
   }
   // Timeout 0: never waits (the bytes are there already).
-  return ssh_channel_read_timeout(chan, room.data(), uint32_t(count), 0, 0);
+  const int n =
+      ssh_channel_read_timeout(chan, room.data(), uint32_t(count), 0, 0);
+  if (n > 0) *unadjusted += size_t(n);
+  return n;
 }
 
 // Once the loop is gone, whatever arrives is refused (libssh answers when
@@ -225,6 +234,7 @@ class Multiplexer {
           pump(session, kReceiveWindow) {}
     ssh_channel chan;
     uint32_t number;
+    size_t unadjusted = 0;  // bytes read since ReadChannel last topped up
     std::string id;  // as the listener stamps its events: "ID", "ID.2"...
     ChannelAudit audit;
     Session session;
@@ -413,7 +423,7 @@ bool Multiplexer::Serve(Channel& ch, bool* input) {
       continue;
     }
     if (budget == 0) return moved;
-    const int n = ReadChannel(ch.chan, ch.pump.Room(), budget);
+    const int n = ReadChannel(ch.chan, ch.pump.Room(), budget, &ch.unadjusted);
     if (n == SSH_EOF || (n <= 0 && (ssh_channel_is_eof(ch.chan) ||
                                     ssh_channel_is_closed(ch.chan)))) {
       Stop(ch, ch.pump.Ended());
