@@ -54,8 +54,8 @@ constexpr int kLinkCheckMillis = 200;
 // more than is buffered plus the window grows the window to what it asks
 // beyond the buffered bytes, so ReadChannel asks for this much more than
 // it takes (once a quarter of it is used: each growth is a packet), into a
-// pump with room for it (SessionPump's `window`). It is
-// also the most a client can make the session buffer per channel.
+// pump with room for it (SessionPump's `window`). It is also the most a
+// client can make the session buffer per channel.
 constexpr uint32_t kReceiveWindow = 4 * 1024 * 1024;
 
 using Clock = std::chrono::steady_clock;
