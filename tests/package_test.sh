@@ -47,7 +47,11 @@ check_eq "the files and their modes" "$(sort <<EOF
 -rw-r--r-- /etc/apparmor.d/usr.sbin.sftpd
 -rw-r--r-- /etc/logrotate.d/sftpd
 -rw-r--r-- /etc/sftpd/sftpd.toml
+-rw-r--r-- /lib/systemd/system/sftpd-inetd.socket
+-rw-r--r-- /lib/systemd/system/sftpd-inetd@.service
 -rw-r--r-- /lib/systemd/system/sftpd.service
+-rw-r--r-- /lib/systemd/system/sftpd.socket
+-rw-r--r-- /lib/systemd/system/sftpd@.service
 -rw-r--r-- /usr/lib/sftpd/sftpd-daemon.so
 -rwxr-xr-x /usr/sbin/sftpd
 -rw-r--r-- /usr/share/bash-completion/completions/sftpd

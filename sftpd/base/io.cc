@@ -48,7 +48,7 @@ int64_t WallMicros() { return Micros(CLOCK_REALTIME); }
 
 int64_t MonotonicMicros() { return Micros(CLOCK_MONOTONIC); }
 
-void CloseFdsExcept(std::initializer_list<int> keep) {
+void CloseFdsExcept(std::span<const int> keep) {
   std::vector<unsigned> kept;
   for (int fd : keep) {
     if (fd >= 3) kept.push_back(unsigned(fd));

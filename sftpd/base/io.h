@@ -45,7 +45,10 @@ inline constexpr bool kSanitizerBuild = false;
 // nothing a process was started with, or inherited across fork(), stays
 // open by accident. Only single-threaded, and never with a descriptor a
 // library still holds (syslog: closelog() first).
-void CloseFdsExcept(std::initializer_list<int> keep = {});
+void CloseFdsExcept(std::span<const int> keep);
+inline void CloseFdsExcept(std::initializer_list<int> keep = {}) {
+  CloseFdsExcept(std::span<const int>(keep.begin(), keep.size()));
+}
 
 // Points stdin and stdout, and stderr unless `keep_stderr`, at /dev/null.
 // Returns 0 or the errno of the failure.

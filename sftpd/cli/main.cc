@@ -39,7 +39,20 @@ int LoginShell(const Args& args) {
   return ServeStdio(kDefaultConfigPath);
 }
 
+std::string ServeUsage() {
+  return "usage: sftpd serve [--inetd] [--config FILE]\n";
+}
+
 int Serve(const Args& args) {
+  bool inetd = false;
+  for (std::string_view word : args.rest) {
+    if (word != "--inetd") {
+      fprintf(stderr, "sftpd: serve: unknown option '%.*s'\n%s",
+              int(word.size()), word.data(), ServeUsage().c_str());
+      return 2;
+    }
+    inetd = true;
+  }
   const std::string self = ThisBinary();
   if (self.empty()) return 1;
   Result<DaemonEntry> run = LoadDaemonModule(DaemonModulePath(self));
@@ -47,7 +60,7 @@ int Serve(const Args& args) {
     fprintf(stderr, "sftpd: serve: %s\n", run.error().c_str());
     return 1;
   }
-  return (*run)(args.config.c_str());
+  return (*run)(args.config.c_str(), inetd ? 1 : 0);
 }
 
 const char* EffectName(TableEffect e) {
@@ -108,17 +121,24 @@ std::string ConfigOnly(std::string_view name) {
 
 constexpr Command kCommands[] = {
     {"serve", "run the SSH daemon in the foreground: SFTP only", Serve,
-     Words::kNone,
+     Words::kAll,
      [] {
-       return ConfigOnly("serve") +
+       return ServeUsage() +
               "\nThe daemon stays in the foreground (systemd runs it so).\n"
               "SIGHUP (or sftpd reload) rereads the config (a broken one is\n"
               "refused and the old one kept) and reopens the audit file;\n"
               "SIGTERM stops accepting and lets sessions finish for 30 s.\n"
               "Under systemd it reports READY=1, RELOADING=1 and STOPPING=1\n"
               "to $NOTIFY_SOCKET (Type=notify). While it runs, sftpd.pid\n"
-              "beside the control socket holds its pid.\n"
-              "Exit status: 0 after SIGTERM, 1 if it cannot start.\n";
+              "beside the control socket holds its pid. Started with\n"
+              "systemd's sockets ($LISTEN_FDS: sftpd.socket) it accepts on\n"
+              "those and not on [server] listen.\n"
+              "\n--inetd: serve the one connection on stdin and stdout\n"
+              "(sftpd@.service with Accept=yes, as sshd -i) and exit when it\n"
+              "ends; no control socket, and the connection limits and the\n"
+              "defender see only that connection.\n"
+              "Exit status: 0 after SIGTERM (or the --inetd connection's\n"
+              "end), 1 if it cannot start, 2 for a usage error.\n";
      }},
     {"--stdio",
      "serve one SFTP session on stdin/stdout as the calling user "

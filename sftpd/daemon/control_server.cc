@@ -93,7 +93,7 @@ DaemonStatus Listener::Status() {
   DaemonStatus s{.pid = getpid(),
                  .config = config_path_,
                  .loaded_us = loaded_us_,
-                 .listen = config_.server.listen,
+                 .listen = listening_,
                  .sessions = 0,
                  .connections = children_.size(),
                  .pid_file = pid_file_,

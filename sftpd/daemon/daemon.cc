@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include <utility>
+#include <vector>
 
 #include "config/config.h"
+#include "sftpd/base/fd.h"
 #include "sftpd/base/io.h"
 #include "sftpd/base/log_line.h"
+#include "sftpd/daemon/lifecycle.h"
 #include "sftpd/daemon/listener.h"
 #include "sftpd/frontdoor/config_report.h"
 
@@ -25,13 +28,26 @@ int Fail(const std::string& why) {
 
 }  // namespace
 
-int RunDaemon(const std::string& config_path) {
-  // Nothing the starting shell or service manager left open beyond stdio:
-  // the connection processes would inherit it.
-  CloseFdsExcept();
+int RunDaemon(const std::string& config_path, bool inetd) {
+  // systemd's listening sockets, if it passed any; with Accept=yes it
+  // passes the connection itself (not listening) there, which --inetd
+  // serves from stdin instead.
+  Result<std::vector<Fd>> passed = TakeListenFds();
+  std::vector<int> keep;
+  if (passed) {
+    for (const Fd& fd : *passed) keep.push_back(fd.get());
+  }
+  // Nothing else the starting shell or service manager left open beyond
+  // stdio: the connection processes would inherit it.
+  CloseFdsExcept(keep);
   // Connected now: sessions inherit the connection and keep using it after
   // the sandbox closes the way to /dev/log.
   openlog("sftpd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+  ListenerSockets sockets{.passed = {}, .inetd = inetd};
+  if (!inetd) {
+    if (!passed) return Fail(passed.error());
+    sockets.passed = std::move(*passed);
+  }
   signal(SIGPIPE, SIG_IGN);
   // Run as another user than root, the daemon serves only that user's own
   // account, with a config of its own; the usual way such a start fails is
@@ -54,7 +70,8 @@ int RunDaemon(const std::string& config_path) {
   for (const std::string& w : EntryWarnings(*loaded.config)) {
     Say(LOG_WARNING, "warning: " + w);
   }
-  Listener listener(config_path, std::move(*loaded.config));
+  Listener listener(config_path, std::move(*loaded.config),
+                    std::move(sockets));
   if (Result<void> started = listener.Start(); !started) {
     return Fail(started.error() + non_root);
   }

@@ -1,6 +1,6 @@
 // The daemon (`sftpd serve`), the one entry of the module: it loads the
 // config and runs the listener (daemon/listener.h), which listens on every
-// [server] listen address, drops sources no user may come from, and forks
+// [server] listen address (or systemd's sockets, or serves stdin), drops sources no user may come from, and forks
 // one process per connection (daemon/connection.h serves it); SIGHUP
 // reloads the config, SIGTERM and SIGINT stop it gracefully.
 // Single-threaded; the listener owns its sockets, the ssh_bind and the table
@@ -27,7 +27,14 @@ constexpr int kShutdownKillSeconds = 5;
 // ($NOTIFY_SOCKET) it reports READY=1 once it listens, RELOADING=1 and
 // READY=1 around each reload, and STOPPING=1 when it stops; beside the
 // control socket it keeps a pid file (lifecycle.h) while it runs.
-int RunDaemon(const std::string& config_path);
+//
+// Started by systemd with listening sockets ($LISTEN_FDS, a socket unit),
+// it accepts on those instead of [server] listen. With `inetd` it serves
+// the one connection on stdin and stdout (systemd's Accept=yes, as
+// `sshd -i`), as it serves an accepted one, and returns once that ended;
+// no control socket or pid file then (every connection is a daemon of its
+// own), and the limits and the defender see that one connection only.
+int RunDaemon(const std::string& config_path, bool inetd = false);
 
 }  // namespace sftpd
 

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <string_view>
 
 #include "config/config.h"
 #include "sftpd/base/fd.h"
@@ -18,6 +20,9 @@
 namespace sftpd {
 
 namespace {
+
+// More than any socket unit lists; a larger count is not systemd's.
+constexpr long kMaxListenFds = 64;
 
 std::string Errno(const std::string& what) {
   return what + ": " + strerror(errno);
@@ -60,6 +65,73 @@ std::string TakeNotifySocket() {
   std::string socket = value != nullptr ? value : "";
   unsetenv("NOTIFY_SOCKET");
   return socket;
+}
+
+Result<int> ListenFdCount(const char* listen_pid, const char* listen_fds,
+                          pid_t self) {
+  if (listen_pid == nullptr || listen_fds == nullptr) return 0;
+  auto number = [](std::string_view text) -> std::optional<long> {
+    long value = 0;
+    auto [end, ec] =
+        std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+        value < 0) {
+      return std::nullopt;
+    }
+    return value;
+  };
+  const std::optional<long> pid = number(listen_pid);
+  if (!pid) {
+    return Error{"LISTEN_PID '" + std::string(listen_pid) +
+                 "' is not a process id"};
+  }
+  if (*pid != self) return 0;
+  const std::optional<long> count = number(listen_fds);
+  if (!count || *count > kMaxListenFds) {
+    return Error{"LISTEN_FDS '" + std::string(listen_fds) +
+                 "' is not a count of sockets (0 to " +
+                 std::to_string(kMaxListenFds) + ")"};
+  }
+  return int(*count);
+}
+
+Result<Fd> TakeListeningSocket(int fd) {
+  Fd taken(fd);
+  const std::string name = "descriptor " + std::to_string(fd);
+  int type = 0, listening = 0;
+  sockaddr_storage ss{};
+  socklen_t len = sizeof type, len2 = sizeof listening, len3 = sizeof ss;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+      getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len2) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len3) != 0) {
+    return Error{Errno(name + " is not a socket")};
+  }
+  if (type != SOCK_STREAM ||
+      (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+    return Error{name + " is not a TCP socket"};
+  }
+  if (listening == 0) return Error{name + " is not listening"};
+  if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+    return Error{Errno(name + ": close-on-exec")};
+  }
+  return taken;
+}
+
+Result<std::vector<Fd>> TakeListenFds() {
+  const char* pid = getenv("LISTEN_PID");
+  const char* fds = getenv("LISTEN_FDS");
+  const Result<int> count = ListenFdCount(pid, fds, getpid());
+  unsetenv("LISTEN_PID");
+  unsetenv("LISTEN_FDS");
+  unsetenv("LISTEN_FDNAMES");
+  if (!count) return Error{count.error()};
+  std::vector<Fd> sockets;
+  for (int fd = kFirstListenFd; fd < kFirstListenFd + *count; ++fd) {
+    Result<Fd> socket = TakeListeningSocket(fd);
+    if (!socket) return Error{"systemd's socket: " + socket.error()};
+    sockets.push_back(std::move(*socket));
+  }
+  return sockets;
 }
 
 Result<std::string> WritePidFile(const std::string& dir) {

@@ -1,6 +1,7 @@
-// What the daemon tells the system about its life: systemd's readiness
-// protocol (sd_notify(3): datagrams to $NOTIFY_SOCKET), spoken here without
-// libsystemd, and the pid file beside the control socket that lets
+// What the daemon tells the system about its life, and takes from it:
+// systemd's readiness protocol (sd_notify(3): datagrams to $NOTIFY_SOCKET)
+// and its socket passing (sd_listen_fds(3): $LISTEN_PID, $LISTEN_FDS), both
+// spoken here without libsystemd, and the pid file beside the control socket that lets
 // logrotate's hook signal this daemon alone. Plain functions; not
 // thread-safe (Notify reads the environment only when asked to).
 #ifndef SFTPD_SFTPD_DAEMON_LIFECYCLE_H_
@@ -12,7 +13,10 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
 #include "config/result.h"
+#include "sftpd/base/fd.h"
 
 namespace sftpd {
 
@@ -25,6 +29,28 @@ Result<void> Notify(const std::string& socket, std::string_view state);
 // $NOTIFY_SOCKET, removed from the environment so no child inherits it;
 // "" when unset (then the daemon has nobody to notify).
 std::string TakeNotifySocket();
+
+// The first descriptor systemd passes (SD_LISTEN_FDS_START).
+inline constexpr int kFirstListenFd = 3;
+
+// How many sockets systemd passed, from $LISTEN_PID and $LISTEN_FDS as
+// `listen_pid` and `listen_fds` (null when unset): 0 when either is unset
+// or LISTEN_PID is not `self` (they were meant for another process).
+// Errors: a value that is not a decimal number, a count over 64.
+Result<int> ListenFdCount(const char* listen_pid, const char* listen_fds,
+                          pid_t self);
+
+// Takes `fd` as a listening socket: it must be a TCP socket (IPv4 or IPv6)
+// in the listening state; it is made close-on-exec. An error says what it
+// is instead; `fd` is closed either way (the Fd returned owns it).
+Result<Fd> TakeListeningSocket(int fd);
+
+// The listening sockets systemd passed this process (kFirstListenFd on,
+// ListenFdCount of them), in order; empty when it passed none. LISTEN_PID,
+// LISTEN_FDS and LISTEN_FDNAMES are removed from the environment, so no
+// child reads them. Call it before anything opens a descriptor. Errors:
+// ListenFdCount's, TakeListeningSocket's (naming the descriptor).
+Result<std::vector<Fd>> TakeListenFds();
 
 // The file name of the pid file in the control socket's directory.
 inline constexpr const char* kPidFileName = "sftpd.pid";

@@ -2,6 +2,8 @@
 // the pid file's rules.
 #include "sftpd/daemon/lifecycle.h"
 
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -116,6 +118,64 @@ TEST_CASE("lifecycle: the pid file") {
 
   std::ofstream(run + "/bad") << "12x\n";
   CHECK_FALSE(ReadPidFile(run + "/bad"));
+}
+
+TEST_CASE("lifecycle: the socket count systemd passes, for this process only") {
+  CHECK(*ListenFdCount(nullptr, nullptr, 42) == 0);
+  CHECK(*ListenFdCount("42", nullptr, 42) == 0);
+  CHECK(*ListenFdCount(nullptr, "2", 42) == 0);
+  CHECK(*ListenFdCount("42", "2", 42) == 2);
+  CHECK(*ListenFdCount("42", "0", 42) == 0);
+  // Meant for another process (the one that started us, say): not ours.
+  CHECK(*ListenFdCount("41", "2", 42) == 0);
+  for (const char* bad : {"", "x", "-1", "2 ", "65", "99999999999999999999"}) {
+    INFO(bad);
+    const Result<int> count = ListenFdCount("42", bad, 42);
+    REQUIRE_FALSE(count.ok());
+    CHECK(count.error().find("LISTEN_FDS") != std::string::npos);
+  }
+  CHECK_FALSE(ListenFdCount("4x", "1", 42).ok());
+  CHECK_FALSE(ListenFdCount("", "1", 42).ok());
+}
+
+TEST_CASE("lifecycle: only a listening TCP socket is taken") {
+  auto tcp = [](bool listening) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    if (listening) REQUIRE(listen(fd, 1) == 0);
+    return fd;
+  };
+  const int ok_fd = tcp(true);
+  Result<Fd> taken = TakeListeningSocket(ok_fd);
+  REQUIRE(taken.ok());
+  CHECK(taken->get() == ok_fd);
+  CHECK((fcntl(ok_fd, F_GETFD) & FD_CLOEXEC) != 0);
+
+  const Result<Fd> bound = TakeListeningSocket(tcp(false));
+  REQUIRE_FALSE(bound.ok());
+  CHECK(bound.error().find("is not listening") != std::string::npos);
+
+  const int unix_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  REQUIRE(unix_fd >= 0);
+  const Result<Fd> local = TakeListeningSocket(unix_fd);
+  REQUIRE_FALSE(local.ok());
+  CHECK(local.error().find("is not a TCP socket") != std::string::npos);
+
+  const int udp = socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(udp >= 0);
+  CHECK_FALSE(TakeListeningSocket(udp).ok());
+
+  const int file = open("/dev/null", O_RDONLY);
+  REQUIRE(file >= 0);
+  const Result<Fd> not_socket = TakeListeningSocket(file);
+  REQUIRE_FALSE(not_socket.ok());
+  CHECK(not_socket.error().find("is not a socket") != std::string::npos);
+  // Each refused descriptor was closed with its Fd.
+  CHECK(fcntl(file, F_GETFD) == -1);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "sftpd/daemon/listener.h"
 
 #include <libssh/libssh.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -57,13 +58,12 @@ Result<void> Listener::Start() {
   if (!signal_fd_.valid()) {
     return Error{std::string("signalfd: ") + strerror(errno)};
   }
-  for (const std::string& text : config_.server.listen) {
-    Result<Fd> fd = Listen(text);
-    if (!fd) return Error{fd.error()};
-    listeners_.push_back(std::move(*fd));
-    Say(LOG_INFO, "listening on " + text);
+  if (inetd_) return ServeInetd();
+  if (Result<void> listening = passed_.empty() ? ListenOnConfig()
+                                               : ListenOnPassed();
+      !listening) {
+    return listening;
   }
-  if (listeners_.empty()) return Error{"no [server] listen address"};
   OpenControl();
   if (control_.valid()) {
     // Beside the control socket, in the directory it checked: only the
@@ -80,6 +80,56 @@ Result<void> Listener::Start() {
   return {};
 }
 
+Result<void> Listener::ListenOnConfig() {
+  for (const std::string& text : config_.server.listen) {
+    Result<Fd> fd = Listen(text);
+    if (!fd) return Error{fd.error()};
+    listeners_.push_back(std::move(*fd));
+    listening_.push_back(text);
+    Say(LOG_INFO, "listening on " + text);
+  }
+  if (listeners_.empty()) return Error{"no [server] listen address"};
+  own_sockets_ = true;
+  return {};
+}
+
+Result<void> Listener::ListenOnPassed() {
+  for (Fd& fd : passed_) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len);
+    listening_.push_back(PeerOf(ss).text);
+    listeners_.push_back(std::move(fd));
+    Say(LOG_INFO, "listening on " + listening_.back() + " (systemd's socket)");
+  }
+  passed_.clear();
+  const size_t n = listeners_.size();
+  Say(LOG_NOTICE, "systemd passed " + std::to_string(n) + " listening socket" +
+                      (n == 1 ? "" : "s") + "; [server] listen is not used");
+  return {};
+}
+
+Result<void> Listener::ServeInetd() {
+  // The connection is stdin (and stdout); the listener keeps a copy of its
+  // own only until the child has it, so the connection ends with the child.
+  Fd conn(fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3));
+  if (!conn.valid()) {
+    return Error{std::string("serve --inetd: stdin: ") + strerror(errno)};
+  }
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getpeername(conn.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    return Error{std::string("serve --inetd: stdin is not a connected "
+                             "socket: ") +
+                 strerror(errno)};
+  }
+  if (int err = StdioToDevNull(/*keep_stderr=*/true); err != 0) {
+    return Error{std::string("/dev/null: ") + strerror(err)};
+  }
+  Serve(std::move(conn), PeerOf(ss));
+  return {};
+}
+
 void Listener::TellSystemd(const std::string& state) {
   if (notify_socket_.empty()) return;
   if (Result<void> told = Notify(notify_socket_, state); !told) {
@@ -91,6 +141,11 @@ void Listener::TellSystemd(const std::string& state) {
 
 int Listener::Run() {
   for (;;) {
+    if (inetd_ && children_.size() == 0) {
+      // Its one connection has ended (or was dropped): nothing to wait for.
+      WriteCounts(/*all=*/true);
+      return 0;
+    }
     std::vector<pollfd> fds = {{signal_fd_.get(), POLLIN, 0}};
     for (const Fd& l : listeners_) fds.push_back({l.get(), POLLIN, 0});
     // The control socket (or an fd poll skips) before the relays.
@@ -196,8 +251,8 @@ std::vector<std::string> Listener::LoadNewConfig(std::string_view trigger) {
   }
   Result<BindPtr> bind = MakeBind(*loaded.config);
   if (!bind) return refused({}, bind.error() + " with the new configuration");
-  if (!SameListenAddresses(loaded.config->server.listen,
-                           config_.server.listen)) {
+  if (own_sockets_ &&
+      !SameListenAddresses(loaded.config->server.listen, listening_)) {
     Say(LOG_WARNING,
         t + ": [server] listen changed; still listening on the previous "
             "addresses until restart");
@@ -210,10 +265,7 @@ std::vector<std::string> Listener::LoadNewConfig(std::string_view trigger) {
   for (const std::string& w : EntryWarnings(*loaded.config)) {
     Say(LOG_WARNING, t + ": warning: " + w);
   }
-  // What status reports as listen stays what the sockets are.
-  std::vector<std::string> listening = std::move(config_.server.listen);
   config_ = std::move(*loaded.config);
-  config_.server.listen = std::move(listening);
   filter_ = ListenerFilter(config_);
   children_.set_limits(ConnectionLimits::Of(config_.server));
   const DefenderSection& was = defender_.settings();
@@ -350,7 +402,10 @@ void Listener::Accept(int listen_fd) {
   Fd conn(
       accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC));
   if (!conn.valid()) return;  // the client left first, or EMFILE
-  Peer peer = PeerOf(ss);
+  Serve(std::move(conn), PeerOf(ss));
+}
+
+void Listener::Serve(Fd conn, const Peer& peer) {
   if (!Admits(peer)) return;
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {

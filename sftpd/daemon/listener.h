@@ -72,23 +72,38 @@ struct Relay {
 // later one "ID.2", "ID.3"... in the order their sessions started.
 AuditIdentity ChannelIdentity(const AuditIdentity& who, uint32_t channel);
 
+// Where the listener's connections come from: by default the sockets it
+// opens on [server] listen; or the listening sockets systemd passed it
+// (lifecycle.h, TakeListenFds); or, with `inetd`, one connection on stdin
+// and stdout (`sftpd serve --inetd`, a service with Accept=yes), served as
+// any accepted one, after which the listener exits.
+struct ListenerSockets {
+  std::vector<Fd> passed;
+  bool inetd = false;
+};
+
 // The listener's state between start and exit. Signals arrive on a signalfd
 // (they stay blocked), so no handler runs and the poll loop wakes for them.
 class Listener {
  public:
-  Listener(std::string config_path, Config config)
+  Listener(std::string config_path, Config config, ListenerSockets sockets)
       : config_path_(std::move(config_path)),
         config_(std::move(config)),
         loaded_us_(WallMicros()),
         filter_(ListenerFilter(config_)),
+        passed_(std::move(sockets.passed)),
+        inetd_(sockets.inetd),
         children_(ConnectionLimits::Of(config_.server)),
         defender_(config_.defender),
         drops_(kDropAuditBudget) {}
 
   // Everything that can fail at start: the bind and its host keys, the
-  // signals, the listen sockets. An error says why.
+  // signals, the listen sockets (or, with inetd, the connection on stdin:
+  // it must be a connected socket; admitted, its child is started here).
+  // An error says why.
   Result<void> Start();
-  // The poll loop; returns the exit status.
+  // The poll loop; returns the exit status (with inetd, once the one
+  // connection's child has ended).
   int Run();
 
  private:
@@ -109,6 +124,13 @@ class Listener {
   void Signal(int sig, const char* why);
   void Reap();
   void Accept(int listen_fd);
+  // The drops and the fork of one connection, from `peer`, accepted from
+  // a listen socket or taken from stdin.
+  void Serve(Fd conn, const Peer& peer);
+  // Start's part for each source of connections.
+  Result<void> ListenOnConfig();
+  Result<void> ListenOnPassed();
+  Result<void> ServeInetd();
   // Whether a connection from `peer` may have a child: not banned, within
   // the filter and the table's caps. Each refusal is a Drop, and most an
   // offence of the address too.
@@ -165,7 +187,13 @@ class Listener {
   std::unique_ptr<AuditLog> audit_;
   sigset_t signals_{};
   Fd signal_fd_;
+  std::vector<Fd> passed_;  // systemd's sockets, until Start takes them
+  bool inetd_;
   std::vector<Fd> listeners_;
+  // What listeners_ are, for `sftpd status`: [server] listen as written,
+  // or the local addresses of systemd's sockets.
+  std::vector<std::string> listening_;
+  bool own_sockets_ = false;  // opened on [server] listen: a reload compares
   Fd control_;  // [server] control_socket, when it could be opened
   std::string control_path_;   // where control_ is bound
   std::string pid_file_;       // beside it, while we run; "" when none

@@ -6,8 +6,8 @@
 #include "sftpd/daemon/module.h"
 
 extern "C" __attribute__((visibility("default"))) int sftpd_run_daemon(
-    const char* config_path) {
+    const char* config_path, int inetd) {
   static_assert(
       std::is_same_v<decltype(&sftpd_run_daemon), sftpd::DaemonEntry>);
-  return sftpd::RunDaemon(config_path);
+  return sftpd::RunDaemon(config_path, inetd != 0);
 }
