@@ -76,6 +76,12 @@ inline constexpr std::array<std::string_view, 6> kAllowedHostKeyAlgorithms = {
 struct ServerSection {
   std::vector<std::string> listen = {"0.0.0.0:22", "[::]:22"};
   std::vector<std::string> host_keys = {"/etc/sftpd/ssh_host_ed25519_key"};
+  // Balancers (HAProxy's send-proxy-v2) whose connections start with a
+  // PROXY protocol header naming the client they relay for: the address
+  // used for allow_from, the defender, limits and the audit trail. A
+  // connection from here without a valid header is dropped; a header from
+  // anywhere else is refused. Empty: no balancer.
+  std::vector<Cidr> proxy_from;
   // The root-only socket `sftpd sessions`, `kick`, `status`, `reload`,
   // `bans` and `unban` ask, beside the daemon's pid file; "": none.
   std::string control_socket = "/run/sftpd/control.sock";

@@ -1142,6 +1142,30 @@ TEST_CASE("config: [defender] is on by default and read as written") {
   CHECK(set.never_ban[2].Contains(*Address::Parse("::1")));
 }
 
+TEST_CASE("config: [server] proxy_from, read, described and refused") {
+  CHECK(Ok(ParseConfig("", "p.toml")).server.proxy_from.empty());
+  CHECK_FALSE(Contains(Describe(Ok(ParseConfig("", "p.toml"))), "balancers"));
+  const Config c = Ok(ParseConfig(
+      "[server]\nproxy_from = [\"10.0.0.5\", \"2001:db8::/64\"]\n", "p.toml"));
+  REQUIRE(c.server.proxy_from.size() == 2);
+  CHECK(c.server.proxy_from[0].Contains(*Address::Parse("10.0.0.5")));
+  CHECK_FALSE(c.server.proxy_from[0].Contains(*Address::Parse("10.0.0.6")));
+  CHECK(c.server.proxy_from[1].Contains(*Address::Parse("2001:db8::9")));
+  CHECK(Contains(Describe(c),
+                 "balancers (PROXY header): 10.0.0.5/32, 2001:db8::/64\n"));
+  const LoadResult r = ParseConfig(
+      "[server]\n"                                         // 1
+      "proxy_from = [\"10.0.0.5/8\", \"haproxy\", 3]\n",  // 2
+      "p.toml");
+  INFO(AllErrors(r));
+  REQUIRE_FALSE(r.config.has_value());
+  REQUIRE(r.errors.size() == 3);
+  CHECK(r.errors[0].key == "server.proxy_from[0]");
+  CHECK(r.errors[0].line == 2);
+  CHECK(r.errors[1].key == "server.proxy_from[1]");
+  CHECK(r.errors[2].key == "server.proxy_from[2]");
+}
+
 TEST_CASE("config: [defender] errors name line and key") {
   const LoadResult r = ParseConfig(
       "[defender]\n"                                         // 1

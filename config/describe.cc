@@ -62,6 +62,11 @@ std::string Describe(const Config& config) {
   }
   if (!config.users.empty()) out += "users:\n" + grants(config.users);
   if (!config.groups.empty()) out += "groups:\n" + grants(config.groups);
+  if (!config.server.proxy_from.empty()) {
+    std::vector<std::string> from;
+    for (const Cidr& c : config.server.proxy_from) from.push_back(c.ToString());
+    out += "balancers (PROXY header): " + list(from) + "\n";
+  }
   const DefenderSection& d = config.defender;
   if (d.enabled) {
     std::vector<std::string> never;

@@ -14,10 +14,11 @@ namespace sftpd::config_internal {
 inline constexpr std::array<std::string_view, 8> kTopKeys = {
     "server", "auth",    "audit", "defender",
     "policy", "exports", "users", "groups"};
-inline constexpr std::array<std::string_view, 14> kServerKeys = {
+inline constexpr std::array<std::string_view, 15> kServerKeys = {
     "listen",
     "control_socket",
     "host_keys",
+    "proxy_from",
     "max_startups",
     "max_startups_per_address",
     "max_connections",

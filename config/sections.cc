@@ -75,6 +75,9 @@ ServerSection Parser::ParseServer(const toml::table& t) {
     }
     s.host_keys = Values(*keys);
   }
+  if (auto from = GetCidrs(t, "proxy_from", "server")) {
+    s.proxy_from = std::move(*from);
+  }
   if (auto path = GetString(t, "control_socket", "server")) {
     // sockaddr_un holds 107 bytes and a NUL.
     if (!path->empty() && (path->front() != '/' || path->size() > 107)) {

@@ -57,6 +57,8 @@ check_eq "the files and their modes" "$(sort <<EOF
 -rw-r--r-- /usr/share/bash-completion/completions/sftpd
 -rw-r--r-- /usr/share/doc/sftpd/changelog.gz
 -rw-r--r-- /usr/share/doc/sftpd/copyright
+-rw-r--r-- /usr/share/doc/sftpd/examples/rsyslog/sftpd-central.conf
+-rw-r--r-- /usr/share/doc/sftpd/examples/rsyslog/sftpd-forward.conf
 -rw-r--r-- /usr/share/doc/sftpd/examples/sftpd.toml
 -rw-r--r-- /usr/share/man/man5/sftpd.toml.5.gz
 -rw-r--r-- /usr/share/man/man8/sftpd.8.gz

@@ -109,16 +109,6 @@ check_eq "serve with an unknown option: exit status 2" 2 "$rc"
 
 log "one process per connection (serve --inetd, Accept=yes)"
 : >"$AUDIT"
-{ daemon_config "$UNUSED"; cat <<CONFIG; } | install_config "$CFG"
-[exports.home]
-path = "$SRV/users/%u"
-access = "rw"
-owner_only = true
-
-[users.$T_USER1]
-exports = ["home"]
-allow_from = ["127.0.0.1/32"]
-CONFIG
 DLOG=$TMP/inetd.log
 systemd-socket-activate --inetd -a -l "127.0.0.1:$PORT" \
   "$SFTPD" serve --inetd --config "$CFG" 2>"$DLOG" &

@@ -21,6 +21,7 @@
 #include "sftpd/base/log_line.h"
 #include "sftpd/daemon/authenticate.h"
 #include "sftpd/daemon/channels.h"
+#include "sftpd/daemon/proxy_header.h"
 #include "sftpd/frontdoor/session_path.h"
 #include "sftpd/vfs/exports.h"
 
@@ -38,7 +39,8 @@ using SessionPtr = std::unique_ptr<ssh_session_struct, SessionFree>;
 
 // Takes over `fd` as a libssh session with `bind`'s keys and algorithms,
 // and runs the key exchange. nullptr: it failed (logged); fd is closed.
-SessionPtr Handshake(ssh_bind bind, int fd, const Peer& peer) {
+SessionPtr Handshake(ssh_bind bind, int fd, const Peer& peer,
+                     RelayAudit& audit) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   SessionPtr s(ssh_new());
@@ -50,6 +52,19 @@ SessionPtr Handshake(ssh_bind bind, int fd, const Peer& peer) {
   if (ssh_handle_key_exchange(s.get()) != SSH_OK) {
     Note(LOG_NOTICE, "key exchange with " + peer.text +
                          " failed: " + ssh_get_error(s.get()));
+    // A version 1 PROXY header the listener did not see come (version 2's
+    // starts with a line break, which leaves no banner to tell by).
+    const char* banner = ssh_get_clientbanner(s.get());
+    const std::string_view line = banner != nullptr ? banner : "";
+    if (line.size() >= 6 &&
+        LooksLikeProxyHeader({reinterpret_cast<const uint8_t*>(line.data()),
+                              line.size()})) {
+      audit.Record({.op = "login",
+                    .result = "refused",
+                    .rule = "proxy_from",
+                    .detail = std::string("in key exchange: ") +
+                              kProxyHeaderNotTrusted});
+    }
     return nullptr;
   }
   return s;
@@ -187,7 +202,7 @@ int ServeConnection(const Config& config, BindPtr bind, int fd, int relay_fd,
   RelayAudit audit(relay_fd);
   alarm(unsigned(
       config.auth.login_grace_time));  // default action: the child ends
-  SessionPtr s = Handshake(bind.get(), fd, peer);
+  SessionPtr s = Handshake(bind.get(), fd, peer, audit);
   // The listener's keys of every type are no longer needed here.
   bind.reset();
   if (!s) return 1;

@@ -16,6 +16,8 @@ std::string_view OffenceName(Offence offence) {
       return "address not in any allow_from";
     case Offence::kUserNotAllowed:
       return "user not allowed from the address";
+    case Offence::kProxyHeader:
+      return "PROXY header from an address not in proxy_from";
     case Offence::kNoAuth:
       return "no login attempt";
     case Offence::kOverLimit:
@@ -28,6 +30,8 @@ std::optional<Offence> OffenceOfLoginRule(std::string_view rule) {
   if (rule == "authentication") return Offence::kFailedLogin;
   // An existing user refused by her own allow_from: not an invalid user.
   if (rule == "allow_from") return Offence::kUserNotAllowed;
+  // A PROXY header key exchange saw (daemon/connection.cc's Handshake).
+  if (rule == "proxy_from") return Offence::kProxyHeader;
   // Refusals of the claimed name itself (daemon/authenticate.cc's Decide),
   // and a second name claimed on one connection, refused unseen.
   for (std::string_view r : {"unknown user", "no entry", "root",
@@ -106,6 +110,7 @@ int Defender::Points(Offence offence) const {
     case Offence::kInvalidUser:
     case Offence::kNotAllowed:
     case Offence::kUserNotAllowed:
+    case Offence::kProxyHeader:
       return settings_.score_invalid_user;
     case Offence::kNoAuth:
       return settings_.score_no_auth;

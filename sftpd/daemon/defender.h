@@ -33,6 +33,8 @@ enum class Offence {
                     // invalid user: nobody may log in from there)
   kUserNotAllowed,  // a user whose allow_from leaves out the address (scored
                     // as an invalid user: that name may not log in there)
+  kProxyHeader,     // a PROXY header from an address not in proxy_from: a
+                    // client naming another (scored as an invalid user)
   kNoAuth,          // ended without trying to log in, or ran out of grace time
   kOverLimit,       // dropped over max_connections, max_startups or
                // max_connections_per_address, or over max_sessions_per_user

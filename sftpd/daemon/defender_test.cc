@@ -200,6 +200,7 @@ TEST_CASE("defender: refused-login rules map to offences") {
   // A user who exists, refused from that address: scored the same, named
   // for what it is.
   CHECK(OffenceOfLoginRule("allow_from") == Offence::kUserNotAllowed);
+  CHECK(OffenceOfLoginRule("proxy_from") == Offence::kProxyHeader);
   CHECK(OffenceName(Offence::kUserNotAllowed) ==
         "user not allowed from the address");
   // Counted otherwise, or not the client's doing.

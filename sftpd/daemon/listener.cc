@@ -16,7 +16,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -26,6 +28,7 @@
 #include "sftpd/daemon/connection.h"
 #include "sftpd/daemon/daemon.h"
 #include "sftpd/daemon/lifecycle.h"
+#include "sftpd/daemon/proxy_header.h"
 #include "sftpd/frontdoor/config_report.h"
 #include "sftpd/sandbox/capabilities.h"
 #include "sftpd/sandbox/sandbox.h"
@@ -126,7 +129,7 @@ Result<void> Listener::ServeInetd() {
   if (int err = StdioToDevNull(/*keep_stderr=*/true); err != 0) {
     return Error{std::string("/dev/null: ") + strerror(err)};
   }
-  Serve(std::move(conn), PeerOf(ss));
+  Receive(std::move(conn), PeerOf(ss));
   return {};
 }
 
@@ -141,15 +144,19 @@ void Listener::TellSystemd(const std::string& state) {
 
 int Listener::Run() {
   for (;;) {
-    if (inetd_ && children_.size() == 0) {
+    if (inetd_ && children_.size() == 0 && proxied_.empty()) {
       // Its one connection has ended (or was dropped): nothing to wait for.
       WriteCounts(/*all=*/true);
       return 0;
     }
     std::vector<pollfd> fds = {{signal_fd_.get(), POLLIN, 0}};
     for (const Fd& l : listeners_) fds.push_back({l.get(), POLLIN, 0});
-    // The control socket (or an fd poll skips) before the relays.
+    const size_t control = fds.size();
+    // The control socket (or an fd poll skips), the balancers' connections
+    // whose header is due, then the relays.
     fds.push_back({control_.valid() ? control_.get() : -1, POLLIN, 0});
+    const size_t first_proxied = fds.size();
+    for (const Proxied& p : proxied_) fds.push_back({p.conn.get(), POLLIN, 0});
     const size_t first_relay = fds.size();
     std::vector<pid_t> relay_pids;
     for (const auto& [pid, relay] : relays_) {
@@ -166,7 +173,15 @@ int Listener::Run() {
       pid_t pid = relay_pids[i - first_relay];
       if (fds[i].revents != 0) ReadRelay(pid, relays_.at(pid));
     }
-    if (fds[first_relay - 1].revents & POLLIN) AnswerControl();
+    if (fds[control].revents & POLLIN) AnswerControl();
+    // Backwards, so that erasing one leaves the indexes before it valid.
+    for (size_t i = first_relay; i-- > first_proxied;) {
+      Proxied& p = proxied_[i - first_proxied];
+      if (fds[i].revents != 0 && ReadProxyHeader(p)) {
+        proxied_.erase(proxied_.begin() + std::ptrdiff_t(i - first_proxied));
+      }
+    }
+    ExpireProxied(Clock::now());
     HandleSignals();
     Reap();
     WriteCounts(/*all=*/false);
@@ -177,7 +192,7 @@ int Listener::Run() {
       if (!pid_file_.empty()) RemovePidFile(pid_file_, getpid());
       return 0;
     }
-    for (size_t i = 1; ready > 0 && i + 1 < first_relay; ++i) {
+    for (size_t i = 1; ready > 0 && i < control; ++i) {
       if (fds[i].revents & POLLIN) Accept(fds[i].fd);
     }
   }
@@ -295,6 +310,7 @@ void Listener::BeginShutdown() {
   stopping_ = true;
   TellSystemd("STOPPING=1");
   listeners_.clear();  // closes them: new clients are refused by the kernel
+  proxied_.clear();    // and those whose balancer has not named them yet
   term_at_ = Clock::now() + std::chrono::seconds(kShutdownGraceSeconds);
 }
 
@@ -361,6 +377,8 @@ void Listener::WriteCounts(bool all) {
 }
 
 void Listener::Offend(const Address& address, Offence offence) {
+  // A balancer stands for many clients; each is scored by its own address.
+  if (FromBalancer(address)) return;
   const Defender::Began began = defender_.Add(address, offence, Clock::now());
   if (!began) return;
   const std::string client = address.ToString();
@@ -402,7 +420,98 @@ void Listener::Accept(int listen_fd) {
   Fd conn(
       accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC));
   if (!conn.valid()) return;  // the client left first, or EMFILE
-  Serve(std::move(conn), PeerOf(ss));
+  Receive(std::move(conn), PeerOf(ss));
+}
+
+void Listener::Receive(Fd conn, const Peer& peer) {
+  if (peer.address && FromBalancer(*peer.address)) {
+    // Served once its header names the client (Run reads it).
+    if (proxied_.size() >= size_t(config_.server.max_startups)) {
+      Drop(peer, "max_startups",
+           std::to_string(proxied_.size()) +
+               " connections from balancers wait for their PROXY header");
+      return;
+    }
+    proxied_.push_back({.conn = std::move(conn),
+                        .balancer = peer,
+                        .deadline = Clock::now() + std::chrono::seconds(
+                                                       kProxyHeaderSeconds),
+                        .header = {}});
+    return;
+  }
+  // A header from anywhere else would name any client it liked. What has
+  // come with the connection is looked at; a header that comes later is
+  // not an SSH version line, and key exchange refuses it.
+  uint8_t first[16];
+  const ssize_t n = recv(conn.get(), first, sizeof first, MSG_PEEK | MSG_DONTWAIT);
+  if (n >= 6 && LooksLikeProxyHeader({first, size_t(n)})) {
+    Drop(peer, "proxy_from", kProxyHeaderNotTrusted);
+    if (peer.address) Offend(*peer.address, Offence::kProxyHeader);
+    return;
+  }
+  Serve(std::move(conn), peer);
+}
+
+bool Listener::FromBalancer(const Address& address) const {
+  const std::vector<Cidr>& from = config_.server.proxy_from;
+  return std::any_of(from.begin(), from.end(),
+                     [&](const Cidr& c) { return c.Contains(address); });
+}
+
+bool Listener::ReadProxyHeader(Proxied& p) {
+  uint8_t buf[kMaxProxyHeader];
+  // Peeked first: the client's bytes that follow the header stay where
+  // key exchange reads them.
+  const ssize_t n = recv(p.conn.get(), buf, kMaxProxyHeader - p.header.size(),
+                         MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return false;
+  if (n <= 0) {
+    // Closed (or reset, as HAProxy ends its checks) before a byte: a
+    // balancer's TCP health check (without send-proxy), not worth a line
+    // each time.
+    if (p.header.empty() && (n == 0 || errno == ECONNRESET)) return true;
+    Drop(p.balancer, "proxy_from",
+         n == 0 ? "closed within its PROXY header"
+                : std::string("reading its PROXY header: ") + strerror(errno));
+    return true;
+  }
+  std::vector<uint8_t> all = p.header;
+  all.insert(all.end(), buf, buf + n);
+  const Result<std::optional<ProxyHeader>> parsed = ParseProxyHeader(all);
+  if (!parsed) {
+    Drop(p.balancer, "proxy_from", "malformed PROXY header: " + parsed.error());
+    return true;
+  }
+  // Every byte peeked belongs to the header while it is not whole.
+  const size_t take = *parsed ? (*parsed)->size - p.header.size() : size_t(n);
+  if (recv(p.conn.get(), buf, take, MSG_DONTWAIT) != ssize_t(take)) {
+    Drop(p.balancer, "proxy_from", "reading its PROXY header failed");
+    return true;
+  }
+  if (!*parsed) {
+    p.header.insert(p.header.end(), buf, buf + take);
+    return false;
+  }
+  const ProxyHeader& header = **parsed;
+  // The balancer checking the node is up: it knows that from the connect.
+  if (header.local) return true;
+  if (!header.client) {
+    Drop(p.balancer, "proxy_from",
+         "the PROXY header names no client address");
+    return true;
+  }
+  Serve(std::move(p.conn), *header.client);
+  return true;
+}
+
+void Listener::ExpireProxied(Clock::time_point now) {
+  std::erase_if(proxied_, [&](const Proxied& p) {
+    if (now < p.deadline) return false;
+    Drop(p.balancer, "proxy_from",
+         "no PROXY header within " + std::to_string(kProxyHeaderSeconds) +
+             " s");
+    return true;
+  });
 }
 
 void Listener::Serve(Fd conn, const Peer& peer) {
@@ -493,6 +602,7 @@ void Listener::ServeChild(Fd conn, Fd relay, const Peer& peer) {
   signal_fd_.Reset();
   // Other sessions' channels: a child holding them could speak for them.
   relays_.clear();
+  proxied_.clear();
   audit_.reset();
   // No way to the journal or syslog but the listener: its lines go over
   // the relay (the listener limits them), stdio is /dev/null (a sanitizer

@@ -67,6 +67,18 @@ struct Relay {
   std::string current;
 };
 
+// A connection from a [server] proxy_from address (a balancer) until its
+// PROXY protocol header has come whole (proxy_header.h).
+struct Proxied {
+  Fd conn;
+  Peer balancer;
+  Clock::time_point deadline;
+  std::vector<uint8_t> header;  // what has come of it so far
+};
+
+// How long a balancer's connection may take to send its PROXY header.
+constexpr int kProxyHeaderSeconds = 10;
+
 // Who the events of SFTP channel `channel` of a connection are: its first
 // channel (and all before it) is the connection's session id "ID", each
 // later one "ID.2", "ID.3"... in the order their sessions started.
@@ -124,9 +136,21 @@ class Listener {
   void Signal(int sig, const char* why);
   void Reap();
   void Accept(int listen_fd);
-  // The drops and the fork of one connection, from `peer`, accepted from
-  // a listen socket or taken from stdin.
+  // A connection from `peer`, accepted from a listen socket or taken from
+  // stdin: a balancer's waits for its PROXY header (proxied_), one from
+  // elsewhere that starts with such a header is dropped, any other served.
+  void Receive(Fd conn, const Peer& peer);
+  // The drops and the fork of one connection from `peer`: the connection's
+  // own, or the client a balancer's PROXY header named.
   void Serve(Fd conn, const Peer& peer);
+  // Whether `address` is a balancer's ([server] proxy_from).
+  bool FromBalancer(const Address& address) const;
+  // Reads what has come of a balancer's PROXY header (never past it); once
+  // it is whole, serves the connection as from the client it names. True
+  // when `p` is done with: served, or dropped (malformed, closed).
+  bool ReadProxyHeader(Proxied& p);
+  // Drops the balancers' connections whose header is late.
+  void ExpireProxied(Clock::time_point now);
   // Start's part for each source of connections.
   Result<void> ListenOnConfig();
   Result<void> ListenOnPassed();
@@ -201,6 +225,7 @@ class Listener {
   ConnectionTable children_;
   Defender defender_;   // kept across SIGHUP, with its bans
   AuditLimiter drops_;  // drops before key exchange, per address and rule
+  std::vector<Proxied> proxied_;  // at most [server] max_startups
   std::map<pid_t, Relay> relays_;
   std::vector<uint8_t> relay_buffer_;  // one message at a time, reused
   bool audit_refusing_ = false;        // as the sessions were last told
