@@ -2,6 +2,7 @@
 #include <libssh/libssh.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,13 +10,56 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
+#include "config/testing.h"
 #include "sftpd/daemon/authorized_keys.h"
 #include "sftpd/daemon/connection_table.h"
+#include "sftpd/daemon/host_keys.h"
 #include "sftpd/daemon/listen.h"
 
 namespace sftpd {
 namespace {
+
+TEST_CASE("daemon: processes making one missing host key at once agree") {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/host_key";
+  // Six processes released together, each loading the missing key.
+  int gate[2];
+  REQUIRE(pipe(gate) == 0);
+  std::vector<pid_t> pids;
+  for (int i = 0; i < 6; ++i) {
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      close(gate[1]);
+      char c;
+      (void)!read(gate[0], &c, 1);  // until the parent closes its end
+      ssh_bind bind = ssh_bind_new();
+      const bool ok = bind != nullptr && AddHostKey(bind, path).ok();
+      _exit(ok ? 0 : 1);
+    }
+    pids.push_back(pid);
+  }
+  close(gate[0]);
+  close(gate[1]);
+  for (pid_t pid : pids) {
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  }
+  struct stat st;
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  // Nothing but the key is left: no process's own copy.
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    INFO(entry.path());
+    CHECK(entry.path() == path);
+    ++files;
+  }
+  CHECK(files == 1);
+}
 
 TEST_CASE("daemon: listen addresses are host:port or [ipv6]:port") {
   Result<ListenAddress> a = ParseListenAddress("127.0.0.1:2222");

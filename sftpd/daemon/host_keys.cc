@@ -74,13 +74,28 @@ Result<void> AddHostKey(ssh_bind bind, const std::string& path) {
     if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &fresh) != SSH_OK) {
       return Error{"cannot generate a host key"};
     }
+    // Written whole beside it, then linked into place, which fails if the
+    // name exists: of daemons starting at once (nodes on shared storage,
+    // `serve --inetd` processes) one key wins, and none reads a half file.
+    const std::string tmp = path + ".new." + std::to_string(getpid());
+    unlink(tmp.c_str());
     mode_t old = umask(077);  // libssh creates the file under our umask
     int rc = ssh_pki_export_privkey_file(fresh, nullptr, nullptr, nullptr,
-                                         path.c_str());
+                                         tmp.c_str());
     umask(old);
     ssh_key_free(fresh);
-    if (rc != SSH_OK) return Error{"cannot write host key " + path};
-    Say(LOG_NOTICE, "generated host key " + path);
+    if (rc != SSH_OK) {
+      unlink(tmp.c_str());
+      return Error{"cannot write host key " + path};
+    }
+    const bool linked = link(tmp.c_str(), path.c_str()) == 0;
+    const int err = errno;
+    unlink(tmp.c_str());
+    if (linked) {
+      Say(LOG_NOTICE, "generated host key " + path);
+    } else if (err != EEXIST) {
+      return Error{"cannot write host key " + path + ": " + strerror(err)};
+    }
   }
   // libssh says only that it failed; find out why first, so the message
   // names the file and the reason.

@@ -21,7 +21,8 @@ struct BindFree {
 using BindPtr = std::unique_ptr<ssh_bind_struct, BindFree>;
 
 // Loads `path` into `bind`, generating an ed25519 key there first when the
-// file does not exist. The key is read from the descriptor whose owner and
+// file does not exist (processes doing so at once all load the one key
+// that took the name). The key is read from the descriptor whose owner and
 // mode were checked. Errors name the file and why: it cannot be generated
 // or written, read (with the uid when not root), is not a regular file, is
 // empty or over 64 KiB, is not owned by the uid the server runs as, can be
