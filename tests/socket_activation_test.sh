@@ -142,6 +142,54 @@ check_not "ssh from 127.0.0.2 is refused" test "$rc" -eq 0
 wait_audit '"rule":"allow_from"' || true
 check "  ... before key exchange, audited with the client's address" \
   grep -q '"addr":"127.0.0.2".*"result":"refused","rule":"allow_from"' "$AUDIT"
+
+log "--inetd behind a balancer: the client its PROXY header names"
+# The config is read by each connection's process: 127.0.0.9 becomes a
+# balancer, whose relay (sftp's ProxyCommand) names client 127.0.0.7.
+{ daemon_config "$UNUSED" "server: proxy_from = [\"127.0.0.9\"]"
+  cat <<CONFIG; } | install_config "$CFG"
+[exports.home]
+path = "$SRV/users/%u"
+access = "rw"
+owner_only = true
+
+[users.$T_USER1]
+exports = ["home"]
+allow_from = ["127.0.0.7/32"]
+CONFIG
+cat >"$TMP/relay.py" <<'PY'
+import os, selectors, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.9", 0))
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"PROXY TCP4 127.0.0.7 127.0.0.1 40007 22\r\n")
+sel = selectors.DefaultSelector()
+sel.register(0, selectors.EVENT_READ, "stdin")
+sel.register(s, selectors.EVENT_READ, "net")
+while True:
+    for key, _ in sel.select(30):
+        if key.data == "stdin":
+            data = os.read(0, 65536)
+            if not data:
+                s.shutdown(socket.SHUT_WR)
+                sel.unregister(0)
+            else:
+                s.sendall(data)
+        else:
+            data = s.recv(65536)
+            if not data:
+                sys.exit(0)
+            while data:
+                data = data[os.write(1, data):]
+PY
+rc=0
+dsftp "$TMP/client_key" -o ProxyCommand="timeout 30 python3 $TMP/relay.py $PORT" \
+  "$T_USER1@127.0.0.1" <<<"put $L/up.bin proxied.bin" || rc=$?
+check_eq "sftp through a PROXY v1 relay from 127.0.0.9" 0 "$rc"
+check_eq "  ... the file whole" "$(sha "$L/up.bin")" "$(sha "$H/proxied.bin" 2>&1)"
+wait_audit '"addr":"127.0.0.7","port":40007' || true
+check "  ... its login audited as from 127.0.0.7:40007" \
+  grep -q '"addr":"127.0.0.7","port":40007,"op":"login","result":"ok"' "$AUDIT"
 kill "$APID" 2>/dev/null || true
 timeout 5 tail --pid="$APID" -f /dev/null || true
 
