@@ -204,6 +204,15 @@ check_eq "a session through send-proxy from 127.0.0.3" 0 "$rc"
 check "  ... audited on node 1 with its address" \
   grep -q '"addr":"127.0.0.3".*"op":"login","result":"ok"' <(tail -n 5 "$A1")
 
+log "a header that comes in two pieces"
+rc=0
+dsftp "$TMP/client_key" \
+  -o ProxyCommand="timeout 30 python3 $REPO/tests/proxy_relay.py $BALANCER $P2 127.0.0.3 40003 --split" \
+  "$T_USER1@127.0.0.1" <<<"put $L/up.bin split.bin" || rc=$?
+check_eq "a session whose v1 header came in two pieces, straight to node 2" 0 "$rc"
+check "  ... audited as from 127.0.0.3:40003" \
+  grep -q '"addr":"127.0.0.3","port":40003,"op":"login","result":"ok"' "$A2"
+
 log "allow_from sees the client, not the balancer"
 check_not "a session from 127.0.0.4 is refused" session 127.0.0.4 refused.bin
 for ((i = 0; i < 100; i++)); do
@@ -305,7 +314,7 @@ check_eq "every new session is served, by node 2" 4 "$ok"
 check_eq "  ... its audit trail has their four logins" 4 \
   $(($(audit_count '"op":"login","result":"ok"' "$A2") - before))
 check "  ... and their files are whole" intact k1.bin k2.bin k3.bin k4.bin
-check "nothing written before is lost" intact f1.bin f2.bin f3.bin f4.bin v1.bin \
+check "nothing written before is lost" intact f1.bin f2.bin f3.bin f4.bin v1.bin split.bin \
   after-ban1.bin after-ban2.bin
 
 wait "$SILENT" || true

@@ -157,33 +157,9 @@ owner_only = true
 exports = ["home"]
 allow_from = ["127.0.0.7/32"]
 CONFIG
-cat >"$TMP/relay.py" <<'PY'
-import os, selectors, socket, sys
-s = socket.socket()
-s.bind(("127.0.0.9", 0))
-s.connect(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"PROXY TCP4 127.0.0.7 127.0.0.1 40007 22\r\n")
-sel = selectors.DefaultSelector()
-sel.register(0, selectors.EVENT_READ, "stdin")
-sel.register(s, selectors.EVENT_READ, "net")
-while True:
-    for key, _ in sel.select(30):
-        if key.data == "stdin":
-            data = os.read(0, 65536)
-            if not data:
-                s.shutdown(socket.SHUT_WR)
-                sel.unregister(0)
-            else:
-                s.sendall(data)
-        else:
-            data = s.recv(65536)
-            if not data:
-                sys.exit(0)
-            while data:
-                data = data[os.write(1, data):]
-PY
 rc=0
-dsftp "$TMP/client_key" -o ProxyCommand="timeout 30 python3 $TMP/relay.py $PORT" \
+dsftp "$TMP/client_key" \
+  -o ProxyCommand="timeout 30 python3 $REPO/tests/proxy_relay.py 127.0.0.9 $PORT 127.0.0.7 40007" \
   "$T_USER1@127.0.0.1" <<<"put $L/up.bin proxied.bin" || rc=$?
 check_eq "sftp through a PROXY v1 relay from 127.0.0.9" 0 "$rc"
 check_eq "  ... the file whole" "$(sha "$L/up.bin")" "$(sha "$H/proxied.bin" 2>&1)"
