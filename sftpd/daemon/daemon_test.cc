@@ -36,8 +36,10 @@ TEST_CASE("daemon: processes making one missing host key at once agree") {
       char c;
       (void)!read(gate[0], &c, 1);  // until the parent closes its end
       ssh_bind bind = ssh_bind_new();
-      const bool ok = bind != nullptr && AddHostKey(bind, path).ok();
-      _exit(ok ? 0 : 1);
+      if (bind == nullptr) _exit(2);
+      const Result<void> added = AddHostKey(bind, path);
+      if (!added) fprintf(stderr, "%s\n", added.error().c_str());
+      _exit(added ? 0 : 1);
     }
     pids.push_back(pid);
   }
