@@ -276,6 +276,13 @@ if [[ -x "$LIBSSH_CLIENT" ]]; then
   check "  ... the channel's receive window" lc window
   check "  ... is 4 MiB once the session has read a request: $(cat "$OUT")" \
     test "$(cat "$OUT")" -ge $((4 * 1024 * 1024))
+  # Topped up once a quarter of it is used: a 16 MiB put takes a few
+  # adjusts (one a MiB), not one per read of the channel (hundreds).
+  mkfile "$L/adj.bin" 16384 root
+  check "  ... a 16 MiB put" lc put-adjusts "$L/adj.bin" /home/adj.bin
+  adjusts=$(cat "$OUT")
+  check "  ... takes 1 to 32 window adjusts of the server's: $adjusts" \
+    test "$adjusts" -ge 1 -a "$adjusts" -le 32
   check "  ... the audit trail's login names the client" \
     grep -q '"op":"login","result":"ok".*"detail":"[^"]*; client SSH-2.0-libssh_' "$AUDIT"
 else

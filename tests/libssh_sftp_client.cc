@@ -9,9 +9,13 @@
 //   readlink LINK        print LINK's target
 //   window               print the bytes the server lets the client send
 //                        on the SFTP channel now (its receive window)
+//   put-adjusts LOCAL REMOTE
+//                        put, then print how many window adjusts of the
+//                        server's arrived meanwhile (libssh's log)
 // Connects to 127.0.0.1:PORT as USER with the private key file KEY,
 // accepting any host key. Exits 0 on success, 1 with a message otherwise.
 #include <fcntl.h>
+#include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
 #include <unistd.h>
@@ -76,8 +80,26 @@ int Get(sftp_session sftp, const char* remote, const char* local) {
   return rc;
 }
 
+// Window adjusts received, from libssh's protocol log.
+int g_adjusts = 0;
+
+void CountAdjusts(int, const char*, const char* line, void*) {
+  if (strstr(line, "Adding ") != nullptr &&
+      strstr(line, " bytes to channel") != nullptr) {
+    ++g_adjusts;
+  }
+}
+
 int Run(sftp_session sftp, const std::string& op, char** args, int n) {
   if (op == "put" && n == 2) return Put(sftp, args[0], args[1]);
+  if (op == "put-adjusts" && n == 2) {
+    ssh_set_log_callback(CountAdjusts);
+    ssh_set_log_level(SSH_LOG_PROTOCOL);
+    const int rc = Put(sftp, args[0], args[1]);
+    ssh_set_log_level(SSH_LOG_NOLOG);
+    if (rc == 0) printf("%d\n", g_adjusts);
+    return rc;
+  }
   if (op == "get" && n == 2) return Get(sftp, args[0], args[1]);
   if (op == "symlink" && n == 2) {
     if (sftp_symlink(sftp, args[0], args[1]) != 0) {
