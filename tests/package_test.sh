@@ -114,6 +114,7 @@ complete_words() {
 }
 check_eq "bash completes the commands" "audit " "$(complete_words sftpd au)"
 check_eq "  ... an audit option" "--summary " "$(complete_words sftpd audit --su)"
+check_eq "  ... serve's option" "--inetd " "$(complete_words sftpd serve --in)"
 check_eq "  ... an --op class after a comma, not one given already" \
   "read,refused read,remove read,rename read,rmdir " \
   "$(complete_words sftpd audit --op read,r)"
@@ -122,6 +123,9 @@ UNIT=/lib/systemd/system/sftpd.service
 unit_lines() { sed -n "s/^$1=//p" "$UNIT"; }
 check_eq "the unit runs the installed binary" \
   "/usr/sbin/sftpd serve --config /etc/sftpd/sftpd.toml" "$(unit_lines ExecStart)"
+check_eq "  ... as the templates do" \
+  "-/usr/sbin/sftpd serve --inetd --config /etc/sftpd/sftpd.toml /usr/sbin/sftpd serve --config /etc/sftpd/%i.toml" \
+  "$(sed -n 's/^ExecStart=//p' /lib/systemd/system/sftpd-inetd@.service /lib/systemd/system/sftpd@.service | tr '\n' ' ' | sed 's/ $//')"
 if port_listening 2222; then
   log "port 2222 is taken here: the daemon is not started"
 else

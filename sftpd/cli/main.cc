@@ -134,7 +134,7 @@ constexpr Command kCommands[] = {
               "systemd's sockets ($LISTEN_FDS: sftpd.socket) it accepts on\n"
               "those and not on [server] listen.\n"
               "\n--inetd: serve the one connection on stdin and stdout\n"
-              "(sftpd@.service with Accept=yes, as sshd -i) and exit when it\n"
+              "(sftpd-inetd@.service, Accept=yes, as sshd -i) and exit when it\n"
               "ends; no control socket, and the connection limits and the\n"
               "defender see only that connection.\n"
               "Exit status: 0 after SIGTERM (or the --inetd connection's\n"
