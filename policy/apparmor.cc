@@ -208,8 +208,10 @@ std::string AppArmorProfile(const Config& config,
   Line(out, 2, "/etc/sftpd/** r,");
   Line(out, 2, Path(config_path) + " r,");
   for (const std::string& key : config.server.host_keys) {
-    Line(out, 2, "# host key, created on first start");
-    Line(out, 2, Path(key) + " rw,");
+    Line(out, 2, "# host key, created on first start: written beside it,");
+    Line(out, 2, "# then linked into place");
+    Line(out, 2, Path(key) + " rwl,");
+    Line(out, 2, Path(key, ".new.*") + " rw,");
   }
   if (!config.audit.log.empty()) {
     Line(out, 2, Path(config.audit.log) + " w,");

@@ -44,8 +44,10 @@ profile sftpd /usr{,/local}/{s,}bin/sftpd {
   /etc/sftpd/ r,
   /etc/sftpd/** r,
   "/etc/sftpd/sftpd.toml" r,
-  # host key, created on first start
-  "/etc/sftpd/ssh_host_ed25519_key" rw,
+  # host key, created on first start: written beside it,
+  # then linked into place
+  "/etc/sftpd/ssh_host_ed25519_key" rwl,
+  "/etc/sftpd/ssh_host_ed25519_key.new.*" rw,
   # the control socket of sftpd sessions, kick, status, reload, bans
   # and unban, its directory and the daemon's pid file there
   "/run/sftpd/" rw,
