@@ -30,7 +30,10 @@ mkfile "$L/up.bin" 2000 root
 PORT=$(free_loopback_port) || die "no free port found"
 # The config names another port: with systemd's socket it is not used.
 UNUSED=$(free_loopback_port) || die "no free port found"
-{ daemon_config "$UNUSED"; cat <<CONFIG; } | install_config "$CFG"
+# write_config ALLOW_FROM [daemon_config LINE...]: $CFG, $T_USER1's home
+# export granted from ALLOW_FROM.
+write_config() {
+  { daemon_config "$UNUSED" "${@:2}"; cat <<CONFIG; } | install_config "$CFG"
 [exports.home]
 path = "$SRV/users/%u"
 access = "rw"
@@ -38,8 +41,10 @@ owner_only = true
 
 [users.$T_USER1]
 exports = ["home"]
-allow_from = ["127.0.0.1/32"]
+allow_from = ["$1"]
 CONFIG
+}
+write_config 127.0.0.1/32
 
 # transfer NAME: puts up.bin as NAME and gets it back; checks both copies.
 transfer() {
@@ -146,17 +151,7 @@ check "  ... before key exchange, audited with the client's address" \
 log "--inetd behind a balancer: the client its PROXY header names"
 # The config is read by each connection's process: 127.0.0.9 becomes a
 # balancer, whose relay (sftp's ProxyCommand) names client 127.0.0.7.
-{ daemon_config "$UNUSED" "server: proxy_from = [\"127.0.0.9\"]"
-  cat <<CONFIG; } | install_config "$CFG"
-[exports.home]
-path = "$SRV/users/%u"
-access = "rw"
-owner_only = true
-
-[users.$T_USER1]
-exports = ["home"]
-allow_from = ["127.0.0.7/32"]
-CONFIG
+write_config 127.0.0.7/32 "server: proxy_from = [\"127.0.0.9\"]"
 rc=0
 dsftp "$TMP/client_key" \
   -o ProxyCommand="timeout 30 python3 $REPO/tests/proxy_relay.py 127.0.0.9 $PORT 127.0.0.7 40007" \

@@ -56,9 +56,8 @@ SessionPtr Handshake(ssh_bind bind, int fd, const Peer& peer,
     // starts with a line break, which leaves no banner to tell by).
     const char* banner = ssh_get_clientbanner(s.get());
     const std::string_view line = banner != nullptr ? banner : "";
-    if (line.size() >= 6 &&
-        LooksLikeProxyHeader({reinterpret_cast<const uint8_t*>(line.data()),
-                              line.size()})) {
+    if (SendsProxyHeader({reinterpret_cast<const uint8_t*>(line.data()),
+                          line.size()})) {
       audit.Record({.op = "login",
                     .result = "refused",
                     .rule = "proxy_from",

@@ -444,7 +444,7 @@ void Listener::Receive(Fd conn, const Peer& peer) {
   // not an SSH version line, and key exchange refuses it.
   uint8_t first[16];
   const ssize_t n = recv(conn.get(), first, sizeof first, MSG_PEEK | MSG_DONTWAIT);
-  if (n >= 6 && LooksLikeProxyHeader({first, size_t(n)})) {
+  if (n > 0 && SendsProxyHeader({first, size_t(n)})) {
     Drop(peer, "proxy_from", kProxyHeaderNotTrusted);
     if (peer.address) Offend(*peer.address, Offence::kProxyHeader);
     return;

@@ -165,6 +165,10 @@ bool LooksLikeProxyHeader(std::span<const uint8_t> bytes) {
           StartsLike(bytes, kV2Signature));
 }
 
+bool SendsProxyHeader(std::span<const uint8_t> bytes) {
+  return bytes.size() >= kV1Prefix.size() && LooksLikeProxyHeader(bytes);
+}
+
 Result<std::optional<ProxyHeader>> ParseProxyHeader(
     std::span<const uint8_t> bytes) {
   if (bytes.empty()) return std::optional<ProxyHeader>();

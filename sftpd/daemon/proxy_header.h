@@ -39,8 +39,13 @@ inline constexpr const char* kProxyHeaderNotTrusted =
     "PROXY header from an address not in [server] proxy_from";
 
 // Whether `bytes` start like a PROXY header of either version (the first
-// bytes of one, however few); for refusing one from any other address.
+// bytes of one, however few).
 bool LooksLikeProxyHeader(std::span<const uint8_t> bytes);
+
+// Whether `bytes`, the first a connection sent, are enough to tell (six)
+// and start a PROXY header: for refusing one from any other address. A
+// client's SSH version line ("SSH-2.0-...") never does.
+bool SendsProxyHeader(std::span<const uint8_t> bytes);
 
 // Parses the PROXY header at the front of `bytes`. nullopt: `bytes` are the
 // start of a header that is not complete yet (every one of them belongs to

@@ -78,6 +78,10 @@ TEST_CASE("proxy header: version 1 refusals") {
         "not a PROXY protocol header");
   CHECK_FALSE(LooksLikeProxyHeader(Bytes("SSH-2.0-x")));
   CHECK_FALSE(LooksLikeProxyHeader({}));
+  // Refusing one from elsewhere takes six bytes to tell.
+  CHECK(SendsProxyHeader(Bytes("PROXY ")));
+  CHECK_FALSE(SendsProxyHeader(Bytes("PROXY")));
+  CHECK_FALSE(SendsProxyHeader(Bytes("SSH-2.0-x")));
   CHECK(Refused(Bytes("PROXY TCP4 192.0.2.7 10.0.0.1 51022 22\n")) ==
         "PROXY v1 line ends without CR");
   CHECK(Refused(Bytes("PROXY TCP5 192.0.2.7 10.0.0.1 1 22\r\n"))
